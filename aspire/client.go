@@ -1,0 +1,257 @@
+package aspire
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/maypok86/otter/v2"
+	"golang.org/x/time/rate"
+)
+
+// Client speaks the Aspire REST API. It holds no credentials: call As to get
+// a Tenant, the credentialed view every call goes through. A Client is safe
+// for concurrent use and meant to be shared by the whole process, so that its
+// connection pool, cache, in-flight de-duplication and rate limiters are
+// shared too.
+type Client struct {
+	base     string // scheme://host[/prefix], no trailing slash
+	hc       *http.Client
+	cfg      config
+	cache    *responseCache // nil when caching is off
+	flight   *flightGroup   // nil when de-duplication is off
+	limiters *otter.Cache[string, *rate.Limiter]
+}
+
+// Creds are the credentials of one workspace: an API key and the workspace's
+// client id. Their String and GoString never print the key.
+type Creds struct {
+	APIKey   string
+	ClientID string
+}
+
+// String implements fmt.Stringer without the key.
+func (c Creds) String() string {
+	return fmt.Sprintf("aspire.Creds{ClientID: %q, APIKey: [redacted]}", c.ClientID)
+}
+
+// GoString implements fmt.GoStringer without the key.
+func (c Creds) GoString() string { return c.String() }
+
+// TenantID is a one-way fingerprint of the credentials (a truncated SHA-256 of
+// key and client id). It keys every per-tenant structure and can be logged.
+func (c Creds) TenantID() string {
+	h := sha256.New()
+	h.Write([]byte(c.APIKey))
+	h.Write([]byte{0})
+	h.Write([]byte(c.ClientID))
+	return hex.EncodeToString(h.Sum(nil)[:16])
+}
+
+// Tenant is a Client bound to one set of credentials. It is cheap to make:
+// make one per request.
+type Tenant struct {
+	c     *Client
+	creds Creds
+	id    string // Creds.TenantID
+	auth  string // Authorization header value
+}
+
+// As returns the view of c that calls with creds.
+func (c *Client) As(creds Creds) *Tenant {
+	return &Tenant{c: c, creds: creds, id: creds.TenantID(), auth: authHeader(creds.APIKey)}
+}
+
+// ID is the tenant's fingerprint (see Creds.TenantID).
+func (t *Tenant) ID() string { return t.id }
+
+// ClientID is the workspace id the tenant calls with.
+func (t *Tenant) ClientID() string { return t.creds.ClientID }
+
+type config struct {
+	attemptTimeout  time.Duration
+	attempts        int
+	backoffBase     time.Duration
+	backoffMax      time.Duration
+	maxRetryAfter   time.Duration
+	rateLimit       rate.Limit // 0: off
+	rateBurst       int
+	dedup           bool
+	cacheBytes      uint64 // 0: off
+	cacheTTL        time.Duration
+	cachePastTTL    time.Duration
+	pageConcurrency int
+	maxBody         int64
+	observer        Observer
+	transport       http.RoundTripper
+	userAgent       string
+	now             func() time.Time
+	decode          func([]byte, any) error
+}
+
+func defaults() config {
+	return config{
+		attemptTimeout:  10 * time.Second,
+		attempts:        3,
+		backoffBase:     100 * time.Millisecond,
+		backoffMax:      2 * time.Second,
+		maxRetryAfter:   5 * time.Second,
+		rateLimit:       10, // 600 a minute, the simulator's default quota
+		rateBurst:       20,
+		dedup:           true,
+		cacheBytes:      64 << 20,
+		cacheTTL:        30 * time.Second,
+		cachePastTTL:    10 * time.Minute,
+		pageConcurrency: 4,
+		maxBody:         32 << 20,
+		userAgent:       "aspire-graphql",
+		now:             time.Now,
+		decode:          json.Unmarshal,
+	}
+}
+
+// Option tunes a Client.
+type Option func(*config)
+
+// WithAttemptTimeout bounds each HTTP attempt (default 10 s). The caller's
+// context bounds the whole call, retries included.
+func WithAttemptTimeout(d time.Duration) Option { return func(c *config) { c.attemptTimeout = d } }
+
+// WithRetry sets the number of attempts per call (default 3; 1 turns retries
+// off) and the exponential backoff between them (default 100 ms doubling to at
+// most 2 s, with jitter).
+func WithRetry(attempts int, base, maxBackoff time.Duration) Option {
+	return func(c *config) {
+		c.attempts = max(1, attempts)
+		c.backoffBase, c.backoffMax = base, maxBackoff
+	}
+}
+
+// WithMaxRetryAfter caps how long the client waits on an upstream
+// Retry-After (default 5 s). A longer Retry-After is not waited out: the call
+// fails at once with CodeRateLimited and the RetryAfter, for the caller to
+// pass on.
+func WithMaxRetryAfter(d time.Duration) Option { return func(c *config) { c.maxRetryAfter = d } }
+
+// WithRateLimit sets the client-side token bucket per tenant: perSecond
+// requests a second on average with bursts of burst (default 10/s, burst 20).
+// perSecond <= 0 turns it off.
+func WithRateLimit(perSecond float64, burst int) Option {
+	return func(c *config) {
+		c.rateLimit = rate.Limit(max(0, perSecond))
+		c.rateBurst = max(1, burst)
+	}
+}
+
+// WithDedup turns the in-flight de-duplication of identical GETs of one
+// tenant on or off (default on).
+func WithDedup(on bool) Option { return func(c *config) { c.dedup = on } }
+
+// WithCache sets the response cache: at most maxBytes of responses (by body
+// size; default 64 MiB; 0 turns it off), kept ttl (default 30 s), or pastTTL
+// (default 10 min) for a query whose end_date is before today.
+func WithCache(maxBytes int64, ttl, pastTTL time.Duration) Option {
+	return func(c *config) {
+		c.cacheBytes = uint64(max(0, maxBytes))
+		c.cacheTTL, c.cachePastTTL = ttl, pastTTL
+	}
+}
+
+// WithPageConcurrency bounds the pages or id batches fetched at once by the
+// paging helpers and the by-id look-ups (default 4).
+func WithPageConcurrency(n int) Option { return func(c *config) { c.pageConcurrency = max(1, n) } }
+
+// WithMaxResponseBytes bounds an upstream body (default 32 MiB).
+func WithMaxResponseBytes(n int64) Option { return func(c *config) { c.maxBody = n } }
+
+// WithObserver reports every upstream attempt, cache hit or miss, shared
+// in-flight call and rate-limit wait to o.
+func WithObserver(o Observer) Option { return func(c *config) { c.observer = o } }
+
+// WithTransport replaces the HTTP transport (default: a shared, tuned
+// *http.Transport).
+func WithTransport(rt http.RoundTripper) Option { return func(c *config) { c.transport = rt } }
+
+// WithUserAgent sets the User-Agent header.
+func WithUserAgent(ua string) Option { return func(c *config) { c.userAgent = ua } }
+
+// WithClock replaces time.Now, for tests of date-dependent behaviour.
+func WithClock(now func() time.Time) Option { return func(c *config) { c.now = now } }
+
+// New returns a client of the API at baseURL (scheme and host, optionally a
+// path prefix; no default host is assumed).
+func New(baseURL string, opts ...Option) (*Client, error) {
+	u, err := url.Parse(baseURL)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return nil, fmt.Errorf("aspire: base URL %q: want http(s)://host[/path]", baseURL)
+	}
+	if u.RawQuery != "" || u.Fragment != "" {
+		return nil, fmt.Errorf("aspire: base URL %q must not carry a query or fragment", baseURL)
+	}
+	cfg := defaults()
+	for _, o := range opts {
+		o(&cfg)
+	}
+	if cfg.transport == nil {
+		cfg.transport = NewTransport()
+	}
+	c := &Client{
+		base: strings.TrimRight(u.String(), "/"),
+		hc:   &http.Client{Transport: cfg.transport, CheckRedirect: noRedirects},
+		cfg:  cfg,
+	}
+	if cfg.cacheBytes > 0 {
+		c.cache = newResponseCache(cfg.cacheBytes)
+	}
+	if cfg.dedup {
+		c.flight = newFlightGroup()
+	}
+	if cfg.rateLimit > 0 {
+		// Bounded, so that a stream of distinct (or made-up) keys cannot grow
+		// memory; an evicted tenant simply starts with a full bucket.
+		c.limiters = otter.Must(&otter.Options[string, *rate.Limiter]{
+			MaximumSize:      10_000,
+			ExpiryCalculator: otter.ExpiryAccessing[string, *rate.Limiter](10 * time.Minute),
+		})
+	}
+	return c, nil
+}
+
+// NewTransport returns the tuned transport a Client uses by default: keep-alive
+// with enough idle connections per host for a busy facade.
+func NewTransport() *http.Transport {
+	return &http.Transport{
+		Proxy:                 http.ProxyFromEnvironment,
+		DialContext:           (&net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
+		ForceAttemptHTTP2:     true,
+		MaxIdleConns:          512,
+		MaxIdleConnsPerHost:   256,
+		IdleConnTimeout:       90 * time.Second,
+		TLSHandshakeTimeout:   5 * time.Second,
+		ExpectContinueTimeout: time.Second,
+	}
+}
+
+// The API key travels in a header; a redirect could carry it to another host.
+func noRedirects(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+
+// CloseIdleConnections closes the pool's idle connections (for shutdown).
+func (c *Client) CloseIdleConnections() { c.hc.CloseIdleConnections() }
+
+// limiter returns the token bucket of a tenant, or nil when limiting is off.
+func (c *Client) limiter(tenant string) *rate.Limiter {
+	if c.limiters == nil {
+		return nil
+	}
+	if l, ok := c.limiters.GetIfPresent(tenant); ok {
+		return l
+	}
+	l, _ := c.limiters.SetIfAbsent(tenant, rate.NewLimiter(c.cfg.rateLimit, c.cfg.rateBurst))
+	return l
+}

@@ -1,0 +1,237 @@
+package aspire
+
+import (
+	"context"
+	"fmt"
+	"iter"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+
+	"github.com/aspire-graphql/aspire-graphql/aspire/internal/wire"
+)
+
+// Page is one page of a list.
+type Page[T any] struct {
+	Items   []T
+	Offset  int
+	Limit   int
+	Total   int  // rows matching the query, over all pages
+	HasMore bool // whether rows follow this page
+}
+
+// Paging limits, as the upstream has them.
+const (
+	DefaultLimit = wire.DefaultLimit
+	MaxLimit     = wire.MaxLimit
+	MaxIDs       = wire.MaxIDsPerCall
+)
+
+// list fetches one page.
+func list[T any](ctx context.Context, t *Tenant, path string, v url.Values, offset, limit int) (*Page[T], error) {
+	if err := checkPaging(path, offset, limit); err != nil {
+		return nil, err
+	}
+	if offset > 0 {
+		v.Set(wire.ParamOffset, strconv.Itoa(offset))
+	}
+	if limit > 0 {
+		v.Set(wire.ParamLimit, strconv.Itoa(limit))
+	}
+	l, err := get[wire.List[T]](ctx, t, path, path, v)
+	if err != nil {
+		return nil, err
+	}
+	return &Page[T]{Items: l.Data, Offset: l.Pagination.Offset, Limit: l.Pagination.Limit,
+		Total: l.Pagination.Total, HasMore: l.Pagination.HasMore}, nil
+}
+
+func checkPaging(endpoint string, offset, limit int) error {
+	if offset < 0 || limit < 0 || limit > MaxLimit {
+		return invalid(endpoint, "offset must be >= 0 and limit 0…%d (0: the upstream's default of %d), got offset %d, limit %d",
+			MaxLimit, DefaultLimit, offset, limit)
+	}
+	return nil
+}
+
+// pages yields every page from offset on, fetching up to the client's page
+// concurrency ahead while delivering in order, and stops at the first error,
+// when the consumer stops, or when ctx is done. limit 0 means MaxLimit.
+func pages[T any](ctx context.Context, t *Tenant, path string, v url.Values, offset, limit int) iter.Seq2[*Page[T], error] {
+	if limit == 0 {
+		limit = MaxLimit
+	}
+	return func(yield func(*Page[T], error) bool) {
+		first, err := list[T](ctx, t, path, cloneValues(v), offset, limit)
+		if err != nil {
+			yield(nil, err)
+			return
+		}
+		if !yield(first, nil) || !first.HasMore || len(first.Items) == 0 {
+			return
+		}
+		// The first page's total says how many pages follow: fetch them
+		// concurrently, at most `conc` ahead of the consumer.
+		var offsets []int
+		for o := offset + limit; o < first.Total; o += limit {
+			offsets = append(offsets, o)
+		}
+		last, ok := fetchAhead(ctx, t, path, v, offsets, limit, yield)
+		// Rows added since the first page: carry on one page at a time rather
+		// than stop short.
+		for ok && last != nil && last.HasMore && len(last.Items) > 0 {
+			p, err := list[T](ctx, t, path, cloneValues(v), last.Offset+len(last.Items), limit)
+			if err != nil {
+				yield(nil, err)
+				return
+			}
+			ok, last = yield(p, nil), p
+		}
+	}
+}
+
+// fetchAhead fetches the pages at offsets with bounded concurrency and yields
+// them in order. It returns the last page yielded and whether to go on.
+func fetchAhead[T any](ctx context.Context, t *Tenant, path string, v url.Values, offsets []int, limit int,
+	yield func(*Page[T], error) bool) (*Page[T], bool) {
+	if len(offsets) == 0 {
+		return nil, true
+	}
+	type result struct {
+		p   *Page[T]
+		err error
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	defer func() { cancel(); wg.Wait() }()
+	slots := make([]chan result, len(offsets))
+	for i := range slots {
+		slots[i] = make(chan result, 1)
+	}
+	ahead := make(chan struct{}, t.c.cfg.pageConcurrency)
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for i, o := range offsets {
+			select {
+			case ahead <- struct{}{}:
+			case <-ctx.Done():
+				return
+			}
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				p, err := list[T](ctx, t, path, cloneValues(v), o, limit)
+				slots[i] <- result{p, err}
+			}()
+		}
+	}()
+	var last *Page[T]
+	for _, slot := range slots {
+		var r result
+		select {
+		case r = <-slot:
+		case <-ctx.Done():
+			yield(nil, contextError(path, ctx.Err()))
+			return last, false
+		}
+		<-ahead
+		if r.err != nil {
+			yield(nil, r.err)
+			return last, false
+		}
+		if !yield(r.p, nil) {
+			return last, false
+		}
+		last = r.p
+		if len(r.p.Items) == 0 {
+			return last, false // rows removed since the first page: nothing further
+		}
+	}
+	return last, true
+}
+
+// collect gathers every item of a page sequence.
+func collect[T any](seq iter.Seq2[*Page[T], error]) ([]T, error) {
+	var all []T
+	for p, err := range seq {
+		if err != nil {
+			return nil, err
+		}
+		all = append(all, p.Items...)
+	}
+	return all, nil
+}
+
+// byID looks records up by id in calls of at most MaxIDs ids, run
+// concurrently. It returns the rows found keyed by id and the first error;
+// rows of the calls that succeeded are returned even when another failed, so
+// a caller can fail only the ids that were in the failed call.
+func byID[T interface{ key() string }](ctx context.Context, t *Tenant, path, param string, ids []string, v url.Values) (map[string]T, error) {
+	ids = uniqueSorted(ids)
+	out := make(map[string]T, len(ids))
+	if len(ids) == 0 {
+		return out, nil
+	}
+	var (
+		mu       sync.Mutex
+		firstErr error
+		wg       sync.WaitGroup
+		sem      = make(chan struct{}, t.c.cfg.pageConcurrency)
+	)
+	for chunk := range slices.Chunk(ids, MaxIDs) {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			q := cloneValues(v)
+			q.Set(param, strings.Join(chunk, ","))
+			p, err := list[T](ctx, t, path, q, 0, len(chunk))
+			mu.Lock()
+			defer mu.Unlock()
+			if err != nil {
+				if firstErr == nil {
+					firstErr = err
+				}
+				return
+			}
+			for _, r := range p.Items {
+				out[r.key()] = r
+			}
+		}()
+	}
+	wg.Wait()
+	return out, firstErr
+}
+
+// one fetches the record at path/id.
+func one[T any](ctx context.Context, t *Tenant, path, id string, v url.Values) (*T, error) {
+	if id == "" || strings.ContainsAny(id, "/?#%") {
+		return nil, invalid(path, "invalid id %q", id)
+	}
+	r, err := get[wire.One[T]](ctx, t, path+"/{id}", path+"/"+url.PathEscape(id), v)
+	if err != nil {
+		return nil, err
+	}
+	return &r.Data, nil
+}
+
+func invalid(endpoint, format string, args ...any) *Error {
+	return &Error{Code: CodeInvalid, Endpoint: endpoint, Message: fmt.Sprintf(format, args...)}
+}
+
+func uniqueSorted(ids []string) []string {
+	out := slices.Clone(ids)
+	slices.Sort(out)
+	return slices.Compact(out)
+}
+
+func cloneValues(v url.Values) url.Values {
+	out := make(url.Values, len(v)+3)
+	for k, vs := range v {
+		out[k] = vs
+	}
+	return out
+}

@@ -1,0 +1,220 @@
+package aspire
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"math/rand/v2"
+	"net/http"
+	"net/url"
+	"sync"
+	"time"
+
+	"github.com/aspire-graphql/aspire-graphql/aspire/internal/wire"
+)
+
+// The transport concerns, in the order a call meets them:
+//
+//	get: response cache ─▶ in-flight de-duplication ─▶ fetch
+//	fetch: per attempt { client-side rate limit ─▶ HTTP with a per-attempt timeout }
+//	       retry on 429 / 5xx / connection errors with backoff and Retry-After
+//
+// Every key of the cache and of the de-duplication starts with the tenant's
+// fingerprint, so one tenant's response never answers another's call.
+
+// get fetches path with params for t and decodes a 2xx body into a T.
+// endpoint is the route template reported to the observer and in errors.
+func get[T any](ctx context.Context, t *Tenant, endpoint, path string, params url.Values) (T, error) {
+	var zero T
+	c := t.c
+	params.Set(wire.ParamClientID, t.creds.ClientID)
+	canonical := path + "?" + params.Encode() // Encode sorts by key
+	key := t.id + " " + canonical
+
+	if c.cache != nil {
+		if v, ok := c.cache.get(key); ok {
+			c.observe(ctx, Event{Kind: EventCacheHit, Endpoint: endpoint})
+			return v.(T), nil
+		}
+		c.observe(ctx, Event{Kind: EventCacheMiss, Endpoint: endpoint})
+	}
+
+	load := func(ctx context.Context) (any, error) {
+		body, err := c.fetch(ctx, t, endpoint, canonical)
+		if err != nil {
+			return nil, err
+		}
+		defer putBuffer(body)
+		var v T
+		if err := c.cfg.decode(body.Bytes(), &v); err != nil {
+			return nil, &Error{Code: CodeUnavailable, Endpoint: endpoint, Status: http.StatusOK,
+				Message: "the Aspire API sent a response that could not be read", Detail: scrub(err.Error(), t.creds.APIKey)}
+		}
+		if c.cache != nil {
+			c.cache.set(key, v, body.Len(), c.ttlFor(params))
+		}
+		return v, nil
+	}
+
+	var v any
+	var err error
+	if c.flight != nil {
+		var shared bool
+		v, shared, err = c.flight.do(ctx, key, load)
+		if shared {
+			c.observe(ctx, Event{Kind: EventShared, Endpoint: endpoint})
+		}
+	} else {
+		v, err = load(ctx)
+	}
+	if err != nil {
+		if ctx.Err() != nil {
+			return zero, contextError(endpoint, ctx.Err())
+		}
+		return zero, err
+	}
+	return v.(T), nil
+}
+
+// ttlFor keeps answers about days that are over for longer: they change
+// little (lifetime metrics of old posts drift slowly; date_range metrics of a
+// past range not at all).
+func (c *Client) ttlFor(params url.Values) time.Duration {
+	if end, err := ParseDate(params.Get(wire.ParamEndDate)); err == nil && end.Before(DateOf(c.cfg.now())) {
+		return c.cfg.cachePastTTL
+	}
+	return c.cfg.cacheTTL
+}
+
+// fetch GETs canonical (a path with its query) with retries; the returned
+// buffer holds a 2xx body and goes back to the pool with putBuffer.
+func (c *Client) fetch(ctx context.Context, t *Tenant, endpoint, canonical string) (*bytes.Buffer, error) {
+	for attempt := 1; ; attempt++ {
+		if err := c.waitForToken(ctx, t, endpoint); err != nil {
+			return nil, err
+		}
+		body, err := c.attempt(ctx, t, endpoint, canonical, attempt)
+		if err == nil {
+			return body, nil
+		}
+		if ctx.Err() != nil {
+			return nil, contextError(endpoint, ctx.Err())
+		}
+		var ae *Error
+		if !errors.As(err, &ae) || !ae.retryable() || attempt >= c.cfg.attempts {
+			return nil, err
+		}
+		wait := c.backoff(attempt)
+		if ae.Code == CodeRateLimited && ae.RetryAfter > 0 {
+			if ae.RetryAfter > c.cfg.maxRetryAfter {
+				return nil, err // not worth holding the caller: tell them when to come back
+			}
+			wait = ae.RetryAfter
+		}
+		if dl, ok := ctx.Deadline(); ok && time.Until(dl) < wait {
+			return nil, err // the retry could not finish in time; the real error is more useful
+		}
+		if sleep(ctx, wait) != nil {
+			return nil, contextError(endpoint, ctx.Err())
+		}
+	}
+}
+
+// backoff is exponential with equal jitter: half fixed, half random, so that
+// synchronized clients spread out without ever retrying at once.
+func (c *Client) backoff(attempt int) time.Duration {
+	d := c.cfg.backoffBase << (attempt - 1)
+	if d > c.cfg.backoffMax || d <= 0 {
+		d = c.cfg.backoffMax
+	}
+	half := d / 2
+	return half + rand.N(half+1)
+}
+
+// waitForToken takes a token from the tenant's bucket, waiting if need be;
+// a wait that would outlast the context fails at once as rate limited.
+func (c *Client) waitForToken(ctx context.Context, t *Tenant, endpoint string) error {
+	lim := c.limiter(t.id)
+	if lim == nil {
+		return nil
+	}
+	r := lim.Reserve()
+	d := r.Delay()
+	if d == 0 {
+		return nil
+	}
+	if dl, ok := ctx.Deadline(); ok && time.Until(dl) < d {
+		r.Cancel()
+		return &Error{Code: CodeRateLimited, Endpoint: endpoint, RetryAfter: d,
+			Message: "too many requests to the Aspire API from this workspace; the client-side rate limit would wait past the deadline"}
+	}
+	c.observe(ctx, Event{Kind: EventRateLimitWait, Endpoint: endpoint, Duration: d})
+	if err := sleep(ctx, d); err != nil {
+		r.Cancel()
+		return contextError(endpoint, err)
+	}
+	return nil
+}
+
+// attempt makes one HTTP request.
+func (c *Client) attempt(ctx context.Context, t *Tenant, endpoint, canonical string, n int) (*bytes.Buffer, error) {
+	actx, cancel := context.WithTimeout(ctx, c.cfg.attemptTimeout)
+	defer cancel()
+	start := time.Now()
+	body, status, err := c.roundTrip(actx, t, endpoint, canonical)
+	if err != nil && ctx.Err() == nil && actx.Err() != nil {
+		err = &Error{Code: CodeUnavailable, Endpoint: endpoint, Status: status, Err: actx.Err(),
+			Message: "the Aspire API did not answer in time"}
+	}
+	c.observe(ctx, Event{Kind: EventRequest, Endpoint: endpoint, Status: status, Attempt: n, Duration: time.Since(start), Err: err})
+	return body, err
+}
+
+func (c *Client) roundTrip(ctx context.Context, t *Tenant, endpoint, canonical string) (*bytes.Buffer, int, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.base+canonical, nil)
+	if err != nil {
+		return nil, 0, &Error{Code: CodeInvalid, Endpoint: endpoint, Message: "could not build the request", Err: err}
+	}
+	req.Header.Set(wire.HeaderAuthorization, t.auth)
+	req.Header.Set("Accept", "application/json")
+	req.Header.Set("User-Agent", c.cfg.userAgent)
+	resp, err := c.hc.Do(req)
+	if err != nil {
+		return nil, 0, &Error{Code: CodeUnavailable, Endpoint: endpoint, Err: err,
+			Message: "could not reach the Aspire API", Detail: scrub(err.Error(), t.creds.APIKey)}
+	}
+	defer resp.Body.Close()
+	buf := getBuffer()
+	n, err := buf.ReadFrom(io.LimitReader(resp.Body, c.cfg.maxBody+1))
+	if err != nil {
+		putBuffer(buf)
+		return nil, resp.StatusCode, &Error{Code: CodeUnavailable, Endpoint: endpoint, Status: resp.StatusCode, Err: err,
+			Message: "the connection to the Aspire API broke while reading its answer", Detail: scrub(err.Error(), t.creds.APIKey)}
+	}
+	if n > c.cfg.maxBody {
+		putBuffer(buf)
+		return nil, resp.StatusCode, &Error{Code: CodeUnavailable, Endpoint: endpoint, Status: resp.StatusCode,
+			Message: "the Aspire API sent a response larger than allowed"}
+	}
+	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		e := errorFromResponse(endpoint, resp, buf.Bytes(), c.cfg.decode, t.creds.APIKey, c.cfg.now())
+		putBuffer(buf)
+		return nil, resp.StatusCode, e
+	}
+	return buf, resp.StatusCode, nil
+}
+
+var bufPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+func getBuffer() *bytes.Buffer { return bufPool.Get().(*bytes.Buffer) }
+
+func putBuffer(b *bytes.Buffer) {
+	if b.Cap() > 4<<20 {
+		return // let the GC have outsized buffers rather than pin them
+	}
+	b.Reset()
+	bufPool.Put(b)
+}
+
+func authHeader(key string) string { return wire.AuthScheme + " " + key }
