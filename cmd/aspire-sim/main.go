@@ -1,0 +1,70 @@
+// Command aspire-sim serves the Aspire REST API simulator (package
+// aspiretest) on its own, for demos, benchmarks and other GraphQL servers.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/aspire-graphql/aspire-graphql/aspire/aspiretest"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Stdout, os.Stderr); err != nil {
+		fmt.Fprintln(os.Stderr, "aspire-sim:", err)
+		os.Exit(1)
+	}
+}
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("aspire-sim", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	addr := fs.String("addr", "127.0.0.1:9090", "listen address")
+	seed := fs.Uint64("seed", 1, "seed of the generated workspaces")
+	sz := aspiretest.DefaultSizes
+	fs.IntVar(&sz.Projects, "projects", sz.Projects, "projects in the demo workspace")
+	fs.IntVar(&sz.Groups, "groups", sz.Groups, "groups in the demo workspace")
+	fs.IntVar(&sz.Members, "members", sz.Members, "members in the demo workspace")
+	fs.IntVar(&sz.Posts, "posts", sz.Posts, "posts in the demo workspace")
+	latency := fs.Duration("latency", 0, "added latency per request")
+	jitter := fs.Duration("jitter", 0, "latency jitter (uniform ±)")
+	rateLimit := fs.Int("rate-limit", 600, "requests per key per minute (0: unlimited)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	sim := aspiretest.New(aspiretest.WithSeed(*seed), aspiretest.WithSizes(sz),
+		aspiretest.WithLatency(*latency, *jitter), aspiretest.WithRateLimit(*rateLimit, time.Minute),
+		aspiretest.WithLogSize(1000))
+	ln, err := net.Listen("tcp", *addr)
+	if err != nil {
+		return err
+	}
+	srv := &http.Server{Handler: sim, ReadHeaderTimeout: 10 * time.Second}
+	fmt.Fprintf(stdout, "aspire-sim: serving the simulated Aspire API on http://%s\n%s", ln.Addr(), sim)
+	fmt.Fprintf(stdout, "try: curl -H 'Authorization: Bearer %s' 'http://%s/v1/posts?client_id=%s&start_date=2026-01-01&end_date=2026-01-31&limit=2'\n",
+		aspiretest.DemoKey, ln.Addr(), aspiretest.DemoClientID)
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
