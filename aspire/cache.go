@@ -12,7 +12,8 @@ import (
 // costs no JSON decoding; the body size is the weight because it is known
 // exactly and tracks the decoded size closely enough for a bound.
 type responseCache struct {
-	c *otter.Cache[string, cached]
+	c        *otter.Cache[string, cached]
+	maxEntry int // larger bodies are not cached: one must not evict all others
 }
 
 type cached struct {
@@ -22,7 +23,7 @@ type cached struct {
 }
 
 func newResponseCache(maxBytes uint64) *responseCache {
-	return &responseCache{c: otter.Must(&otter.Options[string, cached]{
+	return &responseCache{maxEntry: int(min(maxBytes/4, 1<<31)), c: otter.Must(&otter.Options[string, cached]{
 		MaximumWeight: maxBytes,
 		Weigher:       func(k string, v cached) uint32 { return v.weight + uint32(len(k)) },
 		ExpiryCalculator: otter.ExpiryWritingFunc(func(e otter.Entry[string, cached]) time.Duration {
@@ -37,10 +38,10 @@ func (rc *responseCache) get(key string) (any, bool) {
 }
 
 func (rc *responseCache) set(key string, v any, bodyLen int, ttl time.Duration) {
-	if ttl <= 0 {
+	if ttl <= 0 || bodyLen > rc.maxEntry {
 		return
 	}
-	rc.c.Set(key, cached{v: v, weight: uint32(min(bodyLen, 1<<31)), ttl: ttl})
+	rc.c.Set(key, cached{v: v, weight: uint32(bodyLen), ttl: ttl})
 }
 
 // Purge drops every cached response (tests, and an operator's escape hatch).

@@ -38,7 +38,7 @@ func bad(format string, args ...any) error { return badRequest{fmt.Sprintf(forma
 
 // parse validates v as the endpoint allows, like a real API: every malformed
 // value is a 400 naming the parameter.
-func parse(base string, v url.Values) (query, error) {
+func parse(base string, v url.Values, one bool) (query, error) {
 	q := query{window: aspire.Lifetime, order: aspire.Desc, limit: wire.DefaultLimit}
 	var err error
 	intParam := func(name string, lo, hi int, dst *int) {
@@ -110,7 +110,7 @@ func parse(base string, v url.Values) (query, error) {
 		}
 	}
 	start, end := v.Get(wire.ParamStartDate), v.Get(wire.ParamEndDate)
-	byIDs := (base == wire.PathPosts && len(q.posts) > 0) || (base == wire.PathMembers && len(q.members) > 0)
+	byIDs := one || (base == wire.PathPosts && len(q.posts) > 0) || (base == wire.PathMembers && len(q.members) > 0)
 	switch {
 	case start == "" && end == "" && byIDs:
 	case start == "" || end == "":
@@ -157,7 +157,7 @@ func splitList(vs []string) []string {
 
 // answer computes the body of a valid request, or an error with its status.
 func (s *Server) answer(w *workspace, base, id string, v url.Values) ([]byte, int, error) {
-	q, err := parse(base, v)
+	q, err := parse(base, v, id != "")
 	if err != nil {
 		return nil, http.StatusBadRequest, err
 	}

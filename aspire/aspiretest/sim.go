@@ -301,19 +301,20 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	endpoint, id := route(r.URL.Path)
 	rec := Request{Method: r.Method, Path: r.URL.Path, Endpoint: endpoint, Query: r.URL.Query()}
-	rw := &statusWriter{ResponseWriter: w}
-	defer func() {
-		rec.Status = rw.status
+	// The request is logged when its status is decided, before a byte goes
+	// out, so that a test reading the log after its call returns sees it.
+	rw := &statusWriter{ResponseWriter: w, onStatus: func(status int) {
+		rec.Status = status
 		s.record(rec)
-	}()
+	}}
 
 	if !s.delay(r.Context()) {
-		rw.status = 499 // the client went away
+		rw.onStatus(499) // the client went away
 		return
 	}
 	if f := s.fault(endpoint); f != nil {
 		if f.Reset {
-			rw.status = 0
+			rw.onStatus(0)
 			resetConnection(w)
 			return
 		}
@@ -538,19 +539,21 @@ func faultCode(status int) string {
 
 type statusWriter struct {
 	http.ResponseWriter
-	status int
+	onStatus func(int)
+	done     bool
 }
 
 func (w *statusWriter) WriteHeader(code int) {
-	if w.status == 0 {
-		w.status = code
+	if !w.done {
+		w.done = true
+		w.onStatus(code)
 	}
 	w.ResponseWriter.WriteHeader(code)
 }
 
 func (w *statusWriter) Write(b []byte) (int, error) {
-	if w.status == 0 {
-		w.status = http.StatusOK
+	if !w.done {
+		w.WriteHeader(http.StatusOK)
 	}
 	return w.ResponseWriter.Write(b)
 }
