@@ -170,7 +170,9 @@ func collect[T any](seq iter.Seq2[*Page[T], error]) ([]T, error) {
 // rows of the calls that succeeded are returned even when another failed, so
 // a caller can fail only the ids that were in the failed call.
 func byID[T interface{ key() string }](ctx context.Context, t *Tenant, path, param string, ids []string, v url.Values) (map[string]T, error) {
-	ids = uniqueSorted(ids)
+	// An id that is empty or holds a comma names no record, and sent in a
+	// comma list it would ask for others: leave it out (it comes back missing).
+	ids = slices.DeleteFunc(uniqueSorted(ids), func(id string) bool { return id == "" || strings.Contains(id, ",") })
 	out := make(map[string]T, len(ids))
 	if len(ids) == 0 {
 		return out, nil

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/aspire-graphql/aspire-graphql/aspire"
@@ -70,7 +71,27 @@ var (
 // across workspaces, so a leak from one workspace into another is visible.
 func idBase(index int) int { return (index + 1) * 10_000_000 }
 
+// generated memoizes workspaces: they are immutable, so simulators with the
+// same seed and sizes (tests make many) share one.
+var generated sync.Map // wsKey → *workspace
+
+type wsKey struct {
+	index    int
+	clientID string
+	seed     uint64
+	sizes    Sizes
+}
+
 func genWorkspace(index int, clientID string, seed uint64, sz Sizes) *workspace {
+	k := wsKey{index, clientID, seed, sz}
+	if w, ok := generated.Load(k); ok {
+		return w.(*workspace)
+	}
+	w, _ := generated.LoadOrStore(k, newWorkspace(index, clientID, seed, sz))
+	return w.(*workspace)
+}
+
+func newWorkspace(index int, clientID string, seed uint64, sz Sizes) *workspace {
 	r := rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))
 	base := idBase(index)
 	w := &workspace{clientID: clientID,

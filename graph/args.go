@@ -1,0 +1,195 @@
+package graph
+
+import (
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/aspire-graphql/aspire-graphql/aspire"
+	"github.com/aspire-graphql/aspire-graphql/graph/model"
+)
+
+// Paging bounds of every connection.
+const (
+	DefaultFirst = 50
+	MaxFirst     = aspire.MaxLimit
+)
+
+// dateRange validates a range argument.
+func dateRange(arg string, in model.DateRangeInput) (aspire.Range, error) {
+	r := aspire.Range{Start: in.Start, End: in.End}
+	if err := r.Validate(); err != nil {
+		return r, badInput("%s: %v", arg, err)
+	}
+	return r, nil
+}
+
+// postFilter turns a PostFilter into the upstream filter. forbidden names an
+// id list the parent already fixes ("memberIds" under Member.posts).
+func postFilter(r aspire.Range, f *model.PostFilter, forbidden string) (aspire.Filter, error) {
+	out := aspire.Filter{Range: r}
+	if f == nil {
+		return out, nil
+	}
+	for name, ids := range map[string][]string{"memberIds": f.MemberIds, "projectIds": f.ProjectIds, "groupIds": f.GroupIds} {
+		if name == forbidden && len(ids) > 0 {
+			return out, badInput("filter.%s is not allowed here: the parent already selects them", name)
+		}
+		if len(ids) > aspire.MaxIDs {
+			return out, badInput("filter.%s: at most %d ids, got %d", name, aspire.MaxIDs, len(ids))
+		}
+	}
+	out.Networks, out.ProjectIDs, out.GroupIDs, out.MemberIDs = f.Networks, f.ProjectIds, f.GroupIds, f.MemberIds
+	out.PostTypes, out.MentionSources, out.Statuses = f.PostTypes, f.MentionSources, f.Statuses
+	if f.MetricsWindow != nil {
+		out.MetricsWindow = *f.MetricsWindow
+	}
+	return canonical(out), nil
+}
+
+// memberFilter turns a MemberFilter into the upstream filter.
+func memberFilter(r aspire.Range, f *model.MemberFilter) (aspire.Filter, error) {
+	if f == nil {
+		return aspire.Filter{Range: r}, nil
+	}
+	return postFilter(r, &model.PostFilter{
+		Networks: f.Networks, ProjectIds: f.ProjectIds, GroupIds: f.GroupIds, MemberIds: f.Ids,
+		PostTypes: f.PostTypes, MentionSources: f.MentionSources, Statuses: f.Statuses, MetricsWindow: f.MetricsWindow,
+	}, "")
+}
+
+// canonical makes equal filters equal values (and equal loader keys and
+// URLs): sorted, de-duplicated lists, nil for empty, "" for defaults.
+func canonical(f aspire.Filter) aspire.Filter {
+	f.Networks = sortedSet(f.Networks)
+	f.ProjectIDs = sortedSet(f.ProjectIDs)
+	f.GroupIDs = sortedSet(f.GroupIDs)
+	f.MemberIDs = sortedSet(f.MemberIDs)
+	f.PostTypes = sortedSet(f.PostTypes)
+	f.MentionSources = sortedSet(f.MentionSources)
+	f.Statuses = sortedSet(f.Statuses)
+	if f.MetricsWindow == aspire.Lifetime {
+		f.MetricsWindow = ""
+	}
+	return f
+}
+
+func sortedSet[E ~string](s []E) []E {
+	if len(s) == 0 {
+		return nil
+	}
+	s = slices.Clone(s)
+	slices.Sort(s)
+	return slices.Compact(s)
+}
+
+func postSort(s *model.PostSort) aspire.Sort {
+	if s == nil {
+		return aspire.Sort{}
+	}
+	return sortOf(s.Field, s.Order)
+}
+
+func memberSort(s *model.MemberSort) aspire.Sort {
+	if s == nil {
+		return aspire.Sort{}
+	}
+	return sortOf(s.Field, s.Order)
+}
+
+func sortOf(by aspire.SortField, order *aspire.SortOrder) aspire.Sort {
+	s := aspire.Sort{By: by}
+	if order != nil && *order != aspire.Desc {
+		s.Order = *order
+	}
+	return s
+}
+
+// page reads first and after. fp fingerprints the list's other arguments: a
+// cursor is only good for the list it came from.
+func page(first *int, after *string, fp string) (offset, limit int, err error) {
+	limit = DefaultFirst
+	if first != nil {
+		limit = *first
+	}
+	if limit < 0 || limit > MaxFirst {
+		return 0, 0, badInput("first must be between 0 and %d, got %d", MaxFirst, limit)
+	}
+	if after != nil {
+		i, err := decodeCursor(*after, fp)
+		if err != nil {
+			return 0, 0, err
+		}
+		offset = i + 1
+	}
+	return offset, limit, nil
+}
+
+// fingerprint identifies a list by its field and arguments.
+func fingerprint(parts ...string) string {
+	h := sha256.Sum256([]byte(strings.Join(parts, "\x00")))
+	return hex.EncodeToString(h[:6])
+}
+
+const cursorPrefix = "c1:"
+
+// encodeCursor makes the opaque cursor of the row at index in list fp.
+func encodeCursor(fp string, index int) string {
+	return base64.RawURLEncoding.EncodeToString([]byte(cursorPrefix + fp + ":" + strconv.Itoa(index)))
+}
+
+// decodeCursor reads a cursor of list fp.
+func decodeCursor(s, fp string) (int, error) {
+	if len(s) > 64 {
+		return 0, badInput("after: malformed cursor")
+	}
+	b, err := base64.RawURLEncoding.DecodeString(s)
+	if err != nil {
+		return 0, badInput("after: malformed cursor")
+	}
+	rest, ok := strings.CutPrefix(string(b), cursorPrefix)
+	cfp, idx, ok2 := strings.Cut(rest, ":")
+	if !ok || !ok2 {
+		return 0, badInput("after: malformed cursor")
+	}
+	i, err := strconv.Atoi(idx)
+	if err != nil || i < 0 || i > 1<<30 {
+		return 0, badInput("after: malformed cursor")
+	}
+	if cfp != fp {
+		return 0, badInput("after: the cursor belongs to a list with other arguments; cursors are only valid with the arguments they came from")
+	}
+	return i, nil
+}
+
+// pageInfo describes items at offset in a list of total rows.
+func pageInfo(fp string, offset, n, total int) *model.PageInfo {
+	pi := &model.PageInfo{HasNextPage: offset+n < total, HasPreviousPage: offset > 0}
+	if n > 0 {
+		s, e := encodeCursor(fp, offset), encodeCursor(fp, offset+n-1)
+		pi.StartCursor, pi.EndCursor = &s, &e
+	}
+	return pi
+}
+
+// pointers returns pointers to the first n items (shared, read-only).
+func pointers[T any](items []T, n int) []*T {
+	n = min(n, len(items))
+	out := make([]*T, n)
+	for i := range n {
+		out[i] = &items[i]
+	}
+	return out
+}
+
+// edges builds the edges of a page only when a query asks for them.
+func edges[T, E any](nodes []*T, w model.Window, mk func(cursor string, node *T) *E) []*E {
+	out := make([]*E, len(nodes))
+	for i, n := range nodes {
+		out[i] = mk(encodeCursor(w.Fingerprint, w.Offset+i), n)
+	}
+	return out
+}

@@ -1,0 +1,82 @@
+package graph
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/rs/zerolog"
+	"github.com/vektah/gqlparser/v2/gqlerror"
+
+	"github.com/aspire-graphql/aspire-graphql/aspire"
+)
+
+// Error codes of extensions.code.
+const (
+	CodeUnauthenticated     = "UNAUTHENTICATED"
+	CodeForbidden           = "FORBIDDEN"
+	CodeNotFound            = "NOT_FOUND"
+	CodeBadUserInput        = "BAD_USER_INPUT"
+	CodeRateLimited         = "RATE_LIMITED"
+	CodeUpstreamUnavailable = "UPSTREAM_UNAVAILABLE"
+	CodeOperationLimit      = "OPERATION_LIMIT_EXCEEDED"
+	CodeInternal            = "INTERNAL_SERVER_ERROR"
+)
+
+// badInput is an error in the caller's arguments.
+func badInput(format string, args ...any) error {
+	return &gqlerror.Error{Message: fmt.Sprintf(format, args...), Extensions: map[string]any{"code": CodeBadUserInput}}
+}
+
+var codes = map[aspire.Code]string{
+	aspire.CodeUnauthenticated: CodeUnauthenticated,
+	aspire.CodeForbidden:       CodeForbidden,
+	aspire.CodeNotFound:        CodeNotFound,
+	aspire.CodeInvalid:         CodeBadUserInput,
+	aspire.CodeRateLimited:     CodeRateLimited,
+	aspire.CodeUnavailable:     CodeUpstreamUnavailable,
+}
+
+// ErrorPresenter maps every error to what a client may see: upstream errors
+// to their code with a safe message (never a key, never an upstream body),
+// our own errors as they are, anything else to a generic internal error
+// whose detail goes to the log only.
+func ErrorPresenter(ctx context.Context, err error) *gqlerror.Error {
+	gerr := graphql.DefaultErrorPresenter(ctx, err)
+	var ae *aspire.Error
+	if errors.As(err, &ae) {
+		gerr.Message = ae.Message
+		gerr.Extensions = map[string]any{"code": codes[ae.Code]}
+		if ae.Code == aspire.CodeRateLimited && ae.RetryAfter > 0 {
+			gerr.Extensions["retryAfter"] = int(math.Ceil(ae.RetryAfter.Seconds()))
+		}
+		zerolog.Ctx(ctx).Debug().Str("code", string(ae.Code)).Int("status", ae.Status).Str("endpoint", ae.Endpoint).
+			Str("upstream_code", ae.UpstreamCode).Str("detail", ae.Detail).Msg("upstream error")
+		return gerr
+	}
+	var ge *gqlerror.Error
+	if errors.As(err, &ge) && ge.Extensions["code"] != nil {
+		return gerr
+	}
+	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
+		gerr.Message = "the request deadline passed before the Aspire API answered"
+		gerr.Extensions = map[string]any{"code": CodeUpstreamUnavailable}
+		return gerr
+	}
+	if ge != nil && ge.Rule != "" {
+		return gerr // a validation error of the document: its message is for the caller
+	}
+	zerolog.Ctx(ctx).Error().Err(err).Msg("internal error")
+	gerr.Message = "internal error"
+	gerr.Extensions = map[string]any{"code": CodeInternal}
+	return gerr
+}
+
+// Recover turns a resolver panic into an internal error; the panic goes to
+// the log with the request id, never to the client.
+func Recover(ctx context.Context, p any) error {
+	zerolog.Ctx(ctx).Error().Interface("panic", p).Msg("resolver panic")
+	return &gqlerror.Error{Message: "internal error", Extensions: map[string]any{"code": CodeInternal}}
+}

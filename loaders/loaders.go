@@ -1,0 +1,180 @@
+// Package loaders batches the GraphQL resolvers' look-ups into the fewest
+// upstream calls: one set of dataloaders (graph-gophers/dataloader v7) per
+// request, built from the request's credentialed client, so that one tick of
+// sibling resolvers asking for members, projects, groups, posts, roll-ups or
+// children becomes one batched call per kind.
+//
+// Decisions (and why):
+//   - Loaders are per request and never shared: their caches hold one
+//     tenant's data.
+//   - A "children of many parents" load (posts of members, projects or
+//     groups; members of projects or groups) first asks the upstream for the
+//     rows of every parent at once. The first page's total says what the rest
+//     costs: if fetching every page would take more calls than one page per
+//     parent (1 + parents < pages), it switches to one page per parent with
+//     limit = first. Either way the answer is the same.
+//   - Members of projects or groups sorted by a metric are always loaded per
+//     parent: the upstream rolls metrics up over the posts in all the
+//     projects of a call, so a batched call would rank a member of project A
+//     by its posts in B too.
+//   - Query arguments travel inside the keys as canonical JSON, so keys stay
+//     comparable and a batch function can rebuild the query without a side
+//     table.
+package loaders
+
+import (
+	"context"
+	"encoding/json"
+	"time"
+
+	"github.com/graph-gophers/dataloader/v7"
+
+	"github.com/aspire-graphql/aspire-graphql/aspire"
+)
+
+// Wait is how long a loader collects keys before it calls upstream: long
+// enough for sibling resolvers running concurrently to ask, far below the
+// library's 16 ms default.
+const Wait = time.Millisecond
+
+// Key is a look-up whose answer depends on query arguments (a roll-up).
+type Key struct {
+	ID   string
+	Args string // canonical JSON of the query
+}
+
+// ChildKey asks for one page of one parent's children.
+type ChildKey struct {
+	Parent string
+	Args   string // canonical JSON of the query, without the parent filter
+	Offset int
+	First  int
+}
+
+// Children is one parent's page of children and how many it has in all.
+type Children[T any] struct {
+	Items []*T
+	Total int
+}
+
+// Loaders are one request's dataloaders.
+type Loaders struct {
+	tenant *aspire.Tenant
+
+	Member  *dataloader.Loader[string, *aspire.Member]
+	Post    *dataloader.Loader[string, *aspire.Post]
+	Project *dataloader.Loader[string, *aspire.Project]
+	Group   *dataloader.Loader[string, *aspire.Group]
+	// Performance loads roll-ups by (member id, range and filter).
+	Performance *dataloader.Loader[Key, *aspire.Member]
+
+	PostsByMember    *dataloader.Loader[ChildKey, *Children[aspire.Post]]
+	PostsByProject   *dataloader.Loader[ChildKey, *Children[aspire.Post]]
+	PostsByGroup     *dataloader.Loader[ChildKey, *Children[aspire.Post]]
+	MembersByProject *dataloader.Loader[ChildKey, *Children[aspire.Member]]
+	MembersByGroup   *dataloader.Loader[ChildKey, *Children[aspire.Member]]
+}
+
+// Option tunes the loaders.
+type Option func(*options)
+
+type options struct{ wait time.Duration }
+
+// WithWait sets how long a loader collects keys before calling upstream
+// (default Wait). Siblings in one list always share a batch (the resolvers
+// hand their keys over together); the wait is what lets cousins (the same
+// field under other lists) join them, so a slow machine may want more.
+func WithWait(d time.Duration) Option { return func(o *options) { o.wait = d } }
+
+// New returns fresh loaders calling upstream as t.
+func New(t *aspire.Tenant, opts ...Option) *Loaders {
+	o := options{wait: Wait}
+	for _, f := range opts {
+		f(&o)
+	}
+	l := &Loaders{tenant: t}
+	l.Member = newLoader(o.wait, byID(func(ctx context.Context, ids []string) (map[string]aspire.Member, error) {
+		return t.MembersByID(ctx, ids, aspire.MemberQuery{})
+	}))
+	l.Post = newLoader(o.wait, byID(t.PostsByID))
+	l.Project = newLoader(o.wait, byID(t.ProjectsByID))
+	l.Group = newLoader(o.wait, byID(t.GroupsByID))
+	l.Performance = newLoader(o.wait, l.performance)
+
+	posts := func(setParents func(*aspire.PostQuery, []string), parentsOf func(*aspire.Post) []string) *dataloader.Loader[ChildKey, *Children[aspire.Post]] {
+		return newLoader(o.wait, children[aspire.Post]{
+			page: func(ctx context.Context, args string, parents []string, offset, limit int) (*aspire.Page[aspire.Post], error) {
+				var q aspire.PostQuery
+				if err := json.Unmarshal([]byte(args), &q); err != nil {
+					return nil, err
+				}
+				setParents(&q, parents)
+				q.Offset, q.Limit = offset, limit
+				return t.Posts(ctx, q)
+			},
+			parentsOf: parentsOf,
+		}.batch)
+	}
+	l.PostsByMember = posts(func(q *aspire.PostQuery, p []string) { q.MemberIDs = p },
+		func(p *aspire.Post) []string { return []string{p.MemberID} })
+	l.PostsByProject = posts(func(q *aspire.PostQuery, p []string) { q.ProjectIDs = p },
+		func(p *aspire.Post) []string { return p.ProjectIDs })
+	l.PostsByGroup = posts(func(q *aspire.PostQuery, p []string) { q.GroupIDs = p },
+		func(p *aspire.Post) []string { return p.GroupIDs })
+
+	members := func(setParents func(*aspire.MemberQuery, []string), parentsOf func(*aspire.Member) []string) *dataloader.Loader[ChildKey, *Children[aspire.Member]] {
+		return newLoader(o.wait, children[aspire.Member]{
+			page: func(ctx context.Context, args string, parents []string, offset, limit int) (*aspire.Page[aspire.Member], error) {
+				var q aspire.MemberQuery
+				if err := json.Unmarshal([]byte(args), &q); err != nil {
+					return nil, err
+				}
+				setParents(&q, parents)
+				q.Offset, q.Limit = offset, limit
+				return t.Members(ctx, q)
+			},
+			parentsOf: parentsOf,
+			perParent: func(args string) bool {
+				var q aspire.MemberQuery
+				return json.Unmarshal([]byte(args), &q) == nil && q.Sort.By != ""
+			},
+		}.batch)
+	}
+	l.MembersByProject = members(func(q *aspire.MemberQuery, p []string) { q.ProjectIDs = p },
+		func(m *aspire.Member) []string { return m.ProjectIDs })
+	l.MembersByGroup = members(func(q *aspire.MemberQuery, p []string) { q.GroupIDs = p },
+		func(m *aspire.Member) []string { return m.GroupIDs })
+	return l
+}
+
+// Tenant is the credentialed client the loaders call with, for the calls
+// that need no batching (a root list's one page).
+func (l *Loaders) Tenant() *aspire.Tenant { return l.tenant }
+
+func newLoader[K comparable, V any](wait time.Duration, fn dataloader.BatchFunc[K, V]) *dataloader.Loader[K, V] {
+	return dataloader.NewBatchedLoader(fn,
+		dataloader.WithWait[K, V](wait),
+		dataloader.WithBatchCapacity[K, V](aspire.MaxIDs))
+}
+
+// Args encodes a query for a Key or ChildKey.
+func Args(q any) string {
+	b, err := json.Marshal(q)
+	if err != nil {
+		panic(err) // queries are plain data; this cannot fail
+	}
+	return string(b)
+}
+
+type ctxKey struct{}
+
+// With returns ctx carrying fresh loaders for t.
+func With(ctx context.Context, t *aspire.Tenant, opts ...Option) context.Context {
+	return context.WithValue(ctx, ctxKey{}, New(t, opts...))
+}
+
+// For returns the request's loaders, or nil outside a request that has them.
+func For(ctx context.Context) *Loaders {
+	l, _ := ctx.Value(ctxKey{}).(*Loaders)
+	return l
+}
