@@ -209,7 +209,10 @@ func TestErrorMapping(t *testing.T) {
 		{"expired", aspire.Creds{APIKey: aspiretest.DemoExpiredKey, ClientID: aspiretest.DemoClientID},
 			func(t *aspire.Tenant) error { _, err := t.Groups(ctx, aspire.ListQuery{}); return err }, aspire.CodeUnauthenticated, 401},
 		{"scope", aspire.Creds{APIKey: aspiretest.DemoMemberOnlyKey, ClientID: aspiretest.DemoClientID},
-			func(t *aspire.Tenant) error { _, err := t.Posts(ctx, aspire.PostQuery{Filter: aspire.Filter{Range: q1}}); return err }, aspire.CodeUnauthenticated, 401},
+			func(t *aspire.Tenant) error {
+				_, err := t.Posts(ctx, aspire.PostQuery{Filter: aspire.Filter{Range: q1}})
+				return err
+			}, aspire.CodeUnauthenticated, 401},
 		{"foreign workspace", aspire.Creds{APIKey: aspiretest.OtherKey, ClientID: aspiretest.DemoClientID},
 			func(t *aspire.Tenant) error { _, err := t.Groups(ctx, aspire.ListQuery{}); return err }, aspire.CodeForbidden, 403},
 		{"not found", demo, func(t *aspire.Tenant) error { _, err := t.Post(ctx, "12999999"); return err }, aspire.CodeNotFound, 404},
