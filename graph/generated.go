@@ -1052,8 +1052,11 @@ type Query
 `, BuiltIn: false},
 	{Name: "../schema/group.graphqls", Input: `"A named set of members."
 type Group {
+  "The group's id."
   id: ID!
+  "The group's name."
   name: String!
+  "Members in the group."
   memberCount: Int!
   """
   The group's members, by id unless sorted; a metric sort ranks them by
@@ -1066,14 +1069,21 @@ type Group {
 
 "A page of groups."
 type GroupConnection {
+  "The rows of this page with their cursors."
   edges: [GroupEdge!]!
+  "The rows of this page, without cursors."
   nodes: [Group!]!
+  "Where this page sits, and the cursor to the next."
   pageInfo: PageInfo!
+  "Rows in the whole list, over all pages."
   totalCount: Int!
 }
 
+"A group and its cursor."
 type GroupEdge {
+  "Opaque position of this row; pass it as ` + "`" + `after` + "`" + ` to continue after it."
   cursor: String!
+  "The row."
   node: Group!
 }
 
@@ -1086,8 +1096,11 @@ extend type Query {
 `, BuiltIn: false},
 	{Name: "../schema/member.graphqls", Input: `"A creator working with the workspace."
 type Member {
+  "The member's id (a numeric string)."
   id: ID!
+  "The member's full name."
   name: String!
+  "The member's email address."
   email: String!
   "Account names per network; null where the member has no account."
   handles: Handles!
@@ -1103,9 +1116,13 @@ type Member {
 
 "A member's account names."
 type Handles {
+  "Instagram account name."
   instagram: String
+  "TikTok account name."
   tiktok: String
+  "YouTube channel name."
   youtube: String
+  "Pinterest account name."
   pinterest: String
 }
 
@@ -1115,14 +1132,21 @@ what the roll-up behind a metric sort counts to posts in those projects or
 groups.
 """
 input MemberFilter {
+  "Only these members (at most 100)."
   ids: [ID!]
+  "Only members in one of these projects (at most 100); the roll-up counts their posts in them."
   projectIds: [ID!]
+  "Only members in one of these groups (at most 100)."
   groupIds: [ID!]
   "These restrict the posts a metric sort rolls up, not which members are listed."
   networks: [Network!]
+  "Roll up only posts of these types."
   postTypes: [PostType!]
+  "Roll up only posts from these sources."
   mentionSources: [MentionSource!]
+  "Roll up only posts with these statuses."
   statuses: [PostStatus!]
+  "LIFETIME (default) or DATE_RANGE metrics in the roll-up behind a metric sort."
   metricsWindow: MetricsWindow
 }
 
@@ -1138,21 +1162,29 @@ enum MemberSortField {
 
 "Order of a member list (by id when not given). Members without the metric sort last."
 input MemberSort {
+  "The roll-up metric to sort by."
   field: MemberSortField!
+  "DESC (default) or ASC."
   order: SortOrder = DESC
 }
 
 "A page of members."
 type MemberConnection {
+  "The rows of this page with their cursors."
   edges: [MemberEdge!]!
+  "The rows of this page, without cursors."
   nodes: [Member!]!
+  "Where this page sits, and the cursor to the next."
   pageInfo: PageInfo!
   "Members in the whole list, over all pages."
   totalCount: Int!
 }
 
+"A member and its cursor."
 type MemberEdge {
+  "Opaque position of this row; pass it as ` + "`" + `after` + "`" + ` to continue after it."
   cursor: String!
+  "The row."
   node: Member!
 }
 
@@ -1181,8 +1213,11 @@ type Metrics {
   views: Long
   "Total time watched, in seconds."
   viewTimeSeconds: Long
+  "Likes (reactions)."
   likes: Long
+  "Comments."
   comments: Long
+  "Shares and reposts."
   shares: Long
   "Saves (Pinterest: pin saves)."
   saves: Long
@@ -1218,13 +1253,17 @@ type Performance {
 
 "Metrics of one network."
 type NetworkMetrics {
+  "The network."
   network: Network!
+  "Sum over the posts on this network."
   metrics: Metrics!
 }
 
 "Metrics of one post type."
 type PostTypeMetrics {
+  "The post type."
   postType: PostType!
+  "Sum over the posts of this type."
   metrics: Metrics!
 }
 `, BuiltIn: false},
@@ -1267,16 +1306,23 @@ enum PostStatus {
 
 "One piece of creator content on a social network."
 type Post {
+  "The post's id."
   id: ID!
+  "Where it was published."
   network: Network!
+  "Its kind (feed post, reel, story, video…)."
   type: PostType!
+  "How Aspire came to know of the post."
   mentionSource: MentionSource!
+  "Whether it is still up."
   status: PostStatus!
   "Link to the post on its network."
   url: String!
+  "The post's text as published."
   caption: String!
   "Link to a preview image; null when there is none."
   thumbnailUrl: String
+  "When it was published."
   postedAt: DateTime!
   "Whether the metrics are Aspire's estimates rather than the network's insights (stories, social listening)."
   estimated: Boolean!
@@ -1292,12 +1338,19 @@ type Post {
 
 "Which posts a list selects, besides the range. Lists are ORed within a field, fields ANDed."
 input PostFilter {
+  "Only posts on these networks."
   networks: [Network!]
+  "Only posts in one of these projects (at most 100)."
   projectIds: [ID!]
+  "Only posts in one of these groups (at most 100)."
   groupIds: [ID!]
+  "Only posts by these members (at most 100)."
   memberIds: [ID!]
+  "Only posts of these types."
   postTypes: [PostType!]
+  "Only posts from these sources."
   mentionSources: [MentionSource!]
+  "Only posts with these statuses."
   statuses: [PostStatus!]
   "LIFETIME (default) or DATE_RANGE metrics."
   metricsWindow: MetricsWindow
@@ -1317,22 +1370,29 @@ enum PostSortField {
 
 "Order of a post list. Posts without the metric sort last, either way."
 input PostSort {
+  "What to sort by."
   field: PostSortField!
+  "DESC (default) or ASC."
   order: SortOrder = DESC
 }
 
 "A page of posts."
 type PostConnection {
+  "The rows of this page with their cursors."
   edges: [PostEdge!]!
   "The posts of ` + "`" + `edges` + "`" + `, without cursors."
   nodes: [Post!]!
+  "Where this page sits, and the cursor to the next."
   pageInfo: PageInfo!
   "Posts in the whole list, over all pages."
   totalCount: Int!
 }
 
+"A post and its cursor."
 type PostEdge {
+  "Opaque position of this row; pass it as ` + "`" + `after` + "`" + ` to continue after it."
   cursor: String!
+  "The row."
   node: Post!
 }
 
@@ -1351,10 +1411,15 @@ enum ProjectStatus {
 
 "A project (campaign) of the workspace."
 type Project {
+  "The project's id."
   id: ID!
+  "The project's name."
   name: String!
+  "Whether the project is running."
   status: ProjectStatus!
+  "When the project was created."
   createdAt: DateTime!
+  "Members in the project."
   memberCount: Int!
   """
   The project's members, by id unless sorted; a metric sort ranks them by
@@ -1367,14 +1432,21 @@ type Project {
 
 "A page of projects."
 type ProjectConnection {
+  "The rows of this page with their cursors."
   edges: [ProjectEdge!]!
+  "The rows of this page, without cursors."
   nodes: [Project!]!
+  "Where this page sits, and the cursor to the next."
   pageInfo: PageInfo!
+  "Rows in the whole list, over all pages."
   totalCount: Int!
 }
 
+"A project and its cursor."
 type ProjectEdge {
+  "Opaque position of this row; pass it as ` + "`" + `after` + "`" + ` to continue after it."
   cursor: String!
+  "The row."
   node: Project!
 }
 

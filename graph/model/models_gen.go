@@ -21,39 +21,57 @@ type DateRangeInput struct {
 // what the roll-up behind a metric sort counts to posts in those projects or
 // groups.
 type MemberFilter struct {
-	Ids        []string `json:"ids,omitempty"`
+	// Only these members (at most 100).
+	Ids []string `json:"ids,omitempty"`
+	// Only members in one of these projects (at most 100); the roll-up counts their posts in them.
 	ProjectIds []string `json:"projectIds,omitempty"`
-	GroupIds   []string `json:"groupIds,omitempty"`
+	// Only members in one of these groups (at most 100).
+	GroupIds []string `json:"groupIds,omitempty"`
 	// These restrict the posts a metric sort rolls up, not which members are listed.
-	Networks       []aspire.Network       `json:"networks,omitempty"`
-	PostTypes      []aspire.PostType      `json:"postTypes,omitempty"`
+	Networks []aspire.Network `json:"networks,omitempty"`
+	// Roll up only posts of these types.
+	PostTypes []aspire.PostType `json:"postTypes,omitempty"`
+	// Roll up only posts from these sources.
 	MentionSources []aspire.MentionSource `json:"mentionSources,omitempty"`
-	Statuses       []aspire.PostStatus    `json:"statuses,omitempty"`
-	MetricsWindow  *aspire.MetricsWindow  `json:"metricsWindow,omitempty"`
+	// Roll up only posts with these statuses.
+	Statuses []aspire.PostStatus `json:"statuses,omitempty"`
+	// LIFETIME (default) or DATE_RANGE metrics in the roll-up behind a metric sort.
+	MetricsWindow *aspire.MetricsWindow `json:"metricsWindow,omitempty"`
 }
 
 // Order of a member list (by id when not given). Members without the metric sort last.
 type MemberSort struct {
-	Field aspire.SortField  `json:"field"`
+	// The roll-up metric to sort by.
+	Field aspire.SortField `json:"field"`
+	// DESC (default) or ASC.
 	Order *aspire.SortOrder `json:"order,omitempty"`
 }
 
 // Which posts a list selects, besides the range. Lists are ORed within a field, fields ANDed.
 type PostFilter struct {
-	Networks       []aspire.Network       `json:"networks,omitempty"`
-	ProjectIds     []string               `json:"projectIds,omitempty"`
-	GroupIds       []string               `json:"groupIds,omitempty"`
-	MemberIds      []string               `json:"memberIds,omitempty"`
-	PostTypes      []aspire.PostType      `json:"postTypes,omitempty"`
+	// Only posts on these networks.
+	Networks []aspire.Network `json:"networks,omitempty"`
+	// Only posts in one of these projects (at most 100).
+	ProjectIds []string `json:"projectIds,omitempty"`
+	// Only posts in one of these groups (at most 100).
+	GroupIds []string `json:"groupIds,omitempty"`
+	// Only posts by these members (at most 100).
+	MemberIds []string `json:"memberIds,omitempty"`
+	// Only posts of these types.
+	PostTypes []aspire.PostType `json:"postTypes,omitempty"`
+	// Only posts from these sources.
 	MentionSources []aspire.MentionSource `json:"mentionSources,omitempty"`
-	Statuses       []aspire.PostStatus    `json:"statuses,omitempty"`
+	// Only posts with these statuses.
+	Statuses []aspire.PostStatus `json:"statuses,omitempty"`
 	// LIFETIME (default) or DATE_RANGE metrics.
 	MetricsWindow *aspire.MetricsWindow `json:"metricsWindow,omitempty"`
 }
 
 // Order of a post list. Posts without the metric sort last, either way.
 type PostSort struct {
-	Field aspire.SortField  `json:"field"`
+	// What to sort by.
+	Field aspire.SortField `json:"field"`
+	// DESC (default) or ASC.
 	Order *aspire.SortOrder `json:"order,omitempty"`
 }
 
