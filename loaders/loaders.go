@@ -78,7 +78,11 @@ type Loaders struct {
 // Option tunes the loaders.
 type Option func(*options)
 
-type options struct{ wait time.Duration }
+type options struct {
+	wait     time.Duration
+	capacity int
+	observe  func(loader string, size int)
+}
 
 // WithWait sets how long a loader collects keys before calling upstream
 // (default Wait). Siblings in one list always share a batch (the resolvers
@@ -86,23 +90,32 @@ type options struct{ wait time.Duration }
 // field under other lists) join them, so a slow machine may want more.
 func WithWait(d time.Duration) Option { return func(o *options) { o.wait = d } }
 
+// WithoutBatching makes every key its own upstream call, at once: the
+// baseline that shows what batching buys.
+func WithoutBatching() Option { return func(o *options) { o.capacity, o.wait = 1, 0 } }
+
+// WithBatchObserver reports the size of every batch, by loader name.
+func WithBatchObserver(f func(loader string, size int)) Option {
+	return func(o *options) { o.observe = f }
+}
+
 // New returns fresh loaders calling upstream as t.
 func New(t *aspire.Tenant, opts ...Option) *Loaders {
-	o := options{wait: Wait}
+	o := options{wait: Wait, capacity: aspire.MaxIDs}
 	for _, f := range opts {
 		f(&o)
 	}
 	l := &Loaders{tenant: t}
-	l.Member = newLoader(o.wait, byID(func(ctx context.Context, ids []string) (map[string]aspire.Member, error) {
+	l.Member = newLoader(o, "member", byID(func(ctx context.Context, ids []string) (map[string]aspire.Member, error) {
 		return t.MembersByID(ctx, ids, aspire.MemberQuery{})
 	}))
-	l.Post = newLoader(o.wait, byID(t.PostsByID))
-	l.Project = newLoader(o.wait, byID(t.ProjectsByID))
-	l.Group = newLoader(o.wait, byID(t.GroupsByID))
-	l.Performance = newLoader(o.wait, l.performance)
+	l.Post = newLoader(o, "post", byID(t.PostsByID))
+	l.Project = newLoader(o, "project", byID(t.ProjectsByID))
+	l.Group = newLoader(o, "group", byID(t.GroupsByID))
+	l.Performance = newLoader(o, "performance", l.performance)
 
-	posts := func(setParents func(*aspire.PostQuery, []string), parentsOf func(*aspire.Post) []string) *dataloader.Loader[ChildKey, *Children[aspire.Post]] {
-		return newLoader(o.wait, children[aspire.Post]{
+	posts := func(name string, setParents func(*aspire.PostQuery, []string), parentsOf func(*aspire.Post) []string) *dataloader.Loader[ChildKey, *Children[aspire.Post]] {
+		return newLoader(o, name, children[aspire.Post]{
 			page: func(ctx context.Context, args string, parents []string, offset, limit int) (*aspire.Page[aspire.Post], error) {
 				var q aspire.PostQuery
 				if err := json.Unmarshal([]byte(args), &q); err != nil {
@@ -115,15 +128,15 @@ func New(t *aspire.Tenant, opts ...Option) *Loaders {
 			parentsOf: parentsOf,
 		}.batch)
 	}
-	l.PostsByMember = posts(func(q *aspire.PostQuery, p []string) { q.MemberIDs = p },
+	l.PostsByMember = posts("posts_by_member", func(q *aspire.PostQuery, p []string) { q.MemberIDs = p },
 		func(p *aspire.Post) []string { return []string{p.MemberID} })
-	l.PostsByProject = posts(func(q *aspire.PostQuery, p []string) { q.ProjectIDs = p },
+	l.PostsByProject = posts("posts_by_project", func(q *aspire.PostQuery, p []string) { q.ProjectIDs = p },
 		func(p *aspire.Post) []string { return p.ProjectIDs })
-	l.PostsByGroup = posts(func(q *aspire.PostQuery, p []string) { q.GroupIDs = p },
+	l.PostsByGroup = posts("posts_by_group", func(q *aspire.PostQuery, p []string) { q.GroupIDs = p },
 		func(p *aspire.Post) []string { return p.GroupIDs })
 
-	members := func(setParents func(*aspire.MemberQuery, []string), parentsOf func(*aspire.Member) []string) *dataloader.Loader[ChildKey, *Children[aspire.Member]] {
-		return newLoader(o.wait, children[aspire.Member]{
+	members := func(name string, setParents func(*aspire.MemberQuery, []string), parentsOf func(*aspire.Member) []string) *dataloader.Loader[ChildKey, *Children[aspire.Member]] {
+		return newLoader(o, name, children[aspire.Member]{
 			page: func(ctx context.Context, args string, parents []string, offset, limit int) (*aspire.Page[aspire.Member], error) {
 				var q aspire.MemberQuery
 				if err := json.Unmarshal([]byte(args), &q); err != nil {
@@ -140,9 +153,9 @@ func New(t *aspire.Tenant, opts ...Option) *Loaders {
 			},
 		}.batch)
 	}
-	l.MembersByProject = members(func(q *aspire.MemberQuery, p []string) { q.ProjectIDs = p },
+	l.MembersByProject = members("members_by_project", func(q *aspire.MemberQuery, p []string) { q.ProjectIDs = p },
 		func(m *aspire.Member) []string { return m.ProjectIDs })
-	l.MembersByGroup = members(func(q *aspire.MemberQuery, p []string) { q.GroupIDs = p },
+	l.MembersByGroup = members("members_by_group", func(q *aspire.MemberQuery, p []string) { q.GroupIDs = p },
 		func(m *aspire.Member) []string { return m.GroupIDs })
 	return l
 }
@@ -151,10 +164,17 @@ func New(t *aspire.Tenant, opts ...Option) *Loaders {
 // that need no batching (a root list's one page).
 func (l *Loaders) Tenant() *aspire.Tenant { return l.tenant }
 
-func newLoader[K comparable, V any](wait time.Duration, fn dataloader.BatchFunc[K, V]) *dataloader.Loader[K, V] {
+func newLoader[K comparable, V any](o options, name string, fn dataloader.BatchFunc[K, V]) *dataloader.Loader[K, V] {
+	if o.observe != nil {
+		inner := fn
+		fn = func(ctx context.Context, keys []K) []*dataloader.Result[V] {
+			o.observe(name, len(keys))
+			return inner(ctx, keys)
+		}
+	}
 	return dataloader.NewBatchedLoader(fn,
-		dataloader.WithWait[K, V](wait),
-		dataloader.WithBatchCapacity[K, V](aspire.MaxIDs))
+		dataloader.WithWait[K, V](o.wait),
+		dataloader.WithBatchCapacity[K, V](o.capacity))
 }
 
 // Args encodes a query for a Key or ChildKey.

@@ -1,0 +1,288 @@
+// Package config reads the server's settings from flags and environment
+// variables: one table of settings, each a flag (-name) with an environment
+// variable (ASPIRE_GRAPHQL_NAME); a flag given on the command line wins over
+// its variable, which wins over the default. `-h` prints the table.
+package config
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/url"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"time"
+)
+
+// Mode is how the server reaches Aspire and whose key it uses.
+type Mode string
+
+// Modes (see README, "Modes").
+const (
+	// Demo serves the built-in simulator with a demo key: no configuration.
+	Demo Mode = "demo"
+	// Passthrough forwards each caller's own Aspire key; the server holds none.
+	Passthrough Mode = "passthrough"
+	// ServerKey uses the server's key; callers present facade access tokens.
+	ServerKey Mode = "server-key"
+)
+
+// Config is every setting.
+type Config struct {
+	Addr            string
+	UpstreamURL     string
+	APIKey          string
+	ClientID        string
+	AccessTokens    []string
+	CORSOrigins     []string
+	LogLevel        string
+	LogFormat       string
+	Introspection   bool
+	ShutdownTimeout time.Duration
+
+	CacheBytes     int64
+	CacheTTL       time.Duration
+	CachePastTTL   time.Duration
+	Retries        int
+	AttemptTimeout time.Duration
+	RateLimit      float64
+	RateBurst      int
+	Dedup          bool
+	Batching       bool
+
+	RequestTimeout time.Duration
+	MaxBodyBytes   int64
+
+	DemoLatency time.Duration
+}
+
+// Mode says which mode the settings select.
+func (c *Config) Mode() Mode {
+	switch {
+	case c.UpstreamURL == "":
+		return Demo
+	case c.APIKey == "":
+		return Passthrough
+	default:
+		return ServerKey
+	}
+}
+
+// setting is one row of the table.
+type setting struct {
+	name  string
+	usage string
+	def   string
+	set   func(c *Config, v string) error
+}
+
+// EnvPrefix starts every setting's environment variable.
+const EnvPrefix = "ASPIRE_GRAPHQL_"
+
+func env(name string) string { return EnvPrefix + strings.ToUpper(strings.ReplaceAll(name, "-", "_")) }
+
+func str(f func(*Config) *string) func(*Config, string) error {
+	return func(c *Config, v string) error { *f(c) = v; return nil }
+}
+
+func list(f func(*Config) *[]string) func(*Config, string) error {
+	return func(c *Config, v string) error {
+		var out []string
+		for s := range strings.SplitSeq(v, ",") {
+			if s = strings.TrimSpace(s); s != "" {
+				out = append(out, s)
+			}
+		}
+		*f(c) = out
+		return nil
+	}
+}
+
+func dur(f func(*Config) *time.Duration) func(*Config, string) error {
+	return func(c *Config, v string) error {
+		d, err := time.ParseDuration(v)
+		if err != nil || d < 0 {
+			return fmt.Errorf("want a duration such as 30s or 10m, got %q", v)
+		}
+		*f(c) = d
+		return nil
+	}
+}
+
+func integer[T int | int64](f func(*Config) *T) func(*Config, string) error {
+	return func(c *Config, v string) error {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || n < 0 {
+			return fmt.Errorf("want a whole number >= 0, got %q", v)
+		}
+		*f(c) = T(n)
+		return nil
+	}
+}
+
+func boolean(f func(*Config) *bool) func(*Config, string) error {
+	return func(c *Config, v string) error {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			return fmt.Errorf("want true or false, got %q", v)
+		}
+		*f(c) = b
+		return nil
+	}
+}
+
+var settings = []setting{
+	{"addr", "listen address", "127.0.0.1:8080", str(func(c *Config) *string { return &c.Addr })},
+	{"upstream-url", "Aspire API base URL; empty runs the demo (built-in simulator)", "", str(func(c *Config) *string { return &c.UpstreamURL })},
+	{"api-key", "server-key mode: the Aspire API key the server uses (else each caller brings theirs)", "", str(func(c *Config) *string { return &c.APIKey })},
+	{"client-id", "workspace client id; in passthrough mode the default when a caller sends no X-Aspire-Client-Id", "", str(func(c *Config) *string { return &c.ClientID })},
+	{"access-tokens", "server-key mode: comma list of tokens callers must present as Bearer", "", list(func(c *Config) *[]string { return &c.AccessTokens })},
+	{"cors-origins", "comma list of browser origins allowed to call (* for any; demo default *)", "", list(func(c *Config) *[]string { return &c.CORSOrigins })},
+	{"log-level", "debug, info, warn or error", "info", str(func(c *Config) *string { return &c.LogLevel })},
+	{"log-format", "json, console, or auto (console on a terminal)", "auto", str(func(c *Config) *string { return &c.LogFormat })},
+	{"introspection", "allow schema introspection (the playground's docs and completion)", "true", boolean(func(c *Config) *bool { return &c.Introspection })},
+	{"shutdown-timeout", "how long in-flight requests may finish after SIGTERM", "15s", dur(func(c *Config) *time.Duration { return &c.ShutdownTimeout })},
+	{"cache-bytes", "response cache size in bytes; 0 turns the cache off", "67108864", integer(func(c *Config) *int64 { return &c.CacheBytes })},
+	{"cache-ttl", "how long a cached upstream response is used", "30s", dur(func(c *Config) *time.Duration { return &c.CacheTTL })},
+	{"cache-past-ttl", "the same, for date ranges that ended before today", "10m", dur(func(c *Config) *time.Duration { return &c.CachePastTTL })},
+	{"retries", "upstream attempts per call (1: no retry)", "3", integer(func(c *Config) *int { return &c.Retries })},
+	{"attempt-timeout", "time limit of one upstream attempt", "10s", dur(func(c *Config) *time.Duration { return &c.AttemptTimeout })},
+	{"rate-limit", "upstream requests per second per workspace key (client-side bucket); 0 turns it off", "10", func(c *Config, v string) error {
+		f, err := strconv.ParseFloat(v, 64)
+		if err != nil || f < 0 {
+			return fmt.Errorf("want a number >= 0, got %q", v)
+		}
+		c.RateLimit = f
+		return nil
+	}},
+	{"rate-burst", "burst of the client-side bucket", "20", integer(func(c *Config) *int { return &c.RateBurst })},
+	{"dedup", "share identical in-flight upstream calls of a workspace", "true", boolean(func(c *Config) *bool { return &c.Dedup })},
+	{"batching", "batch relation look-ups through dataloaders (off: one call per parent, for baselines)", "true", boolean(func(c *Config) *bool { return &c.Batching })},
+	{"request-timeout", "deadline of one GraphQL request, upstream calls included", "30s", dur(func(c *Config) *time.Duration { return &c.RequestTimeout })},
+	{"max-body-bytes", "largest request body accepted", "1048576", integer(func(c *Config) *int64 { return &c.MaxBodyBytes })},
+	{"demo-latency", "demo mode: latency the simulator adds to each call", "0s", dur(func(c *Config) *time.Duration { return &c.DemoLatency })},
+}
+
+// ErrHelp is returned when -h was asked; the usage has been printed.
+var ErrHelp = flag.ErrHelp
+
+// Load reads args (without the program name) and the environment.
+func Load(name string, args []string, getenv func(string) string, stderr io.Writer) (*Config, []string, error) {
+	c := &Config{}
+	for _, s := range settings {
+		if err := s.set(c, s.def); err != nil {
+			panic(s.name + ": bad default: " + err.Error())
+		}
+	}
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	given := map[string]*string{}
+	for _, s := range settings {
+		given[s.name] = fs.String(s.name, "\x00", s.usage)
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			Usage(stderr, name)
+			return nil, nil, ErrHelp
+		}
+		return nil, nil, fmt.Errorf("%v (see -h)", err)
+	}
+	for _, s := range settings {
+		v, src := *given[s.name], "-"+s.name
+		if v == "\x00" {
+			v, src = getenv(env(s.name)), env(s.name)
+			if v == "" {
+				continue
+			}
+		}
+		if err := s.set(c, v); err != nil {
+			return nil, nil, fmt.Errorf("%s: %v", src, err)
+		}
+	}
+	return c, fs.Args(), c.validate()
+}
+
+func (c *Config) validate() error {
+	if _, _, err := net.SplitHostPort(c.Addr); err != nil {
+		return fmt.Errorf("addr %q: want host:port", c.Addr)
+	}
+	if c.UpstreamURL != "" {
+		u, err := url.Parse(c.UpstreamURL)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return fmt.Errorf("upstream-url %q: want http(s)://host[/path]", c.UpstreamURL)
+		}
+	}
+	switch c.LogLevel {
+	case "debug", "info", "warn", "error":
+	default:
+		return fmt.Errorf("log-level %q: want debug, info, warn or error", c.LogLevel)
+	}
+	switch c.LogFormat {
+	case "json", "console", "auto":
+	default:
+		return fmt.Errorf("log-format %q: want json, console or auto", c.LogFormat)
+	}
+	if c.Mode() == ServerKey {
+		if c.ClientID == "" {
+			return errors.New("server-key mode (api-key set) needs client-id: the workspace the key belongs to")
+		}
+		if len(c.AccessTokens) == 0 && !Loopback(c.Addr) {
+			return fmt.Errorf("server-key mode on %s, which is not a loopback address, needs access-tokens: "+
+				"without them anyone who can reach the port reads the workspace with the server's key", c.Addr)
+		}
+	}
+	for _, t := range c.AccessTokens {
+		if len(t) < 16 {
+			return errors.New("access-tokens: each token needs at least 16 characters")
+		}
+	}
+	if c.Retries < 1 {
+		c.Retries = 1
+	}
+	return nil
+}
+
+// Loopback reports whether addr listens on a loopback interface only.
+func Loopback(addr string) bool {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return false
+	}
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// Usage prints the settings table.
+func Usage(w io.Writer, name string) {
+	fmt.Fprintf(w, "Usage: %s [flags]\n\nEvery flag has an environment variable; a flag on the command line wins.\n\n", name)
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "flag\tenvironment\tdefault\tmeaning")
+	for _, s := range settings {
+		def := s.def
+		if def == "" {
+			def = `""`
+		}
+		fmt.Fprintf(tw, "-%s\t%s\t%s\t%s\n", s.name, env(s.name), def, s.usage)
+	}
+	_ = tw.Flush()
+}
+
+// MarkdownTable renders the settings as the README's configuration table.
+func MarkdownTable() string {
+	var b strings.Builder
+	b.WriteString("| flag | environment variable | default | meaning |\n| --- | --- | --- | --- |\n")
+	for _, s := range settings {
+		def := "`" + s.def + "`"
+		if s.def == "" {
+			def = "(empty)"
+		}
+		fmt.Fprintf(&b, "| `-%s` | `%s` | %s | %s |\n", s.name, env(s.name), def, s.usage)
+	}
+	return b.String()
+}

@@ -1,0 +1,166 @@
+// Command aspire-graphql serves a GraphQL API over the Aspire REST API.
+//
+// With no configuration it runs the demo: a built-in simulator of Aspire with
+// a seeded workspace. See README.md for the modes and settings.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/aspire-graphql/aspire-graphql/aspire"
+	"github.com/aspire-graphql/aspire-graphql/aspire/aspiretest"
+	"github.com/aspire-graphql/aspire-graphql/config"
+	"github.com/aspire-graphql/aspire-graphql/server"
+	"github.com/aspire-graphql/aspire-graphql/telemetry"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := run(ctx, os.Args, os.Getenv, os.Stdout, os.Stderr)
+	stop()
+	if err != nil && !errors.Is(err, config.ErrHelp) {
+		fmt.Fprintln(os.Stderr, "aspire-graphql:", err)
+		os.Exit(1)
+	}
+}
+
+// run is the whole program: it reads the settings, builds every dependency,
+// serves until ctx is done, then shuts down gracefully.
+func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	name, args := args[0], args[1:]
+	if len(args) > 0 && args[0] == "healthcheck" {
+		return healthcheck(ctx, name, args[1:], getenv, stderr)
+	}
+	cfg, _, err := config.Load(name, args, getenv, stderr)
+	if err != nil {
+		return err
+	}
+	log := newLogger(cfg, stdout)
+	metrics := telemetry.New()
+
+	upstream, demo := cfg.UpstreamURL, (*aspire.Creds)(nil)
+	if cfg.Mode() == config.Demo {
+		sim := aspiretest.New(aspiretest.WithLatency(cfg.DemoLatency, 0), aspiretest.WithRateLimit(6000, time.Minute), aspiretest.WithLogSize(1000))
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			return fmt.Errorf("demo simulator: %w", err)
+		}
+		simSrv := &http.Server{Handler: sim, ReadHeaderTimeout: 10 * time.Second}
+		go func() { _ = simSrv.Serve(ln) }()
+		defer simSrv.Close()
+		upstream = "http://" + ln.Addr().String()
+		demo = &aspire.Creds{APIKey: aspiretest.DemoKey, ClientID: aspiretest.DemoClientID}
+	}
+	client, err := aspire.New(upstream,
+		aspire.WithObserver(metrics.Observer()),
+		aspire.WithCache(cfg.CacheBytes, cfg.CacheTTL, cfg.CachePastTTL),
+		aspire.WithRetry(cfg.Retries, 100*time.Millisecond, 2*time.Second),
+		aspire.WithAttemptTimeout(cfg.AttemptTimeout),
+		aspire.WithRateLimit(cfg.RateLimit, cfg.RateBurst),
+		aspire.WithDedup(cfg.Dedup),
+	)
+	if err != nil {
+		return err
+	}
+	defer client.CloseIdleConnections()
+	var ready func(context.Context) error
+	if demo == nil {
+		ready = server.UpstreamProbe(upstream)
+	}
+	handler := server.New(server.Options{Logger: log, Config: cfg, Client: client, Metrics: metrics, Demo: demo, Ready: ready})
+
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return err
+	}
+	base := "http://" + ln.Addr().String()
+	switch cfg.Mode() {
+	case config.Demo:
+		fmt.Fprintf(stdout, "aspire-graphql: playground at %s/ (DEMO MODE: serving simulated data, no Aspire account needed)\n", base)
+	default:
+		fmt.Fprintf(stdout, "aspire-graphql: playground at %s/ (%s mode, upstream %s)\n", base, cfg.Mode(), cfg.UpstreamURL)
+	}
+	fmt.Fprintf(stdout, "aspire-graphql: GraphQL endpoint %s/graphql · health %s/healthz · metrics %s/metrics\n", base, base, base)
+
+	srv := &http.Server{
+		Handler:           handler,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      cfg.RequestTimeout + 10*time.Second,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          nil,
+		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	log.Info().Dur("timeout", cfg.ShutdownTimeout).Msg("shutting down: finishing in-flight requests")
+	sctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	log.Info().Msg("stopped")
+	return nil
+}
+
+// newLogger logs JSON, or a console format when stdout is a terminal (or
+// when asked).
+func newLogger(cfg *config.Config, stdout io.Writer) zerolog.Logger {
+	level, _ := zerolog.ParseLevel(cfg.LogLevel)
+	var w io.Writer = stdout
+	if cfg.LogFormat == "console" || (cfg.LogFormat == "auto" && isTerminal(stdout)) {
+		w = zerolog.ConsoleWriter{Out: stdout, TimeFormat: time.TimeOnly}
+	}
+	return zerolog.New(w).Level(level).With().Timestamp().Logger()
+}
+
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	st, err := f.Stat()
+	return err == nil && st.Mode()&os.ModeCharDevice != 0
+}
+
+// healthcheck GETs /healthz of the configured address: the container's
+// HEALTHCHECK, which needs no shell or curl in the image.
+func healthcheck(ctx context.Context, name string, args []string, getenv func(string) string, stderr io.Writer) error {
+	cfg, _, err := config.Load(name, args, getenv, stderr)
+	if err != nil {
+		return err
+	}
+	host, port, _ := net.SplitHostPort(cfg.Addr)
+	if host == "" || host == "0.0.0.0" || host == "::" {
+		host = "127.0.0.1"
+	}
+	ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
+	defer cancel()
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+net.JoinHostPort(host, port)+"/healthz", nil)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return err
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("healthz: %s", resp.Status)
+	}
+	return nil
+}

@@ -1,0 +1,144 @@
+// Package server is the HTTP face of aspire-graphql: the routes (/graphql,
+// the playground, /healthz, /readyz, /metrics) and the middleware every
+// request passes (request id, access log and metrics, CORS, body limit,
+// credentials, deadline, per-request loaders).
+package server
+
+import (
+	"context"
+	"net/http"
+	"time"
+
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/rs/cors"
+	"github.com/rs/zerolog"
+
+	"github.com/aspire-graphql/aspire-graphql/aspire"
+	"github.com/aspire-graphql/aspire-graphql/config"
+	"github.com/aspire-graphql/aspire-graphql/graph"
+	"github.com/aspire-graphql/aspire-graphql/loaders"
+	"github.com/aspire-graphql/aspire-graphql/playground"
+	"github.com/aspire-graphql/aspire-graphql/telemetry"
+)
+
+// Options are the server's dependencies, built by the caller (see run in
+// server.go at the repository root).
+type Options struct {
+	Logger  zerolog.Logger
+	Config  *config.Config
+	Client  *aspire.Client
+	Metrics *telemetry.Metrics
+	// Demo, in demo mode, are the credentials injected into every request.
+	Demo *aspire.Creds
+	// Ready reports whether the upstream answers; nil means always ready.
+	Ready func(context.Context) error
+	// Now is the clock (the playground's example range is last month).
+	Now func() time.Time
+}
+
+// New returns the server's whole HTTP handler.
+func New(o Options) http.Handler {
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	mux := http.NewServeMux()
+	mux.Handle("/graphql", credentials(o, graphqlHandler(o)))
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		_, _ = w.Write([]byte("ok\n"))
+	})
+	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		if o.Ready != nil {
+			if err := o.Ready(r.Context()); err != nil {
+				w.WriteHeader(http.StatusServiceUnavailable)
+				_, _ = w.Write([]byte("not ready: " + err.Error() + "\n"))
+				return
+			}
+		}
+		_, _ = w.Write([]byte("ready\n"))
+	})
+	mux.Handle("GET /metrics", promhttp.HandlerFor(o.Metrics.Registry, promhttp.HandlerOpts{}))
+	pg := playground.Handler(func(*http.Request) playground.Config { return playgroundConfig(o) })
+	mux.Handle("GET /{$}", pg)
+	mux.Handle("GET /config.js", pg)
+	mux.Handle("GET /assets/", pg)
+	mux.Handle("GET /graphiql/", http.StripPrefix("/graphiql", pg))
+	mux.Handle("GET /graphiql", http.RedirectHandler("/graphiql/", http.StatusMovedPermanently))
+
+	var h http.Handler = mux
+	h = limitBody(o.Config.MaxBodyBytes, h)
+	h = corsFor(o.Config).Handler(h)
+	h = accessLog(o, h)
+	h = requestID(h)
+	return h
+}
+
+// graphqlHandler is the gqlgen executor with the hooks that count
+// operations.
+func graphqlHandler(o Options) http.Handler {
+	srv := graph.NewHandler(graph.HandlerConfig{Introspection: o.Config.Introspection})
+	srv.AroundOperations(func(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {
+		name := graphql.GetOperationContext(ctx).OperationName
+		if s := telemetry.StatsFrom(ctx); s != nil {
+			s.SetOperation(name)
+		}
+		return next(ctx)
+	})
+	srv.AroundResponses(func(ctx context.Context, next graphql.ResponseHandler) *graphql.Response {
+		resp := next(ctx)
+		outcome := "ok"
+		if resp != nil && len(resp.Errors) > 0 {
+			outcome = "partial"
+			if len(resp.Data) == 0 || string(resp.Data) == "null" {
+				outcome = "error"
+			}
+		}
+		o.Metrics.ObserveOperation(graphql.GetOperationContext(ctx).OperationName, outcome)
+		return resp
+	})
+	return srv
+}
+
+// corsFor allows the configured origins; in demo mode any origin when none
+// are configured. Credentials (cookies) are never allowed: callers
+// authenticate with an Authorization header, which CORS lets through.
+func corsFor(c *config.Config) *cors.Cors {
+	origins := c.CORSOrigins
+	if len(origins) == 0 && c.Mode() == config.Demo {
+		origins = []string{"*"}
+	}
+	return cors.New(cors.Options{
+		AllowedOrigins:   origins,
+		AllowedMethods:   []string{http.MethodGet, http.MethodPost},
+		AllowedHeaders:   []string{"Authorization", "Content-Type", "Accept", HeaderClientID, "X-Request-Id"},
+		ExposedHeaders:   []string{"X-Request-Id"},
+		AllowCredentials: false,
+		MaxAge:           600,
+	})
+}
+
+// limitBody refuses bodies over n bytes with 413 before reading them whole.
+func limitBody(n int64, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.ContentLength > n {
+			writeGraphQLError(w, r, http.StatusRequestEntityTooLarge, graph.CodeOperationLimit,
+				"request body of "+itoa(r.ContentLength)+" bytes is over the limit of "+itoa(n)+" bytes (max-body-bytes)")
+			return
+		}
+		if r.Body != nil {
+			r.Body = http.MaxBytesReader(w, r.Body, n)
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// loaderOptions are the per-request loader settings.
+func loaderOptions(o Options) []loaders.Option {
+	opts := []loaders.Option{loaders.WithBatchObserver(o.Metrics.ObserveBatch)}
+	if !o.Config.Batching {
+		opts = append(opts, loaders.WithoutBatching())
+	}
+	return opts
+}

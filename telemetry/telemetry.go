@@ -1,0 +1,184 @@
+// Package telemetry holds what the server measures: the Prometheus metrics
+// (on a registry of its own, not the global one), the per-request counters
+// that the access log reports, and the adapter that turns the Aspire
+// client's events into both. The client never imports Prometheus.
+package telemetry
+
+import (
+	"context"
+	"regexp"
+	"strconv"
+	"sync"
+	"sync/atomic"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"github.com/aspire-graphql/aspire-graphql/aspire"
+)
+
+// Metrics are the server's Prometheus collectors.
+type Metrics struct {
+	Registry *prometheus.Registry
+
+	HTTPRequests    *prometheus.CounterVec   // route, status
+	HTTPDuration    *prometheus.HistogramVec // route
+	Operations      *prometheus.CounterVec   // operation, outcome
+	Upstream        *prometheus.CounterVec   // endpoint, status
+	UpstreamLatency *prometheus.HistogramVec // endpoint
+	UpstreamPerOp   prometheus.Histogram
+	BatchSize       *prometheus.HistogramVec // loader
+	Cache           *prometheus.CounterVec   // result
+	Retries         prometheus.Counter
+	RateLimitWaits  prometheus.Counter
+	RateLimitWait   prometheus.Counter // seconds
+
+	opNames opNames
+}
+
+// New registers every collector on a new registry, with the Go and process
+// collectors.
+func New() *Metrics {
+	r := prometheus.NewRegistry()
+	m := &Metrics{
+		Registry: r,
+		HTTPRequests: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "http_requests_total",
+			Help: "HTTP requests by route and status."}, []string{"route", "status"}),
+		HTTPDuration: prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "http_request_duration_seconds",
+			Help: "HTTP request latency by route.", Buckets: prometheus.ExponentialBuckets(0.001, 2, 15)}, []string{"route"}),
+		Operations: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "graphql_operations_total",
+			Help: "GraphQL operations by name and outcome (ok, partial, error)."}, []string{"operation", "outcome"}),
+		Upstream: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "aspire_upstream_requests_total",
+			Help: "HTTP requests to the Aspire API by endpoint and status (0: no answer)."}, []string{"endpoint", "status"}),
+		UpstreamLatency: prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "aspire_upstream_request_duration_seconds",
+			Help: "Latency of requests to the Aspire API.", Buckets: prometheus.ExponentialBuckets(0.001, 2, 15)}, []string{"endpoint"}),
+		UpstreamPerOp: prometheus.NewHistogram(prometheus.HistogramOpts{Name: "aspire_upstream_requests_per_operation",
+			Help: "Requests to the Aspire API that one GraphQL request made.", Buckets: []float64{0, 1, 2, 3, 4, 6, 8, 12, 16, 24, 32, 50, 100}}),
+		BatchSize: prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "loader_batch_size",
+			Help: "Keys per dataloader batch.", Buckets: []float64{1, 2, 5, 10, 20, 50, 100}}, []string{"loader"}),
+		Cache: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "aspire_cache_requests_total",
+			Help: "Response cache look-ups by result (hit, miss, shared: joined an identical call in flight)."}, []string{"result"}),
+		Retries: prometheus.NewCounter(prometheus.CounterOpts{Name: "aspire_upstream_retries_total",
+			Help: "Attempts to the Aspire API after the first of a call."}),
+		RateLimitWaits: prometheus.NewCounter(prometheus.CounterOpts{Name: "aspire_rate_limit_waits_total",
+			Help: "Calls that waited for the client-side rate limit."}),
+		RateLimitWait: prometheus.NewCounter(prometheus.CounterOpts{Name: "aspire_rate_limit_wait_seconds_total",
+			Help: "Time spent waiting for the client-side rate limit."}),
+	}
+	r.MustRegister(m.HTTPRequests, m.HTTPDuration, m.Operations, m.Upstream, m.UpstreamLatency, m.UpstreamPerOp,
+		m.BatchSize, m.Cache, m.Retries, m.RateLimitWaits, m.RateLimitWait,
+		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	return m
+}
+
+// Observer adapts the client's events to the metrics and to the counters of
+// the request they belong to (see WithStats).
+func (m *Metrics) Observer() aspire.Observer {
+	return func(ctx context.Context, e aspire.Event) {
+		s := StatsFrom(ctx)
+		switch e.Kind {
+		case aspire.EventRequest:
+			m.Upstream.WithLabelValues(e.Endpoint, strconv.Itoa(e.Status)).Inc()
+			m.UpstreamLatency.WithLabelValues(e.Endpoint).Observe(e.Duration.Seconds())
+			if e.Attempt > 1 {
+				m.Retries.Inc()
+			}
+			if s != nil {
+				s.Upstream.Add(1)
+			}
+		case aspire.EventCacheHit:
+			m.Cache.WithLabelValues("hit").Inc()
+			if s != nil {
+				s.CacheHits.Add(1)
+			}
+		case aspire.EventCacheMiss:
+			m.Cache.WithLabelValues("miss").Inc()
+		case aspire.EventShared:
+			m.Cache.WithLabelValues("shared").Inc()
+			if s != nil {
+				s.Shared.Add(1)
+			}
+		case aspire.EventRateLimitWait:
+			m.RateLimitWaits.Inc()
+			m.RateLimitWait.Add(e.Duration.Seconds())
+		}
+	}
+}
+
+// ObserveBatch records a dataloader batch's size.
+func (m *Metrics) ObserveBatch(loader string, size int) {
+	m.BatchSize.WithLabelValues(loader).Observe(float64(size))
+}
+
+// ObserveOperation counts a finished GraphQL operation. Operation names come
+// from clients, so only the first 200 distinct well-formed names get a label
+// of their own; the rest are "other", and the label set stays bounded.
+func (m *Metrics) ObserveOperation(name, outcome string) {
+	m.Operations.WithLabelValues(m.opNames.label(name), outcome).Inc()
+}
+
+type opNames struct {
+	mu   sync.Mutex
+	seen map[string]bool
+}
+
+var opName = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]{0,63}$`)
+
+func (o *opNames) label(name string) string {
+	if name == "" {
+		return "anonymous"
+	}
+	if !opName.MatchString(name) {
+		return "other"
+	}
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.seen == nil {
+		o.seen = map[string]bool{}
+	}
+	if o.seen[name] {
+		return name
+	}
+	if len(o.seen) >= 200 {
+		return "other"
+	}
+	o.seen[name] = true
+	return name
+}
+
+// Stats are one request's counters, for its access log line.
+type Stats struct {
+	Upstream  atomic.Int64 // HTTP requests to the Aspire API
+	CacheHits atomic.Int64
+	Shared    atomic.Int64 // calls that joined an identical one in flight
+
+	mu        sync.Mutex
+	operation string
+}
+
+// SetOperation records the request's operation name.
+func (s *Stats) SetOperation(name string) {
+	s.mu.Lock()
+	s.operation = name
+	s.mu.Unlock()
+}
+
+// Operation is the request's operation name, if any.
+func (s *Stats) Operation() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.operation
+}
+
+type statsKey struct{}
+
+// WithStats returns ctx carrying s.
+func WithStats(ctx context.Context, s *Stats) context.Context {
+	return context.WithValue(ctx, statsKey{}, s)
+}
+
+// StatsFrom returns the request's Stats, or nil.
+func StatsFrom(ctx context.Context) *Stats {
+	s, _ := ctx.Value(statsKey{}).(*Stats)
+	return s
+}
