@@ -4,6 +4,19 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+# The browser test drives Debian's Chromium (no browser download).
+if ! command -v chromium >/dev/null 2>&1; then
+	if [ "$(id -u)" = 0 ]; then
+		echo "== installing chromium (apt)"
+		apt-get install -y -qq chromium >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq chromium >/dev/null; }
+	elif command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then
+		echo "== installing chromium (sudo apt)"
+		sudo apt-get install -y -qq chromium >/dev/null 2>&1 || { sudo apt-get update -qq && sudo apt-get install -y -qq chromium >/dev/null; }
+	else
+		echo "== chromium is not installed and cannot be installed here: the browser test will be skipped"
+	fi
+fi
+
 echo "== gofmt"
 unformatted=$(gofmt -l $(git ls-files '*.go'))
 if [ -n "$unformatted" ]; then

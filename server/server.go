@@ -80,9 +80,8 @@ func New(o Options) http.Handler {
 func graphqlHandler(o Options) http.Handler {
 	srv := graph.NewHandler(graph.HandlerConfig{Introspection: o.Config.Introspection})
 	srv.AroundOperations(func(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {
-		name := graphql.GetOperationContext(ctx).OperationName
 		if s := telemetry.StatsFrom(ctx); s != nil {
-			s.SetOperation(name)
+			s.SetOperation(operationName(ctx))
 		}
 		return next(ctx)
 	})
@@ -95,7 +94,7 @@ func graphqlHandler(o Options) http.Handler {
 				outcome = "error"
 			}
 		}
-		o.Metrics.ObserveOperation(graphql.GetOperationContext(ctx).OperationName, outcome)
+		o.Metrics.ObserveOperation(operationName(ctx), outcome)
 		return resp
 	})
 	return srv
@@ -141,4 +140,17 @@ func loaderOptions(o Options) []loaders.Option {
 		opts = append(opts, loaders.WithoutBatching())
 	}
 	return opts
+}
+
+// operationName is the name of the operation run: the one asked for, or
+// the document's only operation's.
+func operationName(ctx context.Context) string {
+	oc := graphql.GetOperationContext(ctx)
+	if oc.OperationName != "" {
+		return oc.OperationName
+	}
+	if oc.Operation != nil {
+		return oc.Operation.Name
+	}
+	return ""
 }
