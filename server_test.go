@@ -321,3 +321,18 @@ func TestHelpPrintsTheSettings(t *testing.T) {
 		t.Fatalf("a bad setting: %v", err)
 	}
 }
+
+func TestHealthcheckCommand(t *testing.T) {
+	t.Parallel()
+	r := start(t, nil, nil)
+	addr := strings.TrimPrefix(r.base, "http://")
+	if err := run(context.Background(), []string{"aspire-graphql", "healthcheck", "-addr", addr}, func(string) string { return "" }, io.Discard, io.Discard); err != nil {
+		t.Fatalf("healthcheck of a live server: %v", err)
+	}
+	r.stop()
+	<-r.done
+	r.done <- nil
+	if err := run(context.Background(), []string{"aspire-graphql", "healthcheck", "-addr", addr}, func(string) string { return "" }, io.Discard, io.Discard); err == nil {
+		t.Fatal("healthcheck of a stopped server passed")
+	}
+}
