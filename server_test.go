@@ -4,6 +4,8 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"io"
@@ -335,4 +337,56 @@ func TestHealthcheckCommand(t *testing.T) {
 	if err := run(context.Background(), []string{"aspire-graphql", "healthcheck", "-addr", addr}, func(string) string { return "" }, io.Discard, io.Discard); err == nil {
 		t.Fatal("healthcheck of a stopped server passed")
 	}
+}
+
+func TestReadyzFollowsTheUpstream(t *testing.T) {
+	t.Parallel()
+	up := httptest.NewServer(aspiretest.New(aspiretest.WithSizes(aspiretest.SmallSizes)))
+	r := start(t, []string{"-upstream-url", up.URL}, nil)
+	if st, _ := get(t, r.base+"/readyz"); st != 200 {
+		t.Fatalf("readyz with a live upstream: %d", st)
+	}
+	dead := httptest.NewServer(nil)
+	dead.Close()
+	r2 := start(t, []string{"-upstream-url", dead.URL}, nil)
+	if st, body := get(t, r2.base+"/readyz"); st != 503 || !strings.Contains(body, "does not answer") {
+		t.Fatalf("readyz with a dead upstream: %d %q", st, body)
+	}
+	if st, _ := get(t, r2.base+"/healthz"); st != 200 {
+		t.Fatalf("healthz must not depend on the upstream: %d", st)
+	}
+	up.Close()
+}
+
+func TestPersistedQueries(t *testing.T) {
+	t.Parallel()
+	r := start(t, nil, nil)
+	const q = `{ projects { totalCount } }`
+	sum := sha256hex(q)
+	send := func(body map[string]any) gqlResponse {
+		b, _ := json.Marshal(body)
+		resp, err := http.Post(r.base+"/graphql", "application/json", bytes.NewReader(b))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var g gqlResponse
+		json.NewDecoder(resp.Body).Decode(&g)
+		return g
+	}
+	ext := map[string]any{"persistedQuery": map[string]any{"version": 1, "sha256Hash": sum}}
+	if g := send(map[string]any{"extensions": ext}); len(g.Errors) != 1 || g.Errors[0].Message != "PersistedQueryNotFound" {
+		t.Fatalf("unknown hash: %+v", g.Errors)
+	}
+	if g := send(map[string]any{"query": q, "extensions": ext}); len(g.Errors) > 0 {
+		t.Fatalf("registering: %+v", g.Errors)
+	}
+	if g := send(map[string]any{"extensions": ext}); len(g.Errors) > 0 || !strings.Contains(string(g.Data), `"totalCount":8`) {
+		t.Fatalf("by hash: %s %+v", g.Data, g.Errors)
+	}
+}
+
+func sha256hex(s string) string {
+	h := sha256.Sum256([]byte(s))
+	return hex.EncodeToString(h[:])
 }
