@@ -68,6 +68,10 @@ func CodeOf(err error) Code {
 	return CodeUnavailable
 }
 
+// MissingScope reports a key that is valid but lacks the scope the call
+// needs.
+func (e *Error) MissingScope() bool { return e.UpstreamCode == wire.ErrInsufficientScope }
+
 // retryable reports whether another attempt may succeed.
 func (e *Error) retryable() bool {
 	return e.Code == CodeUnavailable || e.Code == CodeRateLimited

@@ -91,6 +91,9 @@ func (c *Client) ttlFor(params url.Values) time.Duration {
 // buffer holds a 2xx body and goes back to the pool with putBuffer.
 func (c *Client) fetch(ctx context.Context, t *Tenant, endpoint, canonical string) (*bytes.Buffer, error) {
 	for attempt := 1; ; attempt++ {
+		if err := spend(ctx, endpoint); err != nil {
+			return nil, err
+		}
 		if err := c.waitForToken(ctx, t, endpoint); err != nil {
 			return nil, err
 		}

@@ -55,6 +55,13 @@ type Config struct {
 
 	RequestTimeout time.Duration
 	MaxBodyBytes   int64
+	MaxTokens      int
+	MaxDepth       int
+	MaxAliases     int
+	MaxRootFields  int
+	MaxDirectives  int
+	MaxComplexity  int
+	UpstreamBudget int
 
 	DemoLatency time.Duration
 }
@@ -143,7 +150,7 @@ var settings = []setting{
 	{"cors-origins", "comma list of browser origins allowed to call (* for any; demo default *)", "", list(func(c *Config) *[]string { return &c.CORSOrigins })},
 	{"log-level", "debug, info, warn or error", "info", str(func(c *Config) *string { return &c.LogLevel })},
 	{"log-format", "json, console, or auto (console on a terminal)", "auto", str(func(c *Config) *string { return &c.LogFormat })},
-	{"introspection", "allow schema introspection (the playground's docs and completion)", "true", boolean(func(c *Config) *bool { return &c.Introspection })},
+	{"introspection", "allow schema introspection to authenticated callers (the playground's docs and completion); false also hides field suggestions", "true", boolean(func(c *Config) *bool { return &c.Introspection })},
 	{"shutdown-timeout", "how long in-flight requests may finish after SIGTERM", "15s", dur(func(c *Config) *time.Duration { return &c.ShutdownTimeout })},
 	{"cache-bytes", "response cache size in bytes; 0 turns the cache off", "67108864", integer(func(c *Config) *int64 { return &c.CacheBytes })},
 	{"cache-ttl", "how long a cached upstream response is used", "30s", dur(func(c *Config) *time.Duration { return &c.CacheTTL })},
@@ -162,7 +169,14 @@ var settings = []setting{
 	{"dedup", "share identical in-flight upstream calls of a workspace", "true", boolean(func(c *Config) *bool { return &c.Dedup })},
 	{"batching", "batch relation look-ups through dataloaders (off: one call per parent, for baselines)", "true", boolean(func(c *Config) *bool { return &c.Batching })},
 	{"request-timeout", "deadline of one GraphQL request, upstream calls included", "30s", dur(func(c *Config) *time.Duration { return &c.RequestTimeout })},
-	{"max-body-bytes", "largest request body accepted", "1048576", integer(func(c *Config) *int64 { return &c.MaxBodyBytes })},
+	{"max-body-bytes", "largest request body accepted (413 above)", "1048576", integer(func(c *Config) *int64 { return &c.MaxBodyBytes })},
+	{"max-tokens", "most tokens in a GraphQL document (the parser also caps nesting at 1,000)", "15000", integer(func(c *Config) *int { return &c.MaxTokens })},
+	{"max-depth", "deepest field nesting of an operation; 0 turns the limit off", "12", integer(func(c *Config) *int { return &c.MaxDepth })},
+	{"max-aliases", "most aliased fields in an operation; 0 turns the limit off", "30", integer(func(c *Config) *int { return &c.MaxAliases })},
+	{"max-root-fields", "most top-level fields in an operation; 0 turns the limit off", "20", integer(func(c *Config) *int { return &c.MaxRootFields })},
+	{"max-directives", "most directive uses in an operation; 0 turns the limit off", "50", integer(func(c *Config) *int { return &c.MaxDirectives })},
+	{"max-complexity", "largest operation cost (a field costs 1 plus its children; a list costs first × its children); 0 turns it off", "50000", integer(func(c *Config) *int { return &c.MaxComplexity })},
+	{"upstream-budget", "most upstream requests one GraphQL request may make; past it, fields are null with OPERATION_LIMIT_EXCEEDED; 0 turns it off", "50", integer(func(c *Config) *int { return &c.UpstreamBudget })},
 	{"demo-latency", "demo mode: latency the simulator adds to each call", "0s", dur(func(c *Config) *time.Duration { return &c.DemoLatency })},
 }
 

@@ -37,6 +37,7 @@ var codes = map[aspire.Code]string{
 	aspire.CodeInvalid:         CodeBadUserInput,
 	aspire.CodeRateLimited:     CodeRateLimited,
 	aspire.CodeUnavailable:     CodeUpstreamUnavailable,
+	aspire.CodeBudgetExceeded:  CodeOperationLimit,
 }
 
 // ErrorPresenter maps every error to what a client may see: upstream errors

@@ -1,11 +1,15 @@
 package graph
 
 import (
+	"context"
+
 	"github.com/99designs/gqlgen/graphql/handler"
 	"github.com/99designs/gqlgen/graphql/handler/extension"
 	"github.com/99designs/gqlgen/graphql/handler/lru"
 	"github.com/99designs/gqlgen/graphql/handler/transport"
 	"github.com/vektah/gqlparser/v2/ast"
+
+	"github.com/aspire-graphql/aspire-graphql/graph/model"
 )
 
 // HandlerConfig tunes the GraphQL handler.
@@ -13,17 +17,25 @@ type HandlerConfig struct {
 	// QueryCacheSize is how many parsed and validated documents are kept
 	// (default 1000).
 	QueryCacheSize int
-	// APQCacheSize is how many persisted queries are kept (default 1000); 0
-	// with DisableAPQ turns APQ off.
+	// APQCacheSize is how many persisted queries are kept (default 1000).
 	APQCacheSize int
 	DisableAPQ   bool
-	// Introspection allows __schema and __type queries.
+	// Introspection allows __schema and __type queries to authenticated
+	// callers; when false, nobody may introspect and validation errors
+	// suggest no field names.
 	Introspection bool
+	// Authenticated reports whether the caller passed authentication; nil
+	// means every caller did.
+	Authenticated func(context.Context) bool
+	// Limits bound each operation (zero value: no limits; see DefaultLimits).
+	Limits Limits
+	// TokenLimit bounds the tokens of a document (0: gqlgen's default, 15,000).
+	TokenLimit int
 }
 
 // NewHandler returns the GraphQL executor with its transports, caches,
-// error presenter and panic recovery. The caller wraps it with the HTTP
-// middleware that puts loaders.With into each request's context.
+// limits, error presenter and panic recovery. The caller wraps it with the
+// HTTP middleware that puts loaders.With into each request's context.
 func NewHandler(cfg HandlerConfig) *handler.Server {
 	if cfg.QueryCacheSize <= 0 {
 		cfg.QueryCacheSize = 1000
@@ -31,18 +43,56 @@ func NewHandler(cfg HandlerConfig) *handler.Server {
 	if cfg.APQCacheSize <= 0 {
 		cfg.APQCacheSize = 1000
 	}
-	srv := handler.New(NewExecutableSchema(Config{Resolvers: &Resolver{}}))
+	c := Config{Resolvers: &Resolver{}}
+	setComplexity(&c.Complexity)
+	es := NewExecutableSchema(c)
+	srv := handler.New(es)
 	srv.AddTransport(transport.Options{})
 	srv.AddTransport(transport.GET{})
 	srv.AddTransport(transport.POST{})
 	srv.SetQueryCache(lru.New[*ast.QueryDocument](cfg.QueryCacheSize))
-	if cfg.Introspection {
-		srv.Use(extension.Introspection{})
+	if cfg.TokenLimit > 0 {
+		srv.SetParserTokenLimit(cfg.TokenLimit)
 	}
+	// Field suggestions ("Did you mean …") reveal the schema: off when
+	// introspection is.
+	srv.SetDisableSuggestion(!cfg.Introspection)
 	if !cfg.DisableAPQ {
 		srv.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](cfg.APQCacheSize)})
 	}
+	srv.Use(limitsExtension{limits: cfg.Limits, es: es, introspection: cfg.Introspection, authenticated: cfg.Authenticated})
 	srv.SetErrorPresenter(ErrorPresenter)
 	srv.SetRecoverFunc(Recover)
 	return srv
+}
+
+// setComplexity makes a connection cost `first` times what is under it, so
+// that `first: 500` three levels deep is refused before it runs.
+func setComplexity(c *ComplexityRoot) {
+	conn := func(child int, first *int) int {
+		n := DefaultFirst
+		if first != nil {
+			n = min(max(*first, 1), MaxFirst)
+		}
+		return 1 + n*child
+	}
+	c.Query.Posts = func(child int, _ model.DateRangeInput, _ *model.PostFilter, _ *model.PostSort, first *int, _ *string) int {
+		return conn(child, first)
+	}
+	c.Query.Members = func(child int, _ model.DateRangeInput, _ *model.MemberFilter, _ *model.MemberSort, first *int, _ *string) int {
+		return conn(child, first)
+	}
+	c.Query.Projects = func(child int, first *int, _ *string) int { return conn(child, first) }
+	c.Query.Groups = func(child int, first *int, _ *string) int { return conn(child, first) }
+	c.Member.Posts = func(child int, _ model.DateRangeInput, _ *model.PostFilter, _ *model.PostSort, first *int, _ *string) int {
+		return conn(child, first)
+	}
+	c.Project.Posts = func(child int, _ model.DateRangeInput, _ *model.PostFilter, _ *model.PostSort, first *int, _ *string) int {
+		return conn(child, first)
+	}
+	c.Group.Posts = c.Project.Posts
+	c.Project.Members = func(child int, _ model.DateRangeInput, _ *model.MemberSort, first *int, _ *string) int {
+		return conn(child, first)
+	}
+	c.Group.Members = c.Project.Members
 }

@@ -177,6 +177,7 @@ func credentials(o Options, next http.Handler) http.Handler {
 			ctx, cancel = contextWithTimeout(ctx, o.Config.RequestTimeout)
 			defer cancel()
 		}
+		ctx = aspire.WithBudget(ctx, o.Config.UpstreamBudget)
 		ctx = loaders.With(ctx, o.Client.As(creds), loaderOptions(o)...)
 		next.ServeHTTP(w, r.WithContext(ctx))
 	})

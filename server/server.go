@@ -43,7 +43,7 @@ func New(o Options) http.Handler {
 		o.Now = time.Now
 	}
 	mux := http.NewServeMux()
-	mux.Handle("/graphql", credentials(o, graphqlHandler(o)))
+	mux.Handle("/graphql", graphqlHTTP(credentials(o, graphqlHandler(o))))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		_, _ = w.Write([]byte("ok\n"))
@@ -78,7 +78,14 @@ func New(o Options) http.Handler {
 // graphqlHandler is the gqlgen executor with the hooks that count
 // operations.
 func graphqlHandler(o Options) http.Handler {
-	srv := graph.NewHandler(graph.HandlerConfig{Introspection: o.Config.Introspection})
+	c := o.Config
+	srv := graph.NewHandler(graph.HandlerConfig{
+		Introspection: c.Introspection,
+		Authenticated: authenticated(o),
+		TokenLimit:    c.MaxTokens,
+		Limits: graph.Limits{Depth: c.MaxDepth, Aliases: c.MaxAliases, RootFields: c.MaxRootFields,
+			Directives: c.MaxDirectives, Complexity: c.MaxComplexity},
+	})
 	srv.AroundOperations(func(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {
 		if s := telemetry.StatsFrom(ctx); s != nil {
 			s.SetOperation(operationName(ctx))
