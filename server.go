@@ -62,14 +62,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		upstream = "http://" + ln.Addr().String()
 		demo = &aspire.Creds{APIKey: aspiretest.DemoKey, ClientID: aspiretest.DemoClientID}
 	}
-	client, err := aspire.New(upstream,
-		aspire.WithObserver(metrics.Observer()),
-		aspire.WithCache(cfg.CacheBytes, cfg.CacheTTL, cfg.CachePastTTL),
-		aspire.WithRetry(cfg.Retries, 100*time.Millisecond, 2*time.Second),
-		aspire.WithAttemptTimeout(cfg.AttemptTimeout),
-		aspire.WithRateLimit(cfg.RateLimit, cfg.RateBurst),
-		aspire.WithDedup(cfg.Dedup),
-	)
+	client, err := server.NewClient(cfg, upstream, metrics.Observer())
 	if err != nil {
 		return err
 	}

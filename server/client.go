@@ -1,0 +1,21 @@
+package server
+
+import (
+	"time"
+
+	"github.com/aspire-graphql/aspire-graphql/aspire"
+	"github.com/aspire-graphql/aspire-graphql/config"
+)
+
+// NewClient builds the Aspire client the settings describe, reporting to
+// observer. extra options come last (tests shorten the backoff).
+func NewClient(cfg *config.Config, baseURL string, observer aspire.Observer, extra ...aspire.Option) (*aspire.Client, error) {
+	return aspire.New(baseURL, append([]aspire.Option{
+		aspire.WithObserver(observer),
+		aspire.WithCache(cfg.CacheBytes, cfg.CacheTTL, cfg.CachePastTTL),
+		aspire.WithRetry(cfg.Retries, 100*time.Millisecond, 2*time.Second),
+		aspire.WithAttemptTimeout(cfg.AttemptTimeout),
+		aspire.WithRateLimit(cfg.RateLimit, cfg.RateBurst),
+		aspire.WithDedup(cfg.Dedup),
+	}, extra...)...)
+}

@@ -1,0 +1,251 @@
+package server_test
+
+import (
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aspire-graphql/aspire-graphql/aspire/aspiretest"
+)
+
+func TestBodyLimit(t *testing.T) {
+	t.Parallel()
+	s := newStack(t, []string{"-max-body-bytes", "2000"})
+	big := `{"query":"{ projects { totalCount } }","variables":{"pad":"` + strings.Repeat("x", 3000) + `"}}`
+	r := s.send(t, "POST", "/graphql", strings.NewReader(big), map[string]string{"Content-Type": "application/json"})
+	if r.status != 413 || r.code() != "OPERATION_LIMIT_EXCEEDED" || !has(r.Errors[0].Message, "2000", "max-body-bytes") {
+		t.Fatalf("with Content-Length: %d %s", r.status, r.body)
+	}
+	// Without a Content-Length (chunked), the limit holds while reading.
+	req, _ := http.NewRequest("POST", s.url+"/graphql", io.MultiReader(strings.NewReader(big)))
+	req.ContentLength = -1
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 413 || !strings.Contains(string(body), "max-body-bytes") {
+		t.Fatalf("chunked: %d %s", resp.StatusCode, body)
+	}
+	if r := s.query(t, `{ projects { totalCount } }`, nil); r.status != 200 || len(r.Errors) > 0 {
+		t.Fatalf("a small body: %d %s", r.status, r.body)
+	}
+}
+
+func TestOperationLimits(t *testing.T) {
+	t.Parallel()
+	s := newStack(t, nil)
+	aliases := "{ " + strings.Repeat("a: __typename ", 0)
+	for i := range 31 {
+		aliases += fmt.Sprintf("a%d: __typename ", i)
+	}
+	aliases += "}"
+	roots := "{ "
+	for i := range 21 {
+		roots += fmt.Sprintf("r%d: projects(first: 1) { totalCount } ", i)
+	}
+	roots += "}"
+	deep := `query($r: DateRangeInput!) { posts(range: $r, first: 1) { nodes { member { posts(range: $r, first: 1) { nodes { member { posts(range: $r, first: 1) { nodes { member { posts(range: $r, first: 1) { nodes { member { name } } } } } } } } } } } } }`
+	directives := "{ projects { " + strings.Repeat("totalCount @include(if: true) ", 51) + "} }"
+	wide := `query($r: DateRangeInput!) { posts(range: $r, first: 500) { nodes { member { posts(range: $r, first: 500) { nodes { member { posts(range: $r, first: 500) { nodes { id } } } } } } } } }`
+	cases := []struct {
+		name, query, limit string
+	}{
+		{"depth", deep, "max-depth"},
+		{"aliases", aliases, "max-aliases"},
+		{"root fields", roots, "max-root-fields"},
+		{"directives", directives, "max-directives"},
+		{"complexity: first 500 three levels deep", wide, "max-complexity"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			r := s.query(t, tc.query, oct)
+			if r.code() != "OPERATION_LIMIT_EXCEEDED" || r.Errors[0].Extensions["limit"] != tc.limit || !strings.Contains(r.Errors[0].Message, "exceeds the limit") {
+				t.Fatalf("%d %s", r.status, r.body)
+			}
+			if r.status != 200 {
+				t.Fatalf("application/json answers a refused operation with 200, got %d", r.status)
+			}
+		})
+	}
+	t.Run("each limit is a setting: off, the same query runs", func(t *testing.T) {
+		t.Parallel()
+		off := newStack(t, []string{"-max-depth", "0", "-max-aliases", "0", "-max-root-fields", "0", "-max-directives", "0"})
+		for _, q := range []string{deep, aliases, roots, directives} {
+			if r := off.query(t, q, oct); len(r.Errors) > 0 {
+				t.Fatalf("with the limits off: %s", r.body)
+			}
+		}
+	})
+	t.Run("the README's queries pass", func(t *testing.T) {
+		t.Parallel()
+		for _, q := range []string{
+			`query($r: DateRangeInput!) { posts(range: $r, first: 100) { nodes { id caption postedAt metrics { impressions engagements tmv } member { id name } } } }`,
+			`query($r: DateRangeInput!) { posts(range: $r, first: 100) { nodes { id member { name projects { name } groups { name } performance(range: $r) { postCount metrics { tmv } byNetwork { network metrics { tmv } } } } } } }`,
+			`query($r: DateRangeInput!) { members(range: $r, first: 50) { nodes { performance(range: $r) { metrics { tmv } } posts(range: $r, first: 3) { nodes { id } } } } }`,
+			`query($r: DateRangeInput!) { projects(first: 2) { nodes { name status memberCount posts(range: $r, first: 2) { totalCount nodes { id member { name } } } } } }`,
+			`query($r: DateRangeInput!) { posts(range: $r, first: 500) { nodes { id network type metrics { impressions reach views likes comments shares saves clicks engagements engagementRate tmv } member { name email handles { instagram tiktok youtube pinterest } } projects { name } groups { name } } } }`,
+		} {
+			if r := s.query(t, q, oct); len(r.Errors) > 0 {
+				t.Fatalf("%s\n%s", q, r.body)
+			}
+		}
+	})
+}
+
+func TestTokenLimitAndParserNesting(t *testing.T) {
+	t.Parallel()
+	s := newStack(t, []string{"-max-tokens", "200"})
+	many := "{ " + strings.Repeat("__typename ", 300) + "}"
+	r := s.query(t, many, nil)
+	if len(r.Errors) != 1 || !strings.Contains(r.Errors[0].Message, "token limit") {
+		t.Fatalf("%d %s", r.status, r.body)
+	}
+	big := newStack(t, []string{"-max-tokens", "100000"})
+	nested := strings.Repeat("{ a ", 1200) + strings.Repeat("}", 1200)
+	start := time.Now()
+	r = big.query(t, nested, nil)
+	if len(r.Errors) != 1 || !strings.Contains(r.Errors[0].Message, "nesting depth") || time.Since(start) > 5*time.Second {
+		t.Fatalf("%d %.300s", r.status, r.body)
+	}
+}
+
+func TestUpstreamBudget(t *testing.T) {
+	t.Parallel()
+	s := newStack(t, []string{"-upstream-budget", "3"})
+	// projects (1), posts of 8 projects over two years (1 + 8 per project):
+	// far over 3.
+	r := s.query(t, `query($r: DateRangeInput!) { projects { nodes { id name posts(range: $r, first: 2) { nodes { id } } } } }`,
+		map[string]any{"r": map[string]any{"start": "2025-01-01", "end": "2026-12-31"}})
+	if !has(string(r.Data), `"name":"Spring Glow Launch"`) {
+		t.Fatalf("the data fetched before the budget ran out was lost: %s", r.body)
+	}
+	if len(r.Errors) == 0 || r.code() != "OPERATION_LIMIT_EXCEEDED" || !has(r.Errors[0].Message, "budget of 3 upstream requests") {
+		t.Fatalf("%s", r.body)
+	}
+	if !strings.Contains(string(r.Data), `"posts":null`) {
+		t.Fatalf("the fields not fetched should be null: %s", r.Data)
+	}
+	if n := s.sim.Count(""); n > 3 {
+		t.Fatalf("%d upstream requests past a budget of 3", n)
+	}
+}
+
+func TestRequestDeadline(t *testing.T) {
+	t.Parallel()
+	s := newStack(t, []string{"-request-timeout", "300ms", "-retries", "5"}, aspiretest.WithSizes(aspiretest.SmallSizes), aspiretest.WithLatency(2*time.Second, 0))
+	start := time.Now()
+	r := s.query(t, `{ post(id: "12000001") { id } projects { totalCount } }`, nil)
+	if d := time.Since(start); d > 1500*time.Millisecond {
+		t.Fatalf("answered after %v with a 300ms deadline", d)
+	}
+	if r.code() != "UPSTREAM_UNAVAILABLE" || !strings.Contains(string(r.body), "deadline") {
+		t.Fatalf("%s", r.body)
+	}
+}
+
+func TestIntrospectionPolicy(t *testing.T) {
+	t.Parallel()
+	const intro = `{ __schema { queryType { name } } }`
+	on := newStack(t, nil, aspiretest.WithSizes(aspiretest.SmallSizes))
+	if r := on.query(t, intro, nil); len(r.Errors) > 0 || !strings.Contains(string(r.Data), `"name":"Query"`) {
+		t.Fatalf("with a good key: %s", r.body)
+	}
+	bad := map[string]string{"Authorization": "Bearer not-a-key-000", "X-Aspire-Client-Id": aspiretest.DemoClientID}
+	if r := on.queryAs(t, bad, intro, nil); r.code() != "UNAUTHENTICATED" || strings.Contains(string(r.Data), "Query") {
+		t.Fatalf("with a bad key: %s", r.body)
+	}
+	scopeless := map[string]string{"Authorization": "Bearer " + aspiretest.DemoMemberOnlyKey, "X-Aspire-Client-Id": aspiretest.DemoClientID}
+	if r := on.queryAs(t, scopeless, intro, nil); len(r.Errors) > 0 {
+		t.Fatalf("a valid key lacking a scope may introspect: %s", r.body)
+	}
+	if r := on.query(t, `{ projectz { totalCount } }`, nil); !strings.Contains(string(r.body), "Did you mean") {
+		t.Fatalf("suggestions with introspection on: %s", r.body)
+	}
+	off := newStack(t, []string{"-introspection=false"}, aspiretest.WithSizes(aspiretest.SmallSizes))
+	if r := off.query(t, intro, nil); r.code() != "INTROSPECTION_DISABLED" || strings.Contains(string(r.Data), "Query") {
+		t.Fatalf("introspection off: %s", r.body)
+	}
+	if r := off.query(t, `{ projectz { totalCount } }`, nil); len(r.Errors) == 0 || strings.Contains(string(r.body), "Did you mean") {
+		t.Fatalf("suggestions must be off with introspection: %s", r.body)
+	}
+	if r := off.query(t, `{ projects { __typename totalCount } }`, nil); len(r.Errors) > 0 {
+		t.Fatalf("__typename is not introspection: %s", r.body)
+	}
+}
+
+func TestGraphQLOverHTTP(t *testing.T) {
+	t.Parallel()
+	s := newStack(t, nil, aspiretest.WithSizes(aspiretest.SmallSizes))
+	withCreds := func(in map[string]string) map[string]string {
+		h := map[string]string{}
+		for k, v := range in {
+			h[k] = v
+		}
+		for k, v := range demoHeaders {
+			h[k] = v
+		}
+		return h
+	}
+	q := func(body string) io.Reader { return strings.NewReader(body) }
+	const ok = `{"query":"{ projects { totalCount } }"}`
+	const secret = "DO-NOT-ECHO-4471"
+	cases := []struct {
+		name        string
+		method      string
+		target      string
+		body        string
+		headers     map[string]string
+		status      int
+		contentType string
+		allow       string
+	}{
+		{"POST json", "POST", "/graphql", ok, map[string]string{"Content-Type": "application/json"}, 200, "application/json", ""},
+		{"POST json with charset", "POST", "/graphql", ok, map[string]string{"Content-Type": "application/json; charset=utf-8"}, 200, "application/json", ""},
+		{"graphql-response+json when asked", "POST", "/graphql", ok, map[string]string{"Content-Type": "application/json", "Accept": "application/graphql-response+json"}, 200, "application/graphql-response+json", ""},
+		{"GET query", "GET", "/graphql?query=" + url("{ projects { totalCount } }"), "", nil, 200, "application/json", ""},
+		{"GET mutation: 405", "GET", "/graphql?query=" + url("mutation { x }"), "", nil, 405, "application/json", "POST"},
+		{"PUT: 405", "PUT", "/graphql", ok, map[string]string{"Content-Type": "application/json"}, 405, "application/json", "GET, POST"},
+		{"text/plain: 415", "POST", "/graphql", ok, map[string]string{"Content-Type": "text/plain"}, 415, "application/json", ""},
+		{"no Content-Type: 415", "POST", "/graphql", ok, map[string]string{}, 415, "application/json", ""},
+		{"Accept text/html: 406", "POST", "/graphql", ok, map[string]string{"Content-Type": "application/json", "Accept": "text/html"}, 406, "application/json", ""},
+		{"Accept */* is fine", "POST", "/graphql", ok, map[string]string{"Content-Type": "application/json", "Accept": "text/html, */*;q=0.1"}, 200, "application/json", ""},
+		{"batch: 400", "POST", "/graphql", `[{"query":"{ __typename }"},{"query":"` + secret + `"}]`, map[string]string{"Content-Type": "application/json"}, 400, "application/json", ""},
+		{"invalid JSON: 400", "POST", "/graphql", `{"query": "` + secret, map[string]string{"Content-Type": "application/json"}, 400, "application/json", ""},
+		// The specification and gqlgen disagree on these two; we follow the specification.
+		{"validation error, application/json: 200", "POST", "/graphql", `{"query":"{ nope }"}`, map[string]string{"Content-Type": "application/json"}, 200, "application/json", ""},
+		{"validation error, graphql-response+json: 400", "POST", "/graphql", `{"query":"{ nope }"}`, map[string]string{"Content-Type": "application/json", "Accept": "application/graphql-response+json"}, 400, "application/graphql-response+json", ""},
+		{"parse error, graphql-response+json: 400", "POST", "/graphql", `{"query":"{ projects "}`, map[string]string{"Content-Type": "application/json", "Accept": "application/graphql-response+json"}, 400, "application/graphql-response+json", ""},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			r := s.send(t, tc.method, tc.target, q(tc.body), withCreds(tc.headers))
+			if r.status != tc.status {
+				t.Fatalf("status %d, want %d: %s", r.status, tc.status, r.body)
+			}
+			if ct := r.header.Get("Content-Type"); !strings.HasPrefix(ct, tc.contentType) {
+				t.Fatalf("Content-Type %q, want %q", ct, tc.contentType)
+			}
+			if tc.allow != "" && r.header.Get("Allow") != tc.allow {
+				t.Fatalf("Allow %q, want %q", r.header.Get("Allow"), tc.allow)
+			}
+			if strings.Contains(string(r.body), secret) {
+				t.Fatalf("the body was echoed back: %s", r.body)
+			}
+			if tc.status >= 400 && len(r.Errors) == 0 {
+				t.Fatalf("a refusal without a GraphQL error: %s", r.body)
+			}
+		})
+	}
+}
+
+func url(s string) string {
+	return strings.NewReplacer(" ", "%20", "{", "%7B", "}", "%7D").Replace(s)
+}
+

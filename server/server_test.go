@@ -1,0 +1,138 @@
+package server_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/aspire-graphql/aspire-graphql/aspire"
+	"github.com/aspire-graphql/aspire-graphql/aspire/aspiretest"
+	"github.com/aspire-graphql/aspire-graphql/config"
+	"github.com/aspire-graphql/aspire-graphql/server"
+	"github.com/aspire-graphql/aspire-graphql/telemetry"
+)
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// stack is the real server over a socket in front of the simulator.
+type stack struct {
+	url  string
+	sim  *aspiretest.Server
+	logs *syncBuffer
+}
+
+// newStack serves server.New in passthrough mode (unless args say
+// otherwise) over a simulator made with simOpts.
+func newStack(t testing.TB, args []string, simOpts ...aspiretest.Option) *stack {
+	t.Helper()
+	sim := aspiretest.New(append([]aspiretest.Option{aspiretest.WithRateLimit(0, 0)}, simOpts...)...)
+	up := httptest.NewServer(sim)
+	t.Cleanup(up.Close)
+	cfg, _, err := config.Load("test", append([]string{"-upstream-url", up.URL}, args...), func(string) string { return "" }, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := telemetry.New()
+	c, err := server.NewClient(cfg, up.URL, m.Observer(), aspire.WithRetry(cfg.Retries, time.Millisecond, 5*time.Millisecond))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(c.CloseIdleConnections)
+	logs := &syncBuffer{}
+	var demo *aspire.Creds
+	if cfg.Mode() == config.Demo {
+		demo = &aspire.Creds{APIKey: aspiretest.DemoKey, ClientID: aspiretest.DemoClientID}
+	}
+	h := server.New(server.Options{Logger: zerolog.New(logs).Level(zerolog.DebugLevel), Config: cfg, Client: c, Metrics: m, Demo: demo})
+	ts := httptest.NewServer(h)
+	t.Cleanup(ts.Close)
+	return &stack{url: ts.URL, sim: sim, logs: logs}
+}
+
+var demoHeaders = map[string]string{"Authorization": "Bearer " + aspiretest.DemoKey, "X-Aspire-Client-Id": aspiretest.DemoClientID}
+
+type reply struct {
+	status int
+	header http.Header
+	body   []byte
+	Data   json.RawMessage
+	Errors []struct {
+		Message    string
+		Path       []any
+		Extensions map[string]any
+	}
+}
+
+func (s *stack) send(t testing.TB, method, target string, body io.Reader, headers map[string]string) reply {
+	t.Helper()
+	req, _ := http.NewRequest(method, s.url+target, body)
+	for k, v := range headers {
+		req.Header.Set(k, v)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	r := reply{status: resp.StatusCode, header: resp.Header, body: b}
+	_ = json.Unmarshal(b, &r)
+	return r
+}
+
+// query POSTs a GraphQL request with the demo workspace's credentials.
+func (s *stack) query(t testing.TB, q string, vars map[string]any) reply {
+	t.Helper()
+	return s.queryAs(t, demoHeaders, q, vars)
+}
+
+func (s *stack) queryAs(t testing.TB, headers map[string]string, q string, vars map[string]any) reply {
+	t.Helper()
+	b, _ := json.Marshal(map[string]any{"query": q, "variables": vars})
+	h := map[string]string{"Content-Type": "application/json"}
+	for k, v := range headers {
+		h[k] = v
+	}
+	return s.send(t, http.MethodPost, "/graphql", bytes.NewReader(b), h)
+}
+
+func (r reply) code() any {
+	if len(r.Errors) == 0 {
+		return nil
+	}
+	return r.Errors[0].Extensions["code"]
+}
+
+var oct = map[string]any{"r": map[string]any{"start": "2026-10-01", "end": "2026-10-31"}}
+
+func has(s string, subs ...string) bool {
+	for _, x := range subs {
+		if !strings.Contains(s, x) {
+			return false
+		}
+	}
+	return true
+}
