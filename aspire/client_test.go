@@ -564,3 +564,28 @@ func TestObserverAndCredsNeverPrintTheKey(t *testing.T) {
 		}
 	}
 }
+
+func TestByIDAsksOnlyForUncachedIDs(t *testing.T) {
+	t.Parallel()
+	sim, c := setup(t, nil)
+	ctx := context.Background()
+	tn := c.As(demo)
+	if _, err := tn.MembersByID(ctx, []string{"11000001", "11000002"}, aspire.MemberQuery{}); err != nil {
+		t.Fatal(err)
+	}
+	sim.Reset()
+	got, err := tn.MembersByID(ctx, []string{"11000002", "11000003", "11000001"}, aspire.MemberQuery{})
+	if err != nil || len(got) != 3 {
+		t.Fatalf("%d members, err %v", len(got), err)
+	}
+	reqs := sim.Requests()
+	if len(reqs) != 1 || !slices.Equal(reqs[0].IDs("member_id"), []string{"11000003"}) {
+		t.Fatalf("asked for %v, want only the uncached 11000003", reqs)
+	}
+	// Another query (a range) is another cache entry.
+	sim.Reset()
+	tn.MembersByID(ctx, []string{"11000001"}, aspire.MemberQuery{Filter: aspire.Filter{Range: q1}})
+	if sim.Count("") != 1 {
+		t.Fatalf("a roll-up over a range was answered from the lifetime entry")
+	}
+}

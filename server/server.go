@@ -69,7 +69,7 @@ func New(o Options) http.Handler {
 
 	var h http.Handler = mux
 	h = limitBody(o.Config.MaxBodyBytes, h)
-	h = corsFor(o.Config).Handler(h)
+	h = corsFor(o.Config)(h)
 	h = accessLog(o, h)
 	h = requestID(h)
 	return h
@@ -108,12 +108,17 @@ func graphqlHandler(o Options) http.Handler {
 }
 
 // corsFor allows the configured origins; in demo mode any origin when none
-// are configured. Credentials (cookies) are never allowed: callers
-// authenticate with an Authorization header, which CORS lets through.
-func corsFor(c *config.Config) *cors.Cors {
+// are configured, and outside it none. Credentials (cookies) are never
+// allowed: callers authenticate with an Authorization header, which CORS
+// lets through.
+func corsFor(c *config.Config) func(http.Handler) http.Handler {
 	origins := c.CORSOrigins
 	if len(origins) == 0 && c.Mode() == config.Demo {
 		origins = []string{"*"}
+	}
+	if len(origins) == 0 {
+		// rs/cors reads an empty list as "*": no CORS handling at all.
+		return func(h http.Handler) http.Handler { return h }
 	}
 	return cors.New(cors.Options{
 		AllowedOrigins:   origins,
@@ -122,7 +127,7 @@ func corsFor(c *config.Config) *cors.Cors {
 		ExposedHeaders:   []string{"X-Request-Id"},
 		AllowCredentials: false,
 		MaxAge:           600,
-	})
+	}).Handler
 }
 
 // limitBody refuses bodies over n bytes with 413 before reading them whole.
