@@ -66,7 +66,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if err != nil {
 		return err
 	}
-	defer client.CloseIdleConnections()
+	defer client.Close()
 	var ready func(context.Context) error
 	if demo == nil {
 		ready = server.UpstreamProbe(upstream)

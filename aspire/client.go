@@ -241,8 +241,20 @@ func NewTransport() *http.Transport {
 // The API key travels in a header; a redirect could carry it to another host.
 func noRedirects(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 
-// CloseIdleConnections closes the pool's idle connections (for shutdown).
+// CloseIdleConnections closes the pool's idle connections.
 func (c *Client) CloseIdleConnections() { c.hc.CloseIdleConnections() }
+
+// Close releases the client: its idle connections and the background
+// goroutines of its caches. Calls after Close still work, uncached.
+func (c *Client) Close() {
+	c.hc.CloseIdleConnections()
+	if c.cache != nil {
+		c.cache.c.StopAllGoroutines()
+	}
+	if c.limiters != nil {
+		c.limiters.StopAllGoroutines()
+	}
+}
 
 // limiter returns the token bucket of a tenant, or nil when limiting is off.
 func (c *Client) limiter(tenant string) *rate.Limiter {

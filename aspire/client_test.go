@@ -34,7 +34,7 @@ func setup(t testing.TB, simOpts []aspiretest.Option, opts ...aspire.Option) (*a
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(c.CloseIdleConnections)
+	t.Cleanup(c.Close)
 	return sim, c
 }
 

@@ -60,7 +60,7 @@ func newStack(t testing.TB, args []string, simOpts ...aspiretest.Option) *stack 
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(c.CloseIdleConnections)
+	t.Cleanup(c.Close)
 	logs := &syncBuffer{}
 	var demo *aspire.Creds
 	if cfg.Mode() == config.Demo {

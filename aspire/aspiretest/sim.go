@@ -86,6 +86,7 @@ type Request struct {
 	Query    url.Values
 	Key      string // the key's Name, never its token; "" when unknown
 	Status   int
+	Injected bool // answered by an injected fault, not by the API's rules
 }
 
 // IDs returns the ids of param in r, from comma lists and repeats alike.
@@ -313,6 +314,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if f := s.fault(endpoint); f != nil {
+		rec.Injected = true
 		if f.Reset {
 			rw.onStatus(0)
 			resetConnection(w)
