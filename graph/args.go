@@ -151,10 +151,11 @@ func decodeCursor(s, fp string) (int, error) {
 		return 0, badInput("after: malformed cursor")
 	}
 	rest, ok := strings.CutPrefix(string(b), cursorPrefix)
-	cfp, idx, ok2 := strings.Cut(rest, ":")
-	if !ok || !ok2 {
+	sep := strings.LastIndexByte(rest, ':')
+	if !ok || sep < 0 {
 		return 0, badInput("after: malformed cursor")
 	}
+	cfp, idx := rest[:sep], rest[sep+1:]
 	i, err := strconv.Atoi(idx)
 	if err != nil || i < 0 || i > 1<<30 {
 		return 0, badInput("after: malformed cursor")

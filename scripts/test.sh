@@ -40,3 +40,9 @@ go tool staticcheck ./...
 
 echo "== go test -race"
 go test -race -count=1 -timeout 15m ./...
+
+echo "== fuzz (a short, fixed slice of each target; long runs: raise -fuzztime)"
+for target in "FuzzHandler ./server/" "FuzzCursor ./graph/" "FuzzResponseDecoding ./aspire/"; do
+	set -- $target
+	go test -run='^$' -fuzz="^$1\$" -fuzztime="${FUZZTIME:-10s}" "$2"
+done

@@ -209,8 +209,8 @@ func TestGraphQLOverHTTP(t *testing.T) {
 		{"POST json", "POST", "/graphql", ok, map[string]string{"Content-Type": "application/json"}, 200, "application/json", ""},
 		{"POST json with charset", "POST", "/graphql", ok, map[string]string{"Content-Type": "application/json; charset=utf-8"}, 200, "application/json", ""},
 		{"graphql-response+json when asked", "POST", "/graphql", ok, map[string]string{"Content-Type": "application/json", "Accept": "application/graphql-response+json"}, 200, "application/graphql-response+json", ""},
-		{"GET query", "GET", "/graphql?query=" + url("{ projects { totalCount } }"), "", nil, 200, "application/json", ""},
-		{"GET mutation: 405", "GET", "/graphql?query=" + url("mutation { x }"), "", nil, 405, "application/json", "POST"},
+		{"GET query", "GET", "/graphql?query=" + esc("{ projects { totalCount } }"), "", nil, 200, "application/json", ""},
+		{"GET mutation: 405", "GET", "/graphql?query=" + esc("mutation { x }"), "", nil, 405, "application/json", "POST"},
 		{"PUT: 405", "PUT", "/graphql", ok, map[string]string{"Content-Type": "application/json"}, 405, "application/json", "GET, POST"},
 		{"text/plain: 415", "POST", "/graphql", ok, map[string]string{"Content-Type": "text/plain"}, 415, "application/json", ""},
 		{"no Content-Type: 415", "POST", "/graphql", ok, map[string]string{}, 415, "application/json", ""},
@@ -245,7 +245,7 @@ func TestGraphQLOverHTTP(t *testing.T) {
 	}
 }
 
-func url(s string) string {
+func esc(s string) string {
 	return strings.NewReplacer(" ", "%20", "{", "%7B", "}", "%7D").Replace(s)
 }
 
