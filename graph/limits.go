@@ -48,7 +48,7 @@ var (
 	_ graphql.OperationContextMutator = limitsExtension{}
 )
 
-func (limitsExtension) ExtensionName() string                { return "OperationLimits" }
+func (limitsExtension) ExtensionName() string                   { return "OperationLimits" }
 func (limitsExtension) Validate(graphql.ExecutableSchema) error { return nil }
 
 func (e limitsExtension) MutateOperationContext(ctx context.Context, rc *graphql.OperationContext) *gqlerror.Error {

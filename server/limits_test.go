@@ -248,4 +248,3 @@ func TestGraphQLOverHTTP(t *testing.T) {
 func esc(s string) string {
 	return strings.NewReplacer(" ", "%20", "{", "%7B", "}", "%7D").Replace(s)
 }
-

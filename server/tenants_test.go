@@ -89,9 +89,9 @@ func TestSecretsNeverLeak(t *testing.T) {
 		bodies = append(bodies, string(r.body))
 	}
 	const q = `query($r: DateRangeInput!) { posts(range: $r, first: 3) { nodes { id member { name } } } }`
-	ask(key, q) // success
+	ask(key, q)                                                                                                         // success
 	ask(map[string]string{"Authorization": "Bearer " + canary + "x", "X-Aspire-Client-Id": aspiretest.DemoClientID}, q) // 401
-	ask(map[string]string{"Authorization": "Bearer " + canary, "X-Aspire-Client-Id": aspiretest.OtherClientID}, q)     // 403
+	ask(map[string]string{"Authorization": "Bearer " + canary, "X-Aspire-Client-Id": aspiretest.OtherClientID}, q)      // 403
 	ask(map[string]string{"Authorization": "Bearer " + canary}, q)                                                      // no client id
 	ask(map[string]string{"Authorization": canary, "X-Aspire-Client-Id": aspiretest.DemoClientID}, q)                   // no Bearer
 	ask(key, `{ post(id: "1,2") { id } nope }`)                                                                         // bad input
