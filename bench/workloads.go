@@ -1,0 +1,110 @@
+package main
+
+import (
+	"fmt"
+	"time"
+)
+
+// A workload is a query and a way to pick its variables for request i. A
+// server that cannot express it has no query for it.
+type workload struct {
+	name  string
+	about string
+	// query per server kind ("ours", "peer"); "" means not expressible.
+	query map[string]string
+	vars  func(kind string, i int) map[string]any
+}
+
+const w1 = `query W1($r: DateRangeInput!) { posts(range: $r, first: %d) { nodes { id caption postedAt metrics { impressions engagements tmv } member { id name } } } }`
+
+var fixedRange = map[string]any{"start": "2026-01-01", "end": "2026-01-31"}
+
+func sameVars(string, int) map[string]any { return map[string]any{"r": fixedRange} }
+
+// w1First is W1 with another page size (the growth series).
+func w1First(first int) workload {
+	q := fmt.Sprintf(w1, first)
+	return workload{
+		name:  fmt.Sprintf("W1 first=%d", first),
+		about: fmt.Sprintf("posts(first: %d) with their member, identical requests", first),
+		query: map[string]string{"ours": q, "peer": q},
+		vars:  sameVars,
+	}
+}
+
+// combos are W2's 1,000 distinct (range, network, project) variables.
+var combos = func() []struct {
+	start, end string
+	network    int // -1: none
+	project    int // -1: none
+} {
+	out := make([]struct {
+		start, end string
+		network    int
+		project    int
+	}, 0, 1000)
+	base := time.Date(2025, 1, 6, 0, 0, 0, 0, time.UTC)
+	for i := range 1000 {
+		week := base.AddDate(0, 0, 7*(i%100))
+		out = append(out, struct {
+			start, end string
+			network    int
+			project    int
+		}{week.Format("2006-01-02"), week.AddDate(0, 0, 6).Format("2006-01-02"), (i/100)%5 - 1, (i/10)%9 - 1})
+	}
+	return out
+}()
+
+var networks = []struct{ ours, peer string }{{"INSTAGRAM", "instagram"}, {"TIKTOK", "tiktok"}, {"YOUTUBE", "youtube"}, {"PINTEREST", "pinterest"}}
+
+func w2() workload {
+	ours := `query W2($r: DateRangeInput!, $f: PostFilter) { posts(range: $r, filter: $f, first: 100) { nodes { id caption postedAt metrics { impressions engagements tmv } member { id name } } } }`
+	return workload{
+		name:  "W2",
+		about: "W1's shape over 1,000 distinct (range, network, project) variables",
+		query: map[string]string{"ours": ours, "peer": ours},
+		vars: func(kind string, i int) map[string]any {
+			c := combos[i%len(combos)]
+			f := map[string]any{}
+			if c.network >= 0 {
+				n := networks[c.network].ours
+				if kind == "peer" {
+					n = networks[c.network].peer
+				}
+				f["networks"] = []string{n}
+			}
+			if c.project >= 0 {
+				f["projectIds"] = []string{fmt.Sprint(10100001 + c.project)}
+			}
+			return map[string]any{"r": map[string]any{"start": c.start, "end": c.end}, "f": f}
+		},
+	}
+}
+
+// w3 is the deep query with 1, 2 or 3 levels under the posts.
+func w3(levels int) workload {
+	inner := map[int]string{
+		1: `member { id name }`,
+		2: `member { id name projects { id name } groups { id name } }`,
+		3: `member { id name projects { id name } groups { id name } performance(range: $r) { postCount metrics { tmv engagements } } }`,
+	}[levels]
+	name := "W3"
+	if levels != 3 {
+		name = fmt.Sprintf("W3 levels=%d", levels)
+	}
+	return workload{
+		name:  name,
+		about: fmt.Sprintf("posts → %d level(s): member, projects and groups, performance(range)", levels),
+		query: map[string]string{"ours": `query W3($r: DateRangeInput!) { posts(range: $r, first: 100) { nodes { id ` + inner + ` } } }`},
+		vars:  sameVars,
+	}
+}
+
+func w4() workload {
+	return workload{
+		name:  "W4",
+		about: "members(first: 50) with performance(range) and posts(range, first: 3)",
+		query: map[string]string{"ours": `query W4($r: DateRangeInput!) { members(range: $r, first: 50) { nodes { id performance(range: $r) { metrics { tmv } } posts(range: $r, first: 3) { nodes { id } } } } }`},
+		vars:  sameVars,
+	}
+}
