@@ -71,7 +71,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if demo == nil {
 		ready = server.UpstreamProbe(upstream)
 	}
-	handler := server.New(server.Options{Logger: log, Config: cfg, Client: client, Metrics: metrics, Demo: demo, Ready: ready})
+	handler, release := server.New(server.Options{Logger: log, Config: cfg, Client: client, Metrics: metrics, Demo: demo, Ready: ready})
+	defer release()
 
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {

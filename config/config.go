@@ -46,6 +46,9 @@ type Config struct {
 	CacheBytes     int64
 	CacheTTL       time.Duration
 	CachePastTTL   time.Duration
+
+	ResponseCacheBytes int64
+	ResponseCacheTTL   time.Duration
 	Retries        int
 	AttemptTimeout time.Duration
 	RateLimit      float64
@@ -155,6 +158,8 @@ var settings = []setting{
 	{"cache-bytes", "response cache size in bytes; 0 turns the cache off", "67108864", integer(func(c *Config) *int64 { return &c.CacheBytes })},
 	{"cache-ttl", "how long a cached upstream response is used", "30s", dur(func(c *Config) *time.Duration { return &c.CacheTTL })},
 	{"cache-past-ttl", "the same, for date ranges that ended before today", "10m", dur(func(c *Config) *time.Duration { return &c.CachePastTTL })},
+	{"response-cache-bytes", "whole-response cache size: identical error-free queries of a workspace are answered again without running; 0 turns it off", "33554432", integer(func(c *Config) *int64 { return &c.ResponseCacheBytes })},
+	{"response-cache-ttl", "how long a whole response is reused (identical queries in flight are always merged while the cache is on)", "5s", dur(func(c *Config) *time.Duration { return &c.ResponseCacheTTL })},
 	{"retries", "upstream attempts per call (1: no retry)", "3", integer(func(c *Config) *int { return &c.Retries })},
 	{"attempt-timeout", "time limit of one upstream attempt", "10s", dur(func(c *Config) *time.Duration { return &c.AttemptTimeout })},
 	{"rate-limit", "upstream requests per second per workspace key (client-side bucket); 0 turns it off", "10", func(c *Config, v string) error {

@@ -35,15 +35,19 @@ type Options struct {
 	Ready func(context.Context) error
 	// Now is the clock (the playground's example range is last month).
 	Now func() time.Time
+
+	responses *responses
 }
 
-// New returns the server's whole HTTP handler.
-func New(o Options) http.Handler {
+// New returns the server's whole HTTP handler and a func that releases
+// what it holds (its caches' goroutines).
+func New(o Options) (http.Handler, func()) {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
+	o.responses = newResponses(o.Config.ResponseCacheBytes, o.Config.ResponseCacheTTL, o.Config.RequestTimeout)
 	mux := http.NewServeMux()
-	mux.Handle("/graphql", graphqlHTTP(credentials(o, graphqlHandler(o))))
+	mux.Handle("/graphql", graphqlHTTP(credentials(o, o.responses.wrap(graphqlHandler(o)))))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		_, _ = w.Write([]byte("ok\n"))
@@ -72,7 +76,7 @@ func New(o Options) http.Handler {
 	h = corsFor(o.Config)(h)
 	h = accessLog(o, h)
 	h = requestID(h)
-	return h
+	return h, o.responses.close
 }
 
 // graphqlHandler is the gqlgen executor with the hooks that count

@@ -66,7 +66,8 @@ func newStack(t testing.TB, args []string, simOpts ...aspiretest.Option) *stack 
 	if cfg.Mode() == config.Demo {
 		demo = &aspire.Creds{APIKey: aspiretest.DemoKey, ClientID: aspiretest.DemoClientID}
 	}
-	h := server.New(server.Options{Logger: zerolog.New(logs).Level(zerolog.DebugLevel), Config: cfg, Client: c, Metrics: m, Demo: demo})
+	h, release := server.New(server.Options{Logger: zerolog.New(logs).Level(zerolog.DebugLevel), Config: cfg, Client: c, Metrics: m, Demo: demo})
+	t.Cleanup(release)
 	ts := httptest.NewServer(h)
 	t.Cleanup(ts.Close)
 	return &stack{url: ts.URL, sim: sim, logs: logs}

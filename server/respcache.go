@@ -1,0 +1,167 @@
+package server
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"io"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/maypok86/otter/v2"
+	"golang.org/x/sync/singleflight"
+
+	"github.com/aspire-graphql/aspire-graphql/graph"
+	"github.com/aspire-graphql/aspire-graphql/loaders"
+	"github.com/aspire-graphql/aspire-graphql/telemetry"
+)
+
+// responses is the whole-response cache of read-only operations, per
+// tenant, with in-flight merging: identical requests of one tenant (same
+// body or query string, same response media type) run once while in
+// flight, and an error-free answer is reused for a short TTL. Every request
+// is a query (the schema has no mutations), so every answer may be reused;
+// only answers without errors are kept.
+//
+// Staleness: an answer may be up to its TTL older than the upstream
+// responses it was built from, which the client caches for cache-ttl; keep
+// response-cache-ttl short (default 5 s).
+type responses struct {
+	c      *otter.Cache[string, *recorded]
+	flight singleflight.Group
+	ttl    time.Duration
+	limit  time.Duration // the request deadline, for the shared execution
+}
+
+type recorded struct {
+	status int
+	header http.Header
+	body   []byte
+}
+
+func newResponses(maxBytes int64, ttl, requestTimeout time.Duration) *responses {
+	if maxBytes <= 0 || ttl <= 0 {
+		return nil
+	}
+	return &responses{ttl: ttl, limit: requestTimeout, c: otter.Must(&otter.Options[string, *recorded]{
+		MaximumWeight:    uint64(maxBytes),
+		Weigher:          func(k string, r *recorded) uint32 { return uint32(len(k) + len(r.body) + 256) },
+		ExpiryCalculator: otter.ExpiryWriting[string, *recorded](ttl),
+	})}
+}
+
+func (rs *responses) close() {
+	if rs != nil {
+		rs.c.StopAllGoroutines()
+	}
+}
+
+// wrap serves next through the cache. It runs after the credentials
+// middleware (the key includes the tenant) and after graphqlHTTP (the body
+// has been read and checked).
+func (rs *responses) wrap(next http.Handler) http.Handler {
+	if rs == nil {
+		return next
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		l := loaders.For(r.Context())
+		if l == nil || (r.Method != http.MethodPost && r.Method != http.MethodGet) {
+			next.ServeHTTP(w, r)
+			return
+		}
+		var body []byte
+		if r.Method == http.MethodPost {
+			body, _ = io.ReadAll(r.Body)
+			r.Body = io.NopCloser(bytes.NewReader(body))
+		}
+		h := sha256.New()
+		for _, part := range []string{l.Tenant().ID(), r.Method, r.Header.Get("Accept"), r.URL.RawQuery} {
+			h.Write([]byte(part))
+			h.Write([]byte{0})
+		}
+		h.Write(body)
+		key := hex.EncodeToString(h.Sum(nil))
+
+		if rec, ok := rs.c.GetIfPresent(key); ok {
+			if s := telemetry.StatsFrom(r.Context()); s != nil {
+				s.SetOperation("(cached)")
+			}
+			rec.write(w)
+			return
+		}
+		// The shared execution runs on a context of its own: a caller that
+		// leaves must not fail the others.
+		ch := rs.flight.DoChan(key, func() (any, error) {
+			ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), rs.limit)
+			defer cancel()
+			rec := &recorder{header: http.Header{}}
+			next.ServeHTTP(rec, r.Clone(ctx))
+			out := &recorded{status: rec.status, header: rec.header, body: rec.buf.Bytes()}
+			if out.status == 0 {
+				out.status = http.StatusOK
+			}
+			if out.status == http.StatusOK && !hasErrors(out.body) {
+				rs.c.Set(key, out)
+			}
+			return out, nil
+		})
+		// Wait for the shared answer until this request's own deadline, and
+		// a moment more: when this request started the execution, its
+		// deadline is the execution's, and the answer (with its deadline
+		// errors) is on its way.
+		var grace <-chan time.Time
+		if dl, ok := r.Context().Deadline(); ok {
+			t := time.NewTimer(time.Until(dl) + 100*time.Millisecond)
+			defer t.Stop()
+			grace = t.C
+		}
+		select {
+		case res := <-ch:
+			res.Val.(*recorded).write(w)
+		case <-grace:
+			writeGraphQLError(w, r, http.StatusOK, graph.CodeUpstreamUnavailable,
+				"the request deadline passed before the Aspire API answered")
+		}
+	})
+}
+
+// hasErrors reports whether a GraphQL response carries errors; gqlgen
+// writes "errors" before "data".
+func hasErrors(body []byte) bool {
+	return bytes.HasPrefix(bytes.TrimLeft(body, " \n"), []byte(`{"errors"`)) || bytes.Contains(body, []byte(`"errors":[`))
+}
+
+func (rec *recorded) write(w http.ResponseWriter) {
+	h := w.Header()
+	for k, v := range rec.header {
+		if !strings.EqualFold(k, HeaderRequestID) {
+			h[k] = v
+		}
+	}
+	w.WriteHeader(rec.status)
+	_, _ = w.Write(rec.body)
+}
+
+// recorder is a ResponseWriter that keeps what is written.
+type recorder struct {
+	header http.Header
+	status int
+	buf    bytes.Buffer
+}
+
+func (r *recorder) Header() http.Header { return r.header }
+
+func (r *recorder) WriteHeader(code int) {
+	if r.status == 0 {
+		r.status = code
+	}
+}
+
+func (r *recorder) Write(b []byte) (int, error) {
+	if r.status == 0 {
+		r.status = http.StatusOK
+	}
+	return r.buf.Write(b)
+}
