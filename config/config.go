@@ -43,18 +43,18 @@ type Config struct {
 	Introspection   bool
 	ShutdownTimeout time.Duration
 
-	CacheBytes     int64
-	CacheTTL       time.Duration
-	CachePastTTL   time.Duration
+	CacheBytes   int64
+	CacheTTL     time.Duration
+	CachePastTTL time.Duration
 
 	ResponseCacheBytes int64
 	ResponseCacheTTL   time.Duration
-	Retries        int
-	AttemptTimeout time.Duration
-	RateLimit      float64
-	RateBurst      int
-	Dedup          bool
-	Batching       bool
+	Retries            int
+	AttemptTimeout     time.Duration
+	RateLimit          float64
+	RateBurst          int
+	Dedup              bool
+	Batching           bool
 
 	RequestTimeout time.Duration
 	MaxBodyBytes   int64
