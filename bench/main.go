@@ -94,7 +94,8 @@ func runLatency(rep *report, lat time.Duration, oursBin, simBin, peerBin, peerCo
 	common := []string{"-upstream-url", simURL, "-rate-limit", "0", "-log-level", "warn", "-log-format", "json"}
 	servers := []*server{
 		{name: "aspire-graphql", kind: "ours", args: common},
-		{name: "aspire-graphql, no batching/dedup/cache", kind: "ours", args: append(append([]string{}, common...), "-batching=false", "-dedup=false", "-cache-bytes", "0", "-upstream-budget", "0")},
+		{name: "aspire-graphql, no batching/dedup/cache", kind: "ours", args: append(append([]string{}, common...), "-batching=false", "-dedup=false", "-cache-bytes", "0", "-response-cache-bytes", "0", "-upstream-budget", "0")},
+		{name: "aspire-graphql, no response cache", kind: "ours", args: append(append([]string{}, common...), "-response-cache-bytes", "0")},
 	}
 	if peerBin != "" {
 		servers = append(servers, &server{name: "Tailcall 1.0.0", kind: "peer"})

@@ -145,7 +145,7 @@ func contains(s []string, x string) bool {
 	return false
 }
 
-var palette = []color.Color{color.RGBA{31, 119, 180, 255}, color.RGBA{255, 127, 14, 255}, color.RGBA{44, 160, 44, 255}}
+var palette = []color.Color{color.RGBA{31, 119, 180, 255}, color.RGBA{148, 103, 189, 255}, color.RGBA{255, 127, 14, 255}, color.RGBA{44, 160, 44, 255}}
 
 // chartRPS draws requests per second per cell (workload, conns, latency),
 // one bar per server.
@@ -170,7 +170,7 @@ func (r *report) chartRPS(path string) error {
 			labels = append(labels, fmt.Sprintf("%s c%d %s", k.w, k.c, strings.ReplaceAll(k.lat, " ", "")))
 		}
 	}
-	servers := []string{oursName, "aspire-graphql, no batching/dedup/cache", peerName}
+	servers := []string{oursName, "aspire-graphql, no response cache", "aspire-graphql, no batching/dedup/cache", peerName}
 	w := vg.Points(7)
 	for i, s := range servers {
 		vals := make(plotter.Values, len(cells))
@@ -189,7 +189,7 @@ func (r *report) chartRPS(path string) error {
 		}
 		bars.Color = palette[i]
 		bars.LineStyle.Width = 0
-		bars.Offset = vg.Length(i-1) * w
+		bars.Offset = (vg.Length(i) - 1.5) * w
 		p.Add(bars)
 		p.Legend.Add(s, bars)
 	}
@@ -206,7 +206,7 @@ func (r *report) chartGrowth(path string) error {
 	p.Title.Text = "W1 growth: p50 latency by page size (zero latency, lower is better)"
 	p.X.Label.Text = "first"
 	p.Y.Label.Text = "p50 ms"
-	for i, s := range []string{oursName, "aspire-graphql, no batching/dedup/cache", peerName} {
+	for i, s := range []string{oursName, "aspire-graphql, no response cache", "aspire-graphql, no batching/dedup/cache", peerName} {
 		var pts plotter.XYs
 		for _, x := range r.Growth {
 			var f int

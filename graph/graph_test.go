@@ -627,3 +627,26 @@ func memberIDs(posts []aspire.Post) []string {
 	}
 	return out
 }
+
+func TestParentWithoutChildren(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	// A one-day range: most members have no posts in it.
+	day := map[string]any{"start": "2026-02-03", "end": "2026-02-03"}
+	var d struct {
+		Members struct {
+			Nodes []struct {
+				ID    string
+				Posts struct {
+					TotalCount int
+					Nodes      []struct{ ID string }
+				}
+			}
+		}
+	}
+	e.ok(t, `query($r: DateRangeInput!, $id: [ID!]) { members(range: $r, first: 3, filter: {ids: $id}) { nodes { id posts(range: $r, first: 3) { totalCount nodes { id } } } } }`,
+		map[string]any{"r": day, "id": []string{"11000001"}}, &d)
+	if len(d.Members.Nodes) != 1 || d.Members.Nodes[0].Posts.TotalCount != 0 || len(d.Members.Nodes[0].Posts.Nodes) != 0 {
+		t.Fatalf("%+v", d)
+	}
+}

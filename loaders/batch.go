@@ -106,7 +106,7 @@ func (c children[T]) batched(ctx context.Context, args string, keys []ChildKey, 
 		fill(out, idx, err)
 		return true
 	}
-	pages := (first.Total + aspire.MaxLimit - 1) / aspire.MaxLimit
+	pages := max(1, (first.Total+aspire.MaxLimit-1)/aspire.MaxLimit) // a parent may have no children
 	if pages > 1+len(idx) {
 		return false
 	}
