@@ -8,6 +8,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"flag"
 	"fmt"
 	"os"
@@ -40,7 +41,22 @@ func main() {
 	connsFlag := flag.String("conns", "32,128", "concurrencies")
 	latFlag := flag.String("latency", "0,20ms", "simulator latencies (each ± a quarter as jitter)")
 	only := flag.String("workloads", "W1,W2,W3,W4,growth", "workloads to run")
+	render := flag.String("render", "", "only re-render the report from a results JSON (bench/results/latest.json)")
 	flag.Parse()
+	if *render != "" {
+		b, err := os.ReadFile(*render)
+		if err != nil {
+			fatal(err)
+		}
+		var rep report
+		if err := json.Unmarshal(b, &rep); err != nil {
+			fatal(err)
+		}
+		if err := rep.write(*out); err != nil {
+			fatal(err)
+		}
+		return
+	}
 	if *ours == "" || *simBin == "" {
 		fmt.Fprintln(os.Stderr, "bench: -server and -sim are required (use scripts/bench.sh)")
 		os.Exit(2)
@@ -199,7 +215,9 @@ func runLatency(rep *report, lat time.Duration, oursBin, simBin, peerBin, peerCo
 			turn++
 		}
 		for lv := 1; lv <= 3; lv++ {
-			measure(w3(lv), conns[0], rotate(servers, turn), true)
+			w := w3(lv)
+			w.name = fmt.Sprintf("W3 levels=%d", lv)
+			measure(w, conns[0], rotate(servers, turn), true)
 			turn++
 		}
 	}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"fmt"
 	"image/color"
 	"os"
@@ -86,8 +87,12 @@ func (r *report) write(dir string) error {
 	table := func(title string, list []result) {
 		fmt.Fprintf(&b, "\n## %s\n\n| latency | workload | conns | server | req/s | p50 ms | p90 ms | p99 ms | upstream/q | CPU s / 1k q | peak RSS MiB | errors |\n| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |\n", title)
 		for _, x := range list {
+			p90 := ms(x.P90)
+			if x.P90 == 0 {
+				p90 = "–" // not recorded
+			}
 			fmt.Fprintf(&b, "| %s | %s | %d | %s | %.0f | %s | %s | %s | %.3f | %.2f | %.0f | %d |\n",
-				x.Latency, x.Workload, x.Conns, x.Server, x.RPS, ms(x.P50), ms(x.P90), ms(x.P99), x.UpstreamPerQuery, x.CPUPer1000, x.PeakRSSMiB, x.Errors)
+				x.Latency, x.Workload, x.Conns, x.Server, x.RPS, ms(x.P50), p90, ms(x.P99), x.UpstreamPerQuery, x.CPUPer1000, x.PeakRSSMiB, x.Errors)
 		}
 	}
 	table("All cells", r.Results)
@@ -97,6 +102,10 @@ func (r *report) write(dir string) error {
 	b.WriteString("\nWorkloads: W1 `posts(range, first: 100) { nodes { id caption postedAt metrics { impressions engagements tmv } member { id name } } }`, identical variables; W2 the same over 1,000 (range, network, project) variables; W3 posts → member → projects, groups, performance(range); W4 members(first: 50) → performance(range), posts(range, first: 3). The peer serves W1 and W2 (bench/peer/tailcall.graphql); W3 and W4 need list-valued batch keys and parent arguments it cannot express correctly.\n")
 
 	if err := os.WriteFile(filepath.Join(dir, "latest.md"), []byte(b.String()), 0o644); err != nil {
+		return err
+	}
+	raw, _ := json.MarshalIndent(r, "", "  ")
+	if err := os.WriteFile(filepath.Join(dir, "latest.json"), raw, 0o644); err != nil {
 		return err
 	}
 	if err := r.chartRPS(filepath.Join(dir, "rps.png")); err != nil {
@@ -194,6 +203,7 @@ func (r *report) chartRPS(path string) error {
 		p.Legend.Add(s, bars)
 	}
 	p.Legend.Top = true
+	p.Y.Min, p.Y.Max = 0, p.Y.Max*1.35 // room for the legend
 	p.NominalX(labels...)
 	p.X.Tick.Label.Rotation = 0.6
 	p.X.Tick.Label.XAlign = -1
@@ -210,7 +220,8 @@ func (r *report) chartGrowth(path string) error {
 		var pts plotter.XYs
 		for _, x := range r.Growth {
 			var f int
-			if x.Server == s && strings.HasPrefix(x.Workload, "W1 first=") {
+			if x.Server == s && strings.HasPrefix(x.Workload, "W1") {
+				f = 100
 				fmt.Sscanf(x.Workload, "W1 first=%d", &f)
 				pts = append(pts, plotter.XY{X: float64(f), Y: float64(x.P50.Microseconds()) / 1000})
 			}

@@ -24,8 +24,12 @@ func sameVars(string, int) map[string]any { return map[string]any{"r": fixedRang
 // w1First is W1 with another page size (the growth series).
 func w1First(first int) workload {
 	q := fmt.Sprintf(w1, first)
+	name := fmt.Sprintf("W1 first=%d", first)
+	if first == 100 {
+		name = "W1"
+	}
 	return workload{
-		name:  fmt.Sprintf("W1 first=%d", first),
+		name:  name,
 		about: fmt.Sprintf("posts(first: %d) with their member, identical requests", first),
 		query: map[string]string{"ours": q, "peer": q},
 		vars:  sameVars,

@@ -1,0 +1,65 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// The harness's own parts, briefly: the closed-loop generator counts every
+// answer and error, and the report renders with its targets and charts.
+func TestLoadAndReport(t *testing.T) {
+	var n atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		var req struct{ Query string }
+		if json.Unmarshal(b, &req) != nil || !strings.Contains(req.Query, "posts") || r.Header.Get("Authorization") == "" {
+			http.Error(w, "bad", 400)
+			return
+		}
+		if n.Add(1)%10 == 0 {
+			w.Write([]byte(`{"errors":[{"message":"x"}]}`))
+			return
+		}
+		w.Write([]byte(`{"data":{}}`))
+	}))
+	defer srv.Close()
+	lat, errs, elapsed := load(context.Background(), srv.URL, "Bearer k", w1First(100), "ours", 4, 50*time.Millisecond, 300*time.Millisecond)
+	if len(lat) < 10 || elapsed < 300*time.Millisecond {
+		t.Fatalf("%d answers in %v", len(lat), elapsed)
+	}
+	if errs == 0 || errs > len(lat)/5 {
+		t.Fatalf("%d errors of %d answers; every tenth answer had errors", errs, len(lat))
+	}
+	r := result{Server: oursName, Workload: "W1", Conns: 4, Latency: "0 ms"}
+	summarize(&r, lat, elapsed)
+	if r.RPS <= 0 || r.P50 > r.P99 {
+		t.Fatalf("%+v", r)
+	}
+	peer := r
+	peer.Server, peer.RPS = peerName, r.RPS/2
+	rep := &report{Results: []result{r, peer}, Growth: []result{r}, Cold: []coldWarm{{Server: oursName, Latency: "0 ms", Cold: 2}}}
+	dir := t.TempDir()
+	if err := rep.write(dir); err != nil {
+		t.Fatal(err)
+	}
+	md, _ := os.ReadFile(filepath.Join(dir, "latest.md"))
+	for _, want := range []string{"W1 ≥ 1.2 × peer req/s (0 ms, 4 conns) | 2.00 ×", "| yes |", "W1 cold = 2 upstream requests"} {
+		if !strings.Contains(string(md), want) {
+			t.Fatalf("report lacks %q:\n%s", want, md)
+		}
+	}
+	for _, f := range []string{"rps.png", "growth.png", "latest.json"} {
+		if st, err := os.Stat(filepath.Join(dir, f)); err != nil || st.Size() == 0 {
+			t.Fatalf("%s: %v", f, err)
+		}
+	}
+}
