@@ -18,7 +18,6 @@ import (
 type proc struct {
 	name string
 	cmd  *exec.Cmd
-	addr string
 }
 
 func start(name string, env []string, bin string, args ...string) (*proc, error) {
