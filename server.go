@@ -71,7 +71,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if demo == nil {
 		ready = server.UpstreamProbe(upstream)
 	}
-	handler, release := server.New(server.Options{Logger: log, Config: cfg, Client: client, Metrics: metrics, Demo: demo, Ready: ready})
+	saved, err := server.LoadSavedQueries(cfg.SavedQueriesDir)
+	if err != nil {
+		return err
+	}
+	handler, release := server.New(server.Options{Logger: log, Config: cfg, Client: client, Metrics: metrics, Demo: demo, Ready: ready, SavedQueries: saved})
 	defer release()
 
 	ln, err := net.Listen("tcp", cfg.Addr)

@@ -67,6 +67,9 @@ type Config struct {
 	UpstreamBudget int
 
 	DemoLatency time.Duration
+
+	ExportTimeout   time.Duration
+	SavedQueriesDir string
 }
 
 // Mode says which mode the settings select.
@@ -183,6 +186,8 @@ var settings = []setting{
 	{"max-complexity", "largest operation cost (a field costs 1 plus its children; a list costs first × its children); 0 turns it off", "50000", integer(func(c *Config) *int { return &c.MaxComplexity })},
 	{"upstream-budget", "most upstream requests one GraphQL request may make; past it, fields are null with OPERATION_LIMIT_EXCEEDED; 0 turns it off", "50", integer(func(c *Config) *int { return &c.UpstreamBudget })},
 	{"demo-latency", "demo mode: latency the simulator adds to each call", "0s", dur(func(c *Config) *time.Duration { return &c.DemoLatency })},
+	{"export-timeout", "deadline of one /export download (exports page through everything; no upstream budget)", "10m", dur(func(c *Config) *time.Duration { return &c.ExportTimeout })},
+	{"saved-queries-dir", "a directory of NAME.graphql files served as GET /graphql?id=NAME&variables=…", "", str(func(c *Config) *string { return &c.SavedQueriesDir })},
 }
 
 // ErrHelp is returned when -h was asked; the usage has been printed.

@@ -5,9 +5,12 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"mime"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 
@@ -38,8 +41,26 @@ const (
 //   - a mutation or subscription over GET: 405 with Allow: POST (gqlgen: 406);
 //   - with application/json, a well-formed request that fails validation is
 //     answered 200, as the specification asks (gqlgen: 422).
-func graphqlHTTP(next http.Handler) http.Handler {
+//
+// It also serves saved queries: GET /graphql?id=NAME&variables=… runs the
+// document saved as NAME (saved-queries-dir), so a BI tool can refresh a
+// fixed URL.
+func graphqlHTTP(saved map[string]string, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodGet {
+			q := r.URL.Query()
+			if id := q.Get("id"); id != "" && q.Get("query") == "" {
+				doc, ok := saved[id]
+				if !ok {
+					writeGraphQLError(w, r, http.StatusNotFound, graph.CodeNotFound,
+						"no saved query named "+strconv.Quote(id)+" (saved-queries-dir holds NAME.graphql files)")
+					return
+				}
+				q.Set("query", doc)
+				q.Del("id")
+				r.URL.RawQuery = q.Encode()
+			}
+		}
 		switch r.Method {
 		case http.MethodGet, http.MethodPost, http.MethodOptions:
 		default:
@@ -174,4 +195,31 @@ func authenticated(o Options) func(context.Context) bool {
 		var ae *aspire.Error
 		return err == nil || (errors.As(err, &ae) && ae.MissingScope())
 	}
+}
+
+// LoadSavedQueries reads every NAME.graphql file of dir ("" for none); each
+// must parse as a GraphQL document.
+func LoadSavedQueries(dir string) (map[string]string, error) {
+	out := map[string]string{}
+	if dir == "" {
+		return out, nil
+	}
+	files, err := filepath.Glob(filepath.Join(dir, "*.graphql"))
+	if err != nil {
+		return nil, err
+	}
+	if len(files) == 0 {
+		return nil, fmt.Errorf("saved-queries-dir %s holds no .graphql files", dir)
+	}
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			return nil, err
+		}
+		if _, err := parser.ParseQuery(&ast.Source{Name: f, Input: string(b)}); err != nil {
+			return nil, fmt.Errorf("saved query %s: %v", f, err)
+		}
+		out[strings.TrimSuffix(filepath.Base(f), ".graphql")] = string(b)
+	}
+	return out, nil
 }

@@ -95,6 +95,8 @@ func routeOf(path string) string {
 	switch {
 	case path == "/graphql", path == "/healthz", path == "/readyz", path == "/metrics":
 		return path
+	case strings.HasPrefix(path, "/export/"):
+		return "/export"
 	case path == "/", path == "/config.js", strings.HasPrefix(path, "/graphiql"), strings.HasPrefix(path, "/assets/"):
 		return "/playground"
 	}
@@ -134,6 +136,12 @@ func (w *statusRecorder) Unwrap() http.ResponseWriter { return w.ResponseWriter 
 // refuses callers without credentials, and gives the request its deadline
 // and its loaders.
 func credentials(o Options, next http.Handler) http.Handler {
+	return withCredentials(o, o.Config.RequestTimeout, o.Config.UpstreamBudget, next)
+}
+
+// withCredentials is credentials with a deadline and an upstream budget of
+// its own (exports run longer and page through everything).
+func withCredentials(o Options, timeout time.Duration, budget int, next http.Handler) http.Handler {
 	mode := o.Config.Mode()
 	tokens := hashTokens(o.Config.AccessTokens)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -172,12 +180,12 @@ func credentials(o Options, next http.Handler) http.Handler {
 			creds = aspire.Creds{APIKey: o.Config.APIKey, ClientID: o.Config.ClientID}
 		}
 		ctx := r.Context()
-		if o.Config.RequestTimeout > 0 {
+		if timeout > 0 {
 			var cancel func()
-			ctx, cancel = contextWithTimeout(ctx, o.Config.RequestTimeout)
+			ctx, cancel = contextWithTimeout(ctx, timeout)
 			defer cancel()
 		}
-		ctx = aspire.WithBudget(ctx, o.Config.UpstreamBudget)
+		ctx = aspire.WithBudget(ctx, budget)
 		ctx = loaders.With(ctx, o.Client.As(creds), loaderOptions(o)...)
 		next.ServeHTTP(w, r.WithContext(ctx))
 	})

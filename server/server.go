@@ -35,6 +35,9 @@ type Options struct {
 	Ready func(context.Context) error
 	// Now is the clock (the playground's example range is last month).
 	Now func() time.Time
+	// SavedQueries are the documents GET /graphql?id=NAME runs (see
+	// LoadSavedQueries).
+	SavedQueries map[string]string
 
 	responses *responses
 }
@@ -47,7 +50,8 @@ func New(o Options) (http.Handler, func()) {
 	}
 	o.responses = newResponses(o.Config.ResponseCacheBytes, o.Config.ResponseCacheTTL, o.Config.RequestTimeout)
 	mux := http.NewServeMux()
-	mux.Handle("/graphql", graphqlHTTP(credentials(o, o.responses.wrap(graphqlHandler(o)))))
+	mux.Handle("/graphql", graphqlHTTP(o.SavedQueries, credentials(o, o.responses.wrap(graphqlHandler(o)))))
+	mux.Handle("GET /export/{file}", withCredentials(o, o.Config.ExportTimeout, 0, exportHandler(o)))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		_, _ = w.Write([]byte("ok\n"))

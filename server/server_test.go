@@ -66,7 +66,11 @@ func newStack(t testing.TB, args []string, simOpts ...aspiretest.Option) *stack 
 	if cfg.Mode() == config.Demo {
 		demo = &aspire.Creds{APIKey: aspiretest.DemoKey, ClientID: aspiretest.DemoClientID}
 	}
-	h, release := server.New(server.Options{Logger: zerolog.New(logs).Level(zerolog.DebugLevel), Config: cfg, Client: c, Metrics: m, Demo: demo})
+	saved, err := server.LoadSavedQueries(cfg.SavedQueriesDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, release := server.New(server.Options{Logger: zerolog.New(logs).Level(zerolog.DebugLevel), Config: cfg, Client: c, Metrics: m, Demo: demo, SavedQueries: saved})
 	t.Cleanup(release)
 	ts := httptest.NewServer(h)
 	t.Cleanup(ts.Close)

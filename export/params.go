@@ -1,0 +1,136 @@
+package export
+
+import (
+	"fmt"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/aspire-graphql/aspire-graphql/aspire"
+)
+
+// Params are the export's query parameters, mirroring the GraphQL filters:
+// start, end (YYYY-MM-DD, or epoch milliseconds as Grafana sends), network,
+// project_id, group_id, member_id, post_type, mention_source, status
+// (comma lists), metrics_window, sort (a field, optionally ":asc").
+func parseFilter(v url.Values) (aspire.Filter, error) {
+	var f aspire.Filter
+	var err error
+	if f.Range.Start, err = date(v.Get("start"), "start"); err != nil {
+		return f, err
+	}
+	if f.Range.End, err = date(v.Get("end"), "end"); err != nil {
+		return f, err
+	}
+	if err := f.Range.Validate(); err != nil {
+		return f, err
+	}
+	if f.Networks, err = enums(v, "network", aspire.ParseNetwork); err != nil {
+		return f, err
+	}
+	if f.PostTypes, err = enums(v, "post_type", aspire.ParsePostType); err != nil {
+		return f, err
+	}
+	if f.MentionSources, err = enums(v, "mention_source", aspire.ParseMentionSource); err != nil {
+		return f, err
+	}
+	if f.Statuses, err = enums(v, "status", aspire.ParsePostStatus); err != nil {
+		return f, err
+	}
+	f.ProjectIDs, f.GroupIDs, f.MemberIDs = list(v, "project_id"), list(v, "group_id"), list(v, "member_id")
+	for name, ids := range map[string][]string{"project_id": f.ProjectIDs, "group_id": f.GroupIDs, "member_id": f.MemberIDs} {
+		if len(ids) > aspire.MaxIDs {
+			return f, fmt.Errorf("%s: at most %d ids, got %d", name, aspire.MaxIDs, len(ids))
+		}
+	}
+	if s := v.Get("metrics_window"); s != "" {
+		if f.MetricsWindow, err = aspire.ParseMetricsWindow(strings.ToLower(s)); err != nil {
+			return f, fmt.Errorf("metrics_window: %v", err)
+		}
+	}
+	return f, nil
+}
+
+func parseSort(v url.Values, posts bool) (aspire.Sort, error) {
+	s := v.Get("sort")
+	if s == "" {
+		return aspire.Sort{}, nil
+	}
+	field, order, _ := strings.Cut(strings.ToLower(s), ":")
+	by, err := aspire.ParseSortField(field)
+	if err != nil || (!posts && by == aspire.SortPostedAt) {
+		return aspire.Sort{}, fmt.Errorf("sort: %q is not a field to sort by", field)
+	}
+	out := aspire.Sort{By: by}
+	if order != "" {
+		if out.Order, err = aspire.ParseSortOrder(order); err != nil {
+			return aspire.Sort{}, fmt.Errorf("sort: %v", err)
+		}
+	}
+	return out, nil
+}
+
+// PostQuery reads a posts export's parameters.
+func PostQuery(v url.Values) (aspire.PostQuery, error) {
+	f, err := parseFilter(v)
+	if err != nil {
+		return aspire.PostQuery{}, err
+	}
+	s, err := parseSort(v, true)
+	return aspire.PostQuery{Filter: f, Sort: s, Limit: aspire.MaxLimit}, err
+}
+
+// MemberQuery reads a members export's parameters.
+func MemberQuery(v url.Values) (aspire.MemberQuery, error) {
+	f, err := parseFilter(v)
+	if err != nil {
+		return aspire.MemberQuery{}, err
+	}
+	s, err := parseSort(v, false)
+	return aspire.MemberQuery{Filter: f, Sort: s, Limit: aspire.MaxLimit}, err
+}
+
+// date reads YYYY-MM-DD or epoch milliseconds (the UTC day of that instant).
+func date(s, name string) (aspire.Date, error) {
+	if s == "" {
+		return aspire.Date{}, fmt.Errorf("%s is required: YYYY-MM-DD or epoch milliseconds", name)
+	}
+	if ms, err := strconv.ParseInt(s, 10, 64); err == nil && len(s) >= 9 {
+		return aspire.DateOf(time.UnixMilli(ms)), nil
+	}
+	d, err := aspire.ParseDate(s)
+	if err != nil {
+		return d, fmt.Errorf("%s: %q is neither YYYY-MM-DD nor epoch milliseconds", name, s)
+	}
+	return d, nil
+}
+
+func list(v url.Values, name string) []string {
+	var out []string
+	for _, s := range v[name] {
+		for p := range strings.SplitSeq(s, ",") {
+			if p = strings.TrimSpace(p); p != "" {
+				out = append(out, p)
+			}
+		}
+	}
+	return out
+}
+
+func enums[E ~string](v url.Values, name string, parse func(string) (E, error)) ([]E, error) {
+	var out []E
+	for _, s := range list(v, name) {
+		e, err := parse(strings.ToLower(s))
+		if err != nil {
+			return nil, fmt.Errorf("%s: %v", name, err)
+		}
+		out = append(out, e)
+	}
+	return out, nil
+}
+
+// FileName is the download's name: entity, range and format.
+func FileName(entity string, r aspire.Range, f Format) string {
+	return fmt.Sprintf("%s_%s_%s.%s", entity, r.Start, r.End, f)
+}
