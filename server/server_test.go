@@ -39,9 +39,10 @@ func (s *syncBuffer) String() string {
 
 // stack is the real server over a socket in front of the simulator.
 type stack struct {
-	url  string
-	sim  *aspiretest.Server
-	logs *syncBuffer
+	url      string
+	upstream string
+	sim      *aspiretest.Server
+	logs     *syncBuffer
 }
 
 // newStack serves server.New in passthrough mode (unless args say
@@ -74,7 +75,7 @@ func newStack(t testing.TB, args []string, simOpts ...aspiretest.Option) *stack 
 	t.Cleanup(release)
 	ts := httptest.NewServer(h)
 	t.Cleanup(ts.Close)
-	return &stack{url: ts.URL, sim: sim, logs: logs}
+	return &stack{url: ts.URL, upstream: up.URL, sim: sim, logs: logs}
 }
 
 var demoHeaders = map[string]string{"Authorization": "Bearer " + aspiretest.DemoKey, "X-Aspire-Client-Id": aspiretest.DemoClientID}
@@ -140,4 +141,14 @@ func has(s string, subs ...string) bool {
 		}
 	}
 	return true
+}
+
+// newStackErr reports whether the settings are accepted, as run does.
+func newStackErr(t testing.TB, args []string) (*config.Config, error) {
+	cfg, _, err := config.Load("test", append([]string{"-upstream-url", "http://127.0.0.1:1"}, args...), func(string) string { return "" }, io.Discard)
+	if err != nil {
+		return nil, err
+	}
+	_, err = server.LoadSavedQueries(cfg.SavedQueriesDir)
+	return cfg, err
 }

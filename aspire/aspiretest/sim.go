@@ -107,6 +107,9 @@ type Fault struct {
 	Count int
 	// RetryAfter is sent as Retry-After (whole seconds, at least 1) on a 429.
 	RetryAfter time.Duration
+	// When, if set, limits the fault to the requests it accepts (say, pages
+	// after the first).
+	When func(*http.Request) bool
 }
 
 // Option configures a Server.
@@ -313,7 +316,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		rw.onStatus(499) // the client went away
 		return
 	}
-	if f := s.fault(endpoint); f != nil {
+	if f := s.fault(endpoint, r); f != nil {
 		rec.Injected = true
 		if f.Reset {
 			rw.onStatus(0)
@@ -444,11 +447,14 @@ func (s *Server) delay(ctx context.Context) bool {
 }
 
 // fault returns the fault this request meets, if any.
-func (s *Server) fault(endpoint string) *Fault {
+func (s *Server) fault(endpoint string, r *http.Request) *Fault {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for i, f := range s.faults {
 		if f.Endpoint != "" && f.Endpoint != endpoint && f.Endpoint+"/{id}" != endpoint {
+			continue
+		}
+		if f.When != nil && !f.When(r) {
 			continue
 		}
 		if f.Rate > 0 && s.rnd.Float64() >= f.Rate {
