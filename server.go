@@ -42,6 +42,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if len(args) > 0 && args[0] == "healthcheck" {
 		return healthcheck(ctx, name, args[1:], getenv, stderr)
 	}
+	if len(args) > 0 && args[0] == "export" {
+		return exportCommand(ctx, name+" export", args[1:], getenv, stdout, stderr)
+	}
 	cfg, _, err := config.Load(name, args, getenv, stderr)
 	if err != nil {
 		return err
@@ -49,27 +52,14 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	log := newLogger(cfg, stdout)
 	metrics := telemetry.New()
 
-	upstream, demo := cfg.UpstreamURL, (*aspire.Creds)(nil)
-	if cfg.Mode() == config.Demo {
-		sim := aspiretest.New(aspiretest.WithLatency(cfg.DemoLatency, 0), aspiretest.WithRateLimit(6000, time.Minute), aspiretest.WithLogSize(1000))
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			return fmt.Errorf("demo simulator: %w", err)
-		}
-		simSrv := &http.Server{Handler: sim, ReadHeaderTimeout: 10 * time.Second}
-		go func() { _ = simSrv.Serve(ln) }()
-		defer simSrv.Close()
-		upstream = "http://" + ln.Addr().String()
-		demo = &aspire.Creds{APIKey: aspiretest.DemoKey, ClientID: aspiretest.DemoClientID}
-	}
-	client, err := server.NewClient(cfg, upstream, metrics.Observer())
+	client, demo, closeUpstream, err := connect(cfg, metrics.Observer())
 	if err != nil {
 		return err
 	}
-	defer client.Close()
+	defer closeUpstream()
 	var ready func(context.Context) error
 	if demo == nil {
-		ready = server.UpstreamProbe(upstream)
+		ready = server.UpstreamProbe(cfg.UpstreamURL)
 	}
 	saved, err := server.LoadSavedQueries(cfg.SavedQueriesDir)
 	if err != nil {
@@ -161,4 +151,28 @@ func healthcheck(ctx context.Context, name string, args []string, getenv func(st
 		return fmt.Errorf("healthz: %s", resp.Status)
 	}
 	return nil
+}
+
+// connect builds the Aspire client the settings describe; in demo mode it
+// first starts the simulator in process, on a loopback port, and returns the
+// demo credentials. close releases both.
+func connect(cfg *config.Config, observer aspire.Observer) (client *aspire.Client, demo *aspire.Creds, close func(), err error) {
+	upstream, stopSim := cfg.UpstreamURL, func() {}
+	if cfg.Mode() == config.Demo {
+		sim := aspiretest.New(aspiretest.WithLatency(cfg.DemoLatency, 0), aspiretest.WithRateLimit(6000, time.Minute), aspiretest.WithLogSize(1000))
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			return nil, nil, nil, fmt.Errorf("demo simulator: %w", err)
+		}
+		simSrv := &http.Server{Handler: sim, ReadHeaderTimeout: 10 * time.Second}
+		go func() { _ = simSrv.Serve(ln) }()
+		upstream, stopSim = "http://"+ln.Addr().String(), func() { _ = simSrv.Close() }
+		demo = &aspire.Creds{APIKey: aspiretest.DemoKey, ClientID: aspiretest.DemoClientID}
+	}
+	client, err = server.NewClient(cfg, upstream, observer)
+	if err != nil {
+		stopSim()
+		return nil, nil, nil, err
+	}
+	return client, demo, func() { client.Close(); stopSim() }, nil
 }

@@ -195,6 +195,11 @@ var ErrHelp = flag.ErrHelp
 
 // Load reads args (without the program name) and the environment.
 func Load(name string, args []string, getenv func(string) string, stderr io.Writer) (*Config, []string, error) {
+	return LoadWith(name, args, getenv, stderr, nil)
+}
+
+// LoadWith is Load with more flags, which extra registers (a subcommand's).
+func LoadWith(name string, args []string, getenv func(string) string, stderr io.Writer, extra func(*flag.FlagSet)) (*Config, []string, error) {
 	c := &Config{}
 	for _, s := range settings {
 		if err := s.set(c, s.def); err != nil {
@@ -207,9 +212,21 @@ func Load(name string, args []string, getenv func(string) string, stderr io.Writ
 	for _, s := range settings {
 		given[s.name] = fs.String(s.name, "\x00", s.usage)
 	}
+	if extra != nil {
+		extra(fs)
+	}
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			Usage(stderr, name)
+			if extra != nil {
+				fmt.Fprintf(stderr, "\n%s flags:\n", name)
+				fs.SetOutput(stderr)
+				fs.VisitAll(func(f *flag.Flag) {
+					if _, ok := given[f.Name]; !ok {
+						fmt.Fprintf(stderr, "  -%s\t%s\n", f.Name, f.Usage)
+					}
+				})
+			}
 			return nil, nil, ErrHelp
 		}
 		return nil, nil, fmt.Errorf("%v (see -h)", err)

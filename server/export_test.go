@@ -240,4 +240,3 @@ func TestSavedQueries(t *testing.T) {
 func esc2(s string) string {
 	return strings.NewReplacer("{", "%7B", "}", "%7D", `"`, "%22", ":", "%3A", ",", "%2C").Replace(s)
 }
-

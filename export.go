@@ -1,0 +1,128 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net/url"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/schollz/progressbar/v3"
+
+	"github.com/aspire-graphql/aspire-graphql/aspire"
+	"github.com/aspire-graphql/aspire-graphql/config"
+	"github.com/aspire-graphql/aspire-graphql/export"
+)
+
+// exportCommand writes a whole table to a file (or stdout):
+//
+//	aspire-graphql export posts --start 2026-01-01 --end 2026-03-31 --format csv --out q1.csv
+//
+// with the server's settings and modes (demo by default) and a progress bar
+// on stderr. A failed export leaves no file behind and exits non-zero.
+func exportCommand(ctx context.Context, name string, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	if len(args) == 0 || (args[0] != "posts" && args[0] != "members") {
+		return errors.New("usage: export posts|members --start YYYY-MM-DD --end YYYY-MM-DD [--format csv|ndjson] [--out FILE] [filters] (see export -h)")
+	}
+	entity := args[0]
+	params := url.Values{}
+	format, out, bom := "csv", "-", false
+	cfg, _, err := config.LoadWith(name, args[1:], getenv, stderr, func(fs *flag.FlagSet) {
+		for _, p := range []struct{ flag, param, usage string }{
+			{"start", "start", "first day, YYYY-MM-DD (or epoch milliseconds)"},
+			{"end", "end", "last day, YYYY-MM-DD (or epoch milliseconds)"},
+			{"network", "network", "networks, comma list"},
+			{"project-id", "project_id", "project ids, comma list"},
+			{"group-id", "group_id", "group ids, comma list"},
+			{"member-id", "member_id", "member ids, comma list"},
+			{"post-type", "post_type", "post types, comma list"},
+			{"mention-source", "mention_source", "mention sources, comma list"},
+			{"status", "status", "post statuses, comma list"},
+			{"metrics-window", "metrics_window", "lifetime or date_range"},
+			{"sort", "sort", "a metric to sort by, optionally :asc"},
+		} {
+			fs.Func(p.flag, p.usage, func(v string) error { params.Set(p.param, v); return nil })
+		}
+		fs.StringVar(&format, "format", format, "csv or ndjson")
+		fs.StringVar(&out, "out", out, "output file (- for stdout)")
+		fs.BoolVar(&bom, "bom", bom, "start a CSV with a UTF-8 byte-order mark (Excel)")
+	})
+	if err != nil {
+		return err
+	}
+	if format != string(export.CSV) && format != string(export.NDJSON) {
+		return fmt.Errorf("--format %q: want csv or ndjson", format)
+	}
+	if cfg.Mode() == config.Passthrough {
+		return errors.New("export talks to Aspire itself: give -api-key and -client-id (or run without -upstream-url for the demo)")
+	}
+	client, demo, closeUpstream, err := connect(cfg, nil)
+	if err != nil {
+		return err
+	}
+	defer closeUpstream()
+	creds := aspire.Creds{APIKey: cfg.APIKey, ClientID: cfg.ClientID}
+	if demo != nil {
+		creds = *demo
+	}
+	tenant := client.As(creds)
+
+	var w io.Writer = stdout
+	var tmp *os.File
+	if out != "-" {
+		tmp, err = os.CreateTemp(filepath.Dir(out), "."+filepath.Base(out)+".*")
+		if err != nil {
+			return err
+		}
+		defer os.Remove(tmp.Name()) // a no-op once renamed
+		w = tmp
+	}
+	var bar *progressbar.ProgressBar
+	opts := export.Options{Format: export.Format(format), BOM: bom,
+		Started: func(total int) {
+			bar = progressbar.NewOptions(total, progressbar.OptionSetWriter(stderr), progressbar.OptionSetDescription(entity),
+				progressbar.OptionShowCount(), progressbar.OptionShowIts(), progressbar.OptionSetItsString("rows"),
+				progressbar.OptionSetPredictTime(true), progressbar.OptionThrottle(100*time.Millisecond), progressbar.OptionClearOnFinish())
+		},
+		Progress: func(rows, pages, total int) {
+			if bar != nil {
+				bar.Describe(fmt.Sprintf("%s, page %d", entity, pages))
+				_ = bar.Set(rows)
+			}
+		},
+	}
+	var rows int
+	if entity == "posts" {
+		q, perr := export.PostQuery(params)
+		if perr != nil {
+			return perr
+		}
+		rows, err = export.Posts(ctx, tenant, q, w, opts)
+	} else {
+		q, perr := export.MemberQuery(params)
+		if perr != nil {
+			return perr
+		}
+		rows, err = export.Members(ctx, tenant, q, w, opts)
+	}
+	if bar != nil {
+		_ = bar.Finish()
+	}
+	if err != nil {
+		return fmt.Errorf("export failed after %d rows: %w", rows, err)
+	}
+	if tmp != nil {
+		if err := tmp.Close(); err != nil {
+			return err
+		}
+		if err := os.Rename(tmp.Name(), out); err != nil {
+			return err
+		}
+	}
+	fmt.Fprintf(stderr, "%s: %d %s written to %s\n", name, rows, entity, out)
+	return nil
+}
