@@ -119,6 +119,7 @@ func exportCommand(ctx context.Context, name string, args []string, getenv func(
 		if err := tmp.Close(); err != nil {
 			return err
 		}
+		_ = os.Chmod(tmp.Name(), 0o644) // CreateTemp makes it private
 		if err := os.Rename(tmp.Name(), out); err != nil {
 			return err
 		}

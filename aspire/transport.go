@@ -32,7 +32,8 @@ func get[T any](ctx context.Context, t *Tenant, endpoint, path string, params ur
 	canonical := path + "?" + params.Encode() // Encode sorts by key
 	key := t.id + " " + canonical
 
-	if c.cache != nil {
+	useCache := c.cache != nil && ctx.Value(noCacheKey{}) == nil
+	if useCache {
 		if v, ok := c.cache.get(key); ok {
 			c.observe(ctx, Event{Kind: EventCacheHit, Endpoint: endpoint})
 			return v.(T), nil
@@ -51,7 +52,7 @@ func get[T any](ctx context.Context, t *Tenant, endpoint, path string, params ur
 			return nil, &Error{Code: CodeUnavailable, Endpoint: endpoint, Status: http.StatusOK,
 				Message: "the Aspire API sent a response that could not be read", Detail: scrub(err.Error(), t.creds.APIKey)}
 		}
-		if c.cache != nil {
+		if useCache {
 			c.cache.set(key, v, body.Len(), c.ttlFor(params))
 		}
 		return v, nil
@@ -221,3 +222,12 @@ func putBuffer(b *bytes.Buffer) {
 }
 
 func authHeader(key string) string { return wire.AuthScheme + " " + key }
+
+type noCacheKey struct{}
+
+// WithoutCache returns ctx whose calls neither read nor fill the response
+// cache: for reads that will not repeat, such as an export paging through a
+// whole table, which would otherwise evict everything useful.
+func WithoutCache(ctx context.Context) context.Context {
+	return context.WithValue(ctx, noCacheKey{}, true)
+}

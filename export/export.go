@@ -46,14 +46,15 @@ type Options struct {
 	Started func(total int)
 }
 
-// Posts writes every post q selects.
+// Posts writes every post q selects. Its pages bypass the response cache
+// (a table is read once; caching it would evict everything useful).
 func Posts(ctx context.Context, t *aspire.Tenant, q aspire.PostQuery, w io.Writer, o Options) (int, error) {
 	n, err := lookupNames(ctx, t)
 	if err != nil {
 		return 0, err
 	}
 	cols := postColumns()
-	return write(ctx, t.PostPages(ctx, q), cols, n, w, o, func(ctx context.Context, rows []aspire.Post) error {
+	return write(ctx, t.PostPages(aspire.WithoutCache(ctx), q), cols, n, w, o, func(ctx context.Context, rows []aspire.Post) error {
 		var missing []string
 		for i := range rows {
 			if _, ok := n.members[rows[i].MemberID]; !ok {
@@ -77,7 +78,7 @@ func Members(ctx context.Context, t *aspire.Tenant, q aspire.MemberQuery, w io.W
 	if err != nil {
 		return 0, err
 	}
-	return write(ctx, t.MemberPages(ctx, q), memberColumns(), n, w, o, nil)
+	return write(ctx, t.MemberPages(aspire.WithoutCache(ctx), q), memberColumns(), n, w, o, nil)
 }
 
 // lookupNames fetches the project and group names once. A key without the

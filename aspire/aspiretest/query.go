@@ -167,7 +167,7 @@ func (s *Server) answer(w *workspace, base, id string, v url.Values) ([]byte, in
 	var body any
 	switch base {
 	case wire.PathPosts:
-		body = page(w.selectPosts(q), q)
+		body = w.selectPosts(q)
 	case wire.PathMembers:
 		body = page(w.selectMembers(q), q)
 	case wire.PathProjects:
@@ -276,8 +276,11 @@ func (q *query) metricsOf(p *aspire.Post) aspire.Metrics {
 	return p.Metrics
 }
 
-// selectPosts returns the posts q selects, sorted, with q's metrics.
-func (w *workspace) selectPosts(q query) []aspire.Post {
+// selectPosts returns one page of the posts q selects, sorted, with q's
+// metrics, and how many it selects in all. It sorts indexes and copies only
+// the page: a 100,000-post workspace is paged through without copying it
+// on every request.
+func (w *workspace) selectPosts(q query) wire.List[aspire.Post] {
 	var cand []int
 	switch {
 	case len(q.posts) > 0:
@@ -296,29 +299,45 @@ func (w *workspace) selectPosts(q query) []aspire.Post {
 		// Posts are ordered by time: the range is one slice of them.
 		lo, _ := slices.BinarySearchFunc(w.posts, q.rng.Start.Time(), func(p aspire.Post, t time.Time) int { return p.PostedAt.Compare(t) })
 		hi, _ := slices.BinarySearchFunc(w.posts, q.rng.End.AddDays(1).Time(), func(p aspire.Post, t time.Time) int { return p.PostedAt.Compare(t) })
+		cand = make([]int, 0, hi-lo)
 		for i := lo; i < hi; i++ {
 			cand = append(cand, i)
 		}
 	}
-	out := make([]aspire.Post, 0, len(cand))
+	idx := cand[:0:0]
 	for _, i := range cand {
 		p := &w.posts[i]
 		if len(q.members) > 0 && len(q.posts) > 0 && !slices.Contains(q.members, p.MemberID) {
 			continue
 		}
-		if !q.postMatch(p) {
-			continue
+		if q.postMatch(p) {
+			idx = append(idx, i)
 		}
-		c := *p
-		c.Metrics = q.metricsOf(p)
-		out = append(out, c)
 	}
-	sortBy(out, q, func(p *aspire.Post) *aspire.Metrics { return &p.Metrics }, func(a, b *aspire.Post) int {
-		if c := a.PostedAt.Compare(b.PostedAt); c != 0 {
+	// Metrics for sorting: lifetime ones are the posts' own; date_range ones
+	// are computed once per candidate.
+	metricsAt := func(i int) *aspire.Metrics { return &w.posts[i].Metrics }
+	if q.window == aspire.DateRange && q.sortBy != "" && q.sortBy != aspire.SortPostedAt {
+		windowedM := make(map[int]*aspire.Metrics, len(idx))
+		for _, i := range idx {
+			m := q.metricsOf(&w.posts[i])
+			windowedM[i] = &m
+		}
+		metricsAt = func(i int) *aspire.Metrics { return windowedM[i] }
+	}
+	sortBy(idx, q, metricsAt, func(a, b int) int {
+		pa, pb := &w.posts[a], &w.posts[b]
+		if c := pa.PostedAt.Compare(pb.PostedAt); c != 0 {
 			return c
 		}
-		return strings.Compare(a.ID, b.ID)
-	}, -1, func(p *aspire.Post) string { return p.ID })
+		return strings.Compare(pa.ID, pb.ID)
+	}, -1, func(i int) string { return w.posts[i].ID })
+	pg := page(idx, q)
+	out := wire.List[aspire.Post]{Data: make([]aspire.Post, len(pg.Data)), Pagination: pg.Pagination}
+	for j, i := range pg.Data {
+		out.Data[j] = w.posts[i]
+		out.Data[j].Metrics = q.metricsOf(&w.posts[i])
+	}
 	return out
 }
 
@@ -358,9 +377,9 @@ func (w *workspace) selectMembers(q query) []aspire.Member {
 		}
 		out = append(out, w.rollup(mi, idx, q.metricsOf))
 	}
-	sortBy(out, q, func(m *aspire.Member) *aspire.Metrics { return &m.Metrics }, func(a, b *aspire.Member) int {
+	sortBy(out, q, func(m aspire.Member) *aspire.Metrics { return &m.Metrics }, func(a, b aspire.Member) int {
 		return strings.Compare(a.ID, b.ID)
-	}, 1, func(m *aspire.Member) string { return m.ID })
+	}, 1, func(m aspire.Member) string { return m.ID })
 	return out
 }
 
@@ -368,7 +387,7 @@ func (w *workspace) selectMembers(q query) []aspire.Member {
 // no sort_by, in natural order, naturalDir (posts: newest first; members:
 // by id; sort_order applies only with sort_by). Ties break by id, so pages
 // are stable.
-func sortBy[T any](rows []T, q query, metrics func(*T) *aspire.Metrics, natural func(a, b *T) int, naturalDir int, id func(*T) string) {
+func sortBy[T any](rows []T, q query, metrics func(T) *aspire.Metrics, natural func(a, b T) int, naturalDir int, id func(T) string) {
 	if q.sortBy == "" || q.sortBy == aspire.SortPostedAt {
 		dir := naturalDir
 		if q.sortBy != "" {
@@ -377,7 +396,7 @@ func sortBy[T any](rows []T, q query, metrics func(*T) *aspire.Metrics, natural 
 		if q.order == aspire.Asc && q.sortBy != "" {
 			dir = 1
 		}
-		slices.SortStableFunc(rows, func(a, b T) int { return dir * natural(&a, &b) })
+		slices.SortStableFunc(rows, func(a, b T) int { return dir * natural(a, b) })
 		return
 	}
 	key := func(m *aspire.Metrics) (float64, bool) {
@@ -408,8 +427,8 @@ func sortBy[T any](rows []T, q query, metrics func(*T) *aspire.Metrics, natural 
 		return float64(*p), true
 	}
 	slices.SortStableFunc(rows, func(a, b T) int {
-		ka, oka := key(metrics(&a))
-		kb, okb := key(metrics(&b))
+		ka, oka := key(metrics(a))
+		kb, okb := key(metrics(b))
 		switch {
 		case oka != okb:
 			if oka {
@@ -422,6 +441,6 @@ func sortBy[T any](rows []T, q query, metrics func(*T) *aspire.Metrics, natural 
 			}
 			return cmp.Compare(kb, ka)
 		}
-		return strings.Compare(id(&a), id(&b))
+		return strings.Compare(id(a), id(b))
 	})
 }
