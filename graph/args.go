@@ -146,7 +146,7 @@ func decodeCursor(s, fp string) (int, error) {
 	if len(s) > 64 {
 		return 0, badInput("after: malformed cursor")
 	}
-	b, err := base64.RawURLEncoding.DecodeString(s)
+	b, err := base64.RawURLEncoding.Strict().DecodeString(s)
 	if err != nil {
 		return 0, badInput("after: malformed cursor")
 	}
