@@ -72,6 +72,9 @@ func CodeOf(err error) Code {
 // needs.
 func (e *Error) MissingScope() bool { return e.UpstreamCode == wire.ErrInsufficientScope }
 
+// Expired reports an expired key.
+func (e *Error) Expired() bool { return e.UpstreamCode == wire.ErrTokenExpired }
+
 // retryable reports whether another attempt may succeed.
 func (e *Error) retryable() bool {
 	return e.Code == CodeUnavailable || e.Code == CodeRateLimited

@@ -15,6 +15,8 @@ import (
 	"strings"
 	"text/tabwriter"
 	"time"
+
+	"github.com/aspire-graphql/aspire-graphql/aspire"
 )
 
 // Mode is how the server reaches Aspire and whose key it uses.
@@ -247,6 +249,10 @@ func LoadWith(name string, args []string, getenv func(string) string, stderr io.
 }
 
 func (c *Config) validate() error {
+	// A key pasted with spaces, or a client id pasted as the workspace URL,
+	// is what the user meant.
+	c.APIKey = strings.TrimSpace(c.APIKey)
+	c.ClientID = aspire.ClientIDFrom(c.ClientID)
 	if _, _, err := net.SplitHostPort(c.Addr); err != nil {
 		return fmt.Errorf("addr %q: want host:port", c.Addr)
 	}

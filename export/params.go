@@ -38,7 +38,10 @@ func parseFilter(v url.Values) (aspire.Filter, error) {
 	if f.Statuses, err = enums(v, "status", aspire.ParsePostStatus); err != nil {
 		return f, err
 	}
-	f.ProjectIDs, f.GroupIDs, f.MemberIDs = list(v, "project_id"), list(v, "group_id"), list(v, "member_id")
+	// Ids may be pasted as the app's URLs.
+	f.ProjectIDs = mapIDs(list(v, "project_id"), aspire.ProjectIDFrom)
+	f.GroupIDs = mapIDs(list(v, "group_id"), aspire.GroupIDFrom)
+	f.MemberIDs = mapIDs(list(v, "member_id"), aspire.MemberIDFrom)
 	for name, ids := range map[string][]string{"project_id": f.ProjectIDs, "group_id": f.GroupIDs, "member_id": f.MemberIDs} {
 		if len(ids) > aspire.MaxIDs {
 			return f, fmt.Errorf("%s: at most %d ids, got %d", name, aspire.MaxIDs, len(ids))
@@ -133,4 +136,11 @@ func enums[E ~string](v url.Values, name string, parse func(string) (E, error)) 
 // FileName is the download's name: entity, range and format.
 func FileName(entity string, r aspire.Range, f Format) string {
 	return fmt.Sprintf("%s_%s_%s.%s", entity, r.Start, r.End, f)
+}
+
+func mapIDs(ids []string, f func(string) string) []string {
+	for i, id := range ids {
+		ids[i] = f(id)
+	}
+	return ids
 }

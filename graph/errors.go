@@ -53,6 +53,9 @@ func ErrorPresenter(ctx context.Context, err error) *gqlerror.Error {
 		if ae.Code == aspire.CodeRateLimited && ae.RetryAfter > 0 {
 			gerr.Extensions["retryAfter"] = int(math.Ceil(ae.RetryAfter.Seconds()))
 		}
+		if h := Hint(ae); h != "" {
+			gerr.Extensions["hint"] = h
+		}
 		zerolog.Ctx(ctx).Debug().Str("code", string(ae.Code)).Int("status", ae.Status).Str("endpoint", ae.Endpoint).
 			Str("upstream_code", ae.UpstreamCode).Str("detail", ae.Detail).Msg("upstream error")
 		return gerr
@@ -80,4 +83,20 @@ func ErrorPresenter(ctx context.Context, err error) *gqlerror.Error {
 func Recover(ctx context.Context, p any) error {
 	zerolog.Ctx(ctx).Error().Interface("panic", p).Msg("resolver panic")
 	return &gqlerror.Error{Message: "internal error", Extensions: map[string]any{"code": CodeInternal}}
+}
+
+// Hint is the Aspire guide's advice for an authentication failure, in one
+// sentence (never the key), or "".
+func Hint(e *aspire.Error) string {
+	switch {
+	case e.Code == aspire.CodeUnauthenticated && e.MissingScope():
+		return "The API key lacks a scope this data needs: posts and members need read:social, projects and groups read:member; create a key with them in Settings → Integrations → Aspire API."
+	case e.Code == aspire.CodeUnauthenticated && e.Expired():
+		return "The API key has expired: create a new one in Settings → Integrations → Aspire API."
+	case e.Code == aspire.CodeUnauthenticated:
+		return "The API key is wrong, has extra spaces, or has expired: copy it again from Settings → Integrations → Aspire API (it is shown once when created)."
+	case e.Code == aspire.CodeForbidden:
+		return "The client id is not the key's workspace: it is the id after /client/ in your Aspire URL."
+	}
+	return ""
 }

@@ -650,3 +650,35 @@ func TestParentWithoutChildren(t *testing.T) {
 		t.Fatalf("%+v", d)
 	}
 }
+
+func TestHints(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	body, _ := json.Marshal(map[string]any{"query": `{ posts(range: {start: "2024-01-01", end: "2024-01-31"}, filter: {networks: [TIKTOK]}) { totalCount } }`})
+	resp, err := http.Post(e.url, "application/json", bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var r struct{ Extensions map[string]string }
+	json.NewDecoder(resp.Body).Decode(&r)
+	resp.Body.Close()
+	if h := r.Extensions["hint:posts"]; !strings.Contains(h, "2024-01-01…2024-01-31") || !strings.Contains(h, "networks [tiktok]") || !strings.Contains(h, "may hold no posts") {
+		t.Fatalf("extensions %v", r.Extensions)
+	}
+	for _, tc := range []struct {
+		creds aspire.Creds
+		want  string
+	}{
+		{aspire.Creds{APIKey: "k3y-not-valid-991", ClientID: aspiretest.DemoClientID}, "wrong, has extra spaces, or has expired"},
+		{aspire.Creds{APIKey: aspiretest.DemoExpiredKey, ClientID: aspiretest.DemoClientID}, "has expired"},
+		{aspire.Creds{APIKey: aspiretest.DemoMemberOnlyKey, ClientID: aspiretest.DemoClientID}, "read:social"},
+		{aspire.Creds{APIKey: aspiretest.OtherKey, ClientID: aspiretest.DemoClientID}, "after /client/"},
+	} {
+		e := newEnv(t)
+		e.creds = tc.creds
+		r := e.do(t, `{ posts(range: {start: "2026-01-01", end: "2026-01-31"}) { totalCount } }`, nil)
+		if len(r.Errors) != 1 || !strings.Contains(fmt.Sprint(r.Errors[0].Extensions["hint"]), tc.want) || strings.Contains(fmt.Sprint(r.Errors[0].Extensions["hint"]), tc.creds.APIKey) {
+			t.Errorf("%s: %+v", tc.creds.APIKey, r.Errors)
+		}
+	}
+}

@@ -87,6 +87,9 @@ func (r *queryResolver) Members(ctx context.Context, rangeArg model.DateRangeInp
 		return nil, err
 	}
 	nodes := pointers(p.Items, limit)
+	if p.Total == 0 {
+		emptyHint(ctx, "members", q.Filter)
+	}
 	// Each row carries its roll-up over this range and filter: a
 	// performance(range, filter) asking for the same needs no call.
 	f.MemberIDs = nil

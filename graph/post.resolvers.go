@@ -50,6 +50,9 @@ func (r *queryResolver) Posts(ctx context.Context, rangeArg model.DateRangeInput
 		return nil, err
 	}
 	nodes := pointers(p.Items, limit)
+	if p.Total == 0 {
+		emptyHint(ctx, "posts", q.Filter)
+	}
 	return &model.PostConnection{Nodes: nodes, TotalCount: p.Total, PageInfo: pageInfo(fp, offset, len(nodes), p.Total),
 		Window: model.Window{Offset: offset, Fingerprint: fp}}, nil
 }

@@ -161,7 +161,7 @@ func withCredentials(o Options, timeout time.Duration, budget int, next http.Han
 					"send your Aspire API key as Authorization: Bearer <key>")
 				return
 			}
-			creds = aspire.Creds{APIKey: key, ClientID: strings.TrimSpace(r.Header.Get(HeaderClientID))}
+			creds = aspire.Creds{APIKey: key, ClientID: aspire.ClientIDFrom(r.Header.Get(HeaderClientID))}
 			if creds.ClientID == "" {
 				creds.ClientID = o.Config.ClientID
 			}
