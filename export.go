@@ -60,7 +60,7 @@ func exportCommand(ctx context.Context, name string, args []string, getenv func(
 	if cfg.Mode() == config.Passthrough {
 		return errors.New("export talks to Aspire itself: give -api-key and -client-id (or run without -upstream-url for the demo)")
 	}
-	client, demo, closeUpstream, err := connect(cfg, nil)
+	client, demo, _, closeUpstream, err := connect(cfg, nil)
 	if err != nil {
 		return err
 	}

@@ -30,7 +30,9 @@ func main() {
 	err := run(ctx, os.Args, os.Getenv, os.Stdout, os.Stderr)
 	stop()
 	if err != nil && !errors.Is(err, config.ErrHelp) {
-		fmt.Fprintln(os.Stderr, "aspire-graphql:", err)
+		if !errors.Is(err, errChecksFailed) { // the doctor printed its own report
+			fmt.Fprintln(os.Stderr, "aspire-graphql:", err)
+		}
 		os.Exit(1)
 	}
 }
@@ -42,6 +44,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if len(args) > 0 && args[0] == "healthcheck" {
 		return healthcheck(ctx, name, args[1:], getenv, stderr)
 	}
+	if len(args) > 0 && args[0] == "doctor" {
+		return doctorCommand(ctx, name+" doctor", args[1:], getenv, stdout, stderr)
+	}
 	if len(args) > 0 && args[0] == "export" {
 		return exportCommand(ctx, name+" export", args[1:], getenv, stdout, stderr)
 	}
@@ -52,7 +57,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	log := newLogger(cfg, stdout)
 	metrics := telemetry.New()
 
-	client, demo, closeUpstream, err := connect(cfg, metrics.Observer())
+	client, demo, _, closeUpstream, err := connect(cfg, metrics.Observer())
 	if err != nil {
 		return err
 	}
@@ -156,13 +161,13 @@ func healthcheck(ctx context.Context, name string, args []string, getenv func(st
 // connect builds the Aspire client the settings describe; in demo mode it
 // first starts the simulator in process, on a loopback port, and returns the
 // demo credentials. close releases both.
-func connect(cfg *config.Config, observer aspire.Observer) (client *aspire.Client, demo *aspire.Creds, close func(), err error) {
+func connect(cfg *config.Config, observer aspire.Observer) (client *aspire.Client, demo *aspire.Creds, upstream string, close func(), err error) {
 	upstream, stopSim := cfg.UpstreamURL, func() {}
 	if cfg.Mode() == config.Demo {
 		sim := aspiretest.New(aspiretest.WithLatency(cfg.DemoLatency, 0), aspiretest.WithRateLimit(6000, time.Minute), aspiretest.WithLogSize(1000))
 		ln, err := net.Listen("tcp", "127.0.0.1:0")
 		if err != nil {
-			return nil, nil, nil, fmt.Errorf("demo simulator: %w", err)
+			return nil, nil, "", nil, fmt.Errorf("demo simulator: %w", err)
 		}
 		simSrv := &http.Server{Handler: sim, ReadHeaderTimeout: 10 * time.Second}
 		go func() { _ = simSrv.Serve(ln) }()
@@ -172,7 +177,7 @@ func connect(cfg *config.Config, observer aspire.Observer) (client *aspire.Clien
 	client, err = server.NewClient(cfg, upstream, observer)
 	if err != nil {
 		stopSim()
-		return nil, nil, nil, err
+		return nil, nil, "", nil, err
 	}
-	return client, demo, func() { client.Close(); stopSim() }, nil
+	return client, demo, upstream, func() { client.Close(); stopSim() }, nil
 }

@@ -27,6 +27,7 @@ type Client struct {
 	cache    *responseCache // nil when caching is off
 	flight   *flightGroup   // nil when de-duplication is off
 	limiters *otter.Cache[string, *rate.Limiter]
+	drift    driftSampler
 }
 
 // Creds are the credentials of one workspace: an API key and the workspace's

@@ -8,7 +8,7 @@ import (
 
 func TestIDsFromPastedURLs(t *testing.T) {
 	for _, tc := range []struct {
-		f         func(string) string
+		f        func(string) string
 		in, want string
 	}{
 		{aspire.ClientIDFrom, "5a1e0d3m0w0rk5pac3000000000000a1", "5a1e0d3m0w0rk5pac3000000000000a1"},

@@ -20,6 +20,9 @@ const (
 	EventShared
 	// EventRateLimitWait is time spent waiting for the client-side bucket.
 	EventRateLimitWait
+	// EventDrift is a difference between a response and the contract
+	// (Field, Drift), found by sampling responses (see drift.go).
+	EventDrift
 )
 
 func (k EventKind) String() string {
@@ -34,6 +37,8 @@ func (k EventKind) String() string {
 		return "shared"
 	case EventRateLimitWait:
 		return "rate_limit_wait"
+	case EventDrift:
+		return "drift"
 	}
 	return "unknown"
 }
@@ -47,6 +52,8 @@ type Event struct {
 	Attempt  int           // EventRequest: 1 for the first attempt
 	Duration time.Duration // EventRequest: time to the end of the body; EventRateLimitWait: time waited
 	Err      error         // EventRequest: the attempt's error, if any
+	Field    string        // EventDrift: the field, e.g. "data[].metrics.tmv"
+	Drift    string        // EventDrift: "unknown" or "missing"
 }
 
 // Observer receives Events, synchronously on the calling goroutine: keep it

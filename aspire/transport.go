@@ -47,6 +47,7 @@ func get[T any](ctx context.Context, t *Tenant, endpoint, path string, params ur
 			return nil, err
 		}
 		defer putBuffer(body)
+		c.checkDrift(ctx, endpoint, body.Bytes())
 		var v T
 		if err := c.cfg.decode(body.Bytes(), &v); err != nil {
 			return nil, &Error{Code: CodeUnavailable, Endpoint: endpoint, Status: http.StatusOK,

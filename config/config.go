@@ -72,6 +72,10 @@ type Config struct {
 
 	ExportTimeout   time.Duration
 	SavedQueriesDir string
+
+	// KeyTrimmed and ClientIDFromURL say the settings were tidied: the key
+	// had surrounding spaces, the client id was a pasted workspace URL.
+	KeyTrimmed, ClientIDFromURL bool
 }
 
 // Mode says which mode the settings select.
@@ -251,8 +255,15 @@ func LoadWith(name string, args []string, getenv func(string) string, stderr io.
 func (c *Config) validate() error {
 	// A key pasted with spaces, or a client id pasted as the workspace URL,
 	// is what the user meant.
-	c.APIKey = strings.TrimSpace(c.APIKey)
-	c.ClientID = aspire.ClientIDFrom(c.ClientID)
+	if k := strings.TrimSpace(c.APIKey); k != c.APIKey {
+		c.APIKey, c.KeyTrimmed = k, true
+	}
+	if id := aspire.ClientIDFrom(c.ClientID); id != strings.TrimSpace(c.ClientID) {
+		c.ClientIDFromURL = true
+		c.ClientID = id
+	} else {
+		c.ClientID = id
+	}
 	if _, _, err := net.SplitHostPort(c.Addr); err != nil {
 		return fmt.Errorf("addr %q: want host:port", c.Addr)
 	}

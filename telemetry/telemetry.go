@@ -13,6 +13,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/rs/zerolog"
 
 	"github.com/aspire-graphql/aspire-graphql/aspire"
 )
@@ -31,9 +32,11 @@ type Metrics struct {
 	Cache           *prometheus.CounterVec   // result
 	Retries         prometheus.Counter
 	RateLimitWaits  prometheus.Counter
-	RateLimitWait   prometheus.Counter // seconds
+	RateLimitWait   prometheus.Counter     // seconds
+	Drift           *prometheus.CounterVec // endpoint, field, kind
 
 	opNames opNames
+	drifts  sync.Map // endpoint|field|kind already logged
 }
 
 // New registers every collector on a new registry, with the Go and process
@@ -64,9 +67,12 @@ func New() *Metrics {
 			Help: "Calls that waited for the client-side rate limit."}),
 		RateLimitWait: prometheus.NewCounter(prometheus.CounterOpts{Name: "aspire_rate_limit_wait_seconds_total",
 			Help: "Time spent waiting for the client-side rate limit."}),
+		Drift: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "aspire_contract_drift_total",
+			Help: "Differences seen between the Aspire API's responses and the contract this server assumes, by endpoint, field and kind (unknown, missing)."},
+			[]string{"endpoint", "field", "kind"}),
 	}
 	r.MustRegister(m.HTTPRequests, m.HTTPDuration, m.Operations, m.Upstream, m.UpstreamLatency, m.UpstreamPerOp,
-		m.BatchSize, m.Cache, m.Retries, m.RateLimitWaits, m.RateLimitWait,
+		m.BatchSize, m.Cache, m.Retries, m.RateLimitWaits, m.RateLimitWait, m.Drift,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
@@ -101,6 +107,13 @@ func (m *Metrics) Observer() aspire.Observer {
 		case aspire.EventRateLimitWait:
 			m.RateLimitWaits.Inc()
 			m.RateLimitWait.Add(e.Duration.Seconds())
+		case aspire.EventDrift:
+			m.Drift.WithLabelValues(e.Endpoint, e.Field, e.Drift).Inc()
+			// Logged once per distinct difference, without values.
+			if _, seen := m.drifts.LoadOrStore(e.Endpoint+"|"+e.Field+"|"+e.Drift, true); !seen {
+				zerolog.Ctx(ctx).Warn().Str("endpoint", e.Endpoint).Str("field", e.Field).Str("kind", e.Drift).
+					Msg("the Aspire API's response differs from the contract this server assumes")
+			}
 		}
 	}
 }

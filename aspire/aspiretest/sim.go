@@ -67,6 +67,7 @@ type Server struct {
 	jitter   time.Duration
 	slowBody time.Duration
 	faults   []*Fault
+	drift    map[string]string // field → new name, "" to drop it
 	log      []Request
 	logMax   int
 	counts   map[string]int
@@ -228,6 +229,15 @@ func (s *Server) Inject(f Fault) {
 // FailNext makes the next n requests to endpoint ("" for any) answer status.
 func (s *Server) FailNext(endpoint string, n, status int) {
 	s.Inject(Fault{Endpoint: endpoint, Status: status, Count: n})
+}
+
+// SetDrift makes the simulator drift from the contract, as the real API
+// might: every record field named k is renamed to drift[k], or dropped when
+// that is "" (nil: back to the contract).
+func (s *Server) SetDrift(drift map[string]string) {
+	s.mu.Lock()
+	s.drift = drift
+	s.mu.Unlock()
 }
 
 // ClearFaults removes every fault.
@@ -489,8 +499,15 @@ func resetConnection(w http.ResponseWriter) {
 
 func (s *Server) writeBody(w http.ResponseWriter, body []byte) {
 	s.mu.Lock()
-	slow := s.slowBody
+	slow, drift := s.slowBody, s.drift
 	s.mu.Unlock()
+	if len(drift) > 0 {
+		var v any
+		if json.Unmarshal(body, &v) == nil {
+			renameFields(v, drift, 0)
+			body, _ = json.Marshal(v)
+		}
+	}
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
 	w.WriteHeader(http.StatusOK)
@@ -580,4 +597,29 @@ func (s *Server) String() string {
 		fmt.Fprintf(&b, "%-18s key %s  client id %s\n", k.Name, k.Token, k.ClientID)
 	}
 	return b.String()
+}
+
+// renameFields applies a drift below the envelope (depth 0 is the envelope
+// itself, whose keys stay).
+func renameFields(v any, drift map[string]string, depth int) {
+	switch x := v.(type) {
+	case map[string]any:
+		if depth > 0 {
+			for from, to := range drift {
+				if val, ok := x[from]; ok {
+					delete(x, from)
+					if to != "" {
+						x[to] = val
+					}
+				}
+			}
+		}
+		for _, child := range x {
+			renameFields(child, drift, depth+1)
+		}
+	case []any:
+		for _, child := range x {
+			renameFields(child, drift, depth+1)
+		}
+	}
 }

@@ -1,0 +1,288 @@
+// Package doctor runs the first-contact checks of the Aspire guide against
+// an API base URL with a key and client id: does the host answer, is the key
+// accepted and with which scopes, is the client id the key's workspace, are
+// there posts in the last 30 days (and if not, where the nearest are), does
+// the response shape match the contract, and how much rate-limit headroom is
+// left. Each check says what to do when it fails.
+package doctor
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/aspire-graphql/aspire-graphql/aspire"
+	"github.com/aspire-graphql/aspire-graphql/aspire/internal/wire"
+)
+
+// Check is one line of the report.
+type Check struct {
+	Name   string `json:"name"`
+	OK     bool   `json:"ok"`
+	Detail string `json:"detail"`
+	Advice string `json:"advice,omitempty"`
+}
+
+// Report is the doctor's answer.
+type Report struct {
+	OK     bool                      `json:"ok"`
+	Checks []Check                   `json:"checks"`
+	Drift  map[string][]aspire.Drift `json:"drift,omitempty"` // by endpoint
+}
+
+// Input is what the doctor checks.
+type Input struct {
+	BaseURL         string
+	Creds           aspire.Creds
+	KeyTrimmed      bool // the key had surrounding spaces (already removed)
+	ClientIDFromURL bool // the client id was a pasted workspace URL (already reduced)
+	Now             time.Time
+	HTTP            *http.Client
+}
+
+type answer struct {
+	status int
+	header http.Header
+	body   []byte
+	err    error
+	code   string // the upstream's error code
+}
+
+func get(ctx context.Context, in Input, path string, q url.Values, withKey bool) answer {
+	if q == nil {
+		q = url.Values{}
+	}
+	if withKey {
+		q.Set(wire.ParamClientID, in.Creds.ClientID)
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, strings.TrimRight(in.BaseURL, "/")+path+"?"+q.Encode(), nil)
+	if err != nil {
+		return answer{err: err}
+	}
+	if withKey {
+		req.Header.Set(wire.HeaderAuthorization, wire.AuthScheme+" "+in.Creds.APIKey)
+	}
+	resp, err := in.HTTP.Do(req)
+	if err != nil {
+		return answer{err: err}
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(io.LimitReader(resp.Body, 8<<20))
+	a := answer{status: resp.StatusCode, header: resp.Header, body: b}
+	var eb wire.ErrorBody
+	if json.Unmarshal(b, &eb) == nil {
+		a.code = eb.Error.Code
+	}
+	return a
+}
+
+// Run runs every check.
+func Run(ctx context.Context, in Input) Report {
+	if in.HTTP == nil {
+		in.HTTP = &http.Client{Timeout: 10 * time.Second}
+	}
+	if in.Now.IsZero() {
+		in.Now = time.Now()
+	}
+	var r Report
+	add := func(c Check) { r.Checks = append(r.Checks, c) }
+
+	// 1. The host answers.
+	reach := get(ctx, in, wire.PathProjects, nil, false)
+	if reach.err != nil {
+		add(Check{Name: "base URL answers", Detail: in.BaseURL + ": " + network(reach.err), Advice: "check the upstream URL, the network and any proxy"})
+		return r.done()
+	}
+	add(Check{Name: "base URL answers", OK: reach.status < 500, Detail: fmt.Sprintf("%s (HTTP %d)", in.BaseURL, reach.status),
+		Advice: map[bool]string{true: "", false: "the API answers with a server error: try again later"}[reach.status < 500]})
+
+	// 2–4. Key, scopes, client id.
+	trimmed := ""
+	if in.KeyTrimmed {
+		trimmed = " (the key had spaces around it; they were removed: check how you copy it)"
+	}
+	fromURL := ""
+	if in.ClientIDFromURL {
+		fromURL = " (reduced from the pasted workspace URL)"
+	}
+	members := get(ctx, in, wire.PathProjects, url.Values{wire.ParamLimit: {"1"}}, true)
+	start := aspire.DateOf(in.Now).AddDays(-30)
+	end := aspire.DateOf(in.Now)
+	posts := get(ctx, in, wire.PathPosts, url.Values{wire.ParamStartDate: {start.String()}, wire.ParamEndDate: {end.String()}, wire.ParamLimit: {"1"}}, true)
+	badKey := func(a answer) bool {
+		return a.status == http.StatusUnauthorized && a.code != wire.ErrInsufficientScope
+	}
+	switch {
+	case in.Creds.APIKey == "":
+		add(Check{Name: "API key accepted", Detail: "no key given", Advice: "give the key (-api-key or ASPIRE_GRAPHQL_API_KEY): Settings → Integrations → Aspire API"})
+		return r.done()
+	case badKey(members) || badKey(posts):
+		detail := "the key is wrong, has extra spaces, or has expired (HTTP 401)"
+		if members.code == wire.ErrTokenExpired || posts.code == wire.ErrTokenExpired {
+			detail = "the key has expired (HTTP 401)"
+		}
+		add(Check{Name: "API key accepted", Detail: detail + trimmed, Advice: "create or copy the key again in Settings → Integrations → Aspire API (it is shown once)"})
+		return r.done()
+	default:
+		add(Check{Name: "API key accepted", OK: true, Detail: "yes" + trimmed})
+	}
+	var missing []string
+	if members.code == wire.ErrInsufficientScope {
+		missing = append(missing, wire.ScopeMember+" (projects, groups)")
+	}
+	if posts.code == wire.ErrInsufficientScope {
+		missing = append(missing, wire.ScopeSocial+" (posts, members)")
+	}
+	if len(missing) > 0 {
+		add(Check{Name: "scopes", Detail: "the key lacks " + strings.Join(missing, ", "), Advice: "create a key with those scopes in Settings → Integrations → Aspire API"})
+	} else {
+		add(Check{Name: "scopes", OK: true, Detail: wire.ScopeSocial + ", " + wire.ScopeMember})
+	}
+	if members.status == http.StatusForbidden || posts.status == http.StatusForbidden {
+		add(Check{Name: "client id matches the key's workspace", Detail: in.Creds.ClientID + fromURL + ": HTTP 403",
+			Advice: "use the id after /client/ in your Aspire URL, of the workspace the key was made in"})
+		return r.done()
+	}
+	add(Check{Name: "client id matches the key's workspace", OK: true, Detail: in.Creds.ClientID + fromURL})
+
+	// 5. Posts in the last 30 days, or the nearest range that has some.
+	var shapeBody []byte
+	if posts.status == http.StatusOK {
+		total := pageTotal(posts.body)
+		if total > 0 {
+			add(Check{Name: "posts in the last 30 days", OK: true, Detail: fmt.Sprintf("%d posts (%s…%s)", total, start, end)})
+			shapeBody = posts.body
+		} else {
+			c := Check{Name: "posts in the last 30 days", Detail: fmt.Sprintf("none (%s…%s)", start, end),
+				Advice: "check the client id, widen the range, drop filters"}
+			for _, days := range []int{90, 365, wire.MaxRangeDays} {
+				s := end.AddDays(-days + 1)
+				wider := get(ctx, in, wire.PathPosts, url.Values{wire.ParamStartDate: {s.String()}, wire.ParamEndDate: {end.String()}, wire.ParamLimit: {"1"}}, true)
+				if n := pageTotal(wider.body); wider.status == http.StatusOK && n > 0 {
+					c.Advice += fmt.Sprintf("; the last %d days (%s…%s) have %d posts", days, s, end, n)
+					shapeBody = wider.body
+					break
+				}
+			}
+			add(c)
+		}
+	}
+
+	// 6. The response shape against the contract.
+	r.Drift = map[string][]aspire.Drift{}
+	if shapeBody != nil {
+		if d := aspire.ShapeDiff(wire.PathPosts, shapeBody); len(d) > 0 {
+			r.Drift[wire.PathPosts] = d
+		}
+	}
+	if members.status == http.StatusOK {
+		if d := aspire.ShapeDiff(wire.PathProjects, members.body); len(d) > 0 {
+			r.Drift[wire.PathProjects] = d
+		}
+	}
+	mem := get(ctx, in, wire.PathMembers, url.Values{wire.ParamStartDate: {end.AddDays(-364).String()}, wire.ParamEndDate: {end.String()}, wire.ParamLimit: {"1"}}, true)
+	if mem.status == http.StatusOK {
+		if d := aspire.ShapeDiff(wire.PathMembers, mem.body); len(d) > 0 {
+			r.Drift[wire.PathMembers] = d
+		}
+	}
+	if n := len(r.Drift); n > 0 {
+		var fields []string
+		for ep, ds := range r.Drift {
+			for _, d := range ds {
+				fields = append(fields, fmt.Sprintf("%s %s (%s)", ep, d.Field, d.Kind))
+			}
+		}
+		add(Check{Name: "response shape matches the contract", Detail: strings.Join(fields, "; "),
+			Advice: "the API differs from what this server assumes: the fields listed are null or ignored; report them to the maintainers"})
+	} else {
+		add(Check{Name: "response shape matches the contract", OK: true, Detail: "envelope, paging keys and record fields as assumed"})
+	}
+
+	// 7. Rate-limit headroom.
+	h := posts.header
+	if h == nil {
+		h = members.header
+	}
+	if lim, rem := h.Get(wire.HeaderRateLimitLimit), h.Get(wire.HeaderRateLimitRemaining); lim != "" && rem != "" {
+		detail := fmt.Sprintf("%s of %s requests left", rem, lim)
+		if reset, err := strconv.ParseInt(h.Get(wire.HeaderRateLimitReset), 10, 64); err == nil {
+			detail += fmt.Sprintf(", the window resets in %v", time.Unix(reset, 0).Sub(in.Now).Round(time.Second))
+		}
+		remaining, _ := strconv.Atoi(rem)
+		add(Check{Name: "rate-limit headroom", OK: remaining > 0, Detail: detail, Advice: map[bool]string{true: "", false: "wait for the window to reset"}[remaining > 0]})
+	} else {
+		add(Check{Name: "rate-limit headroom", OK: true, Detail: "the API reports no X-RateLimit headers"})
+	}
+	return r.done()
+}
+
+func (r Report) done() Report {
+	r.OK = true
+	for _, c := range r.Checks {
+		r.OK = r.OK && c.OK
+	}
+	return r
+}
+
+func pageTotal(body []byte) int {
+	var l wire.List[json.RawMessage]
+	if json.Unmarshal(body, &l) != nil {
+		return 0
+	}
+	return l.Pagination.Total
+}
+
+// network tells DNS, TLS, timeout and refused connections apart.
+func network(err error) string {
+	var dns *net.DNSError
+	var cert *tls.CertificateVerificationError
+	var unknownAuth x509.UnknownAuthorityError
+	var ne net.Error
+	switch {
+	case errors.As(err, &dns):
+		return "cannot resolve the host name (DNS): " + dns.Name
+	case errors.As(err, &cert), errors.As(err, &unknownAuth), strings.Contains(err.Error(), "tls:"):
+		return "the TLS handshake failed (certificate or protocol)"
+	case errors.As(err, &ne) && ne.Timeout():
+		return "timed out"
+	case strings.Contains(err.Error(), "connection refused"):
+		return "connection refused: nothing listens there"
+	}
+	return "unreachable"
+}
+
+// Text renders the report, one line per check.
+func (r Report) Text() string {
+	var b strings.Builder
+	for _, c := range r.Checks {
+		mark := "✓"
+		if !c.OK {
+			mark = "✗"
+		}
+		fmt.Fprintf(&b, "%s %s: %s", mark, c.Name, c.Detail)
+		if !c.OK && c.Advice != "" {
+			fmt.Fprintf(&b, " — %s", c.Advice)
+		}
+		b.WriteString("\n")
+	}
+	if len(r.Drift) > 0 {
+		b.WriteString("\n  endpoint        field                          difference\n")
+		for ep, ds := range r.Drift {
+			for _, d := range ds {
+				fmt.Fprintf(&b, "  %-15s %-30s %s\n", ep, d.Field, d.Kind)
+			}
+		}
+	}
+	return b.String()
+}

@@ -1,0 +1,50 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+
+	"github.com/aspire-graphql/aspire-graphql/aspire"
+	"github.com/aspire-graphql/aspire-graphql/aspire/doctor"
+	"github.com/aspire-graphql/aspire-graphql/config"
+)
+
+// errChecksFailed makes the doctor exit 1 after printing its report.
+var errChecksFailed = errors.New("some checks failed")
+
+// doctorCommand runs the Aspire guide's first-contact checks against the
+// configured upstream (the simulator in demo mode) and prints one line per
+// check, or JSON with --json. Exit status 0 when every check passes.
+func doctorCommand(ctx context.Context, name string, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	asJSON := false
+	cfg, _, err := config.LoadWith(name, args, getenv, stderr, func(fs *flag.FlagSet) {
+		fs.BoolVar(&asJSON, "json", false, "print the report as JSON")
+	})
+	if err != nil {
+		return err
+	}
+	_, demo, upstream, closeUpstream, err := connect(cfg, nil)
+	if err != nil {
+		return err
+	}
+	defer closeUpstream()
+	creds := aspire.Creds{APIKey: cfg.APIKey, ClientID: cfg.ClientID}
+	if demo != nil {
+		creds = *demo
+	}
+	rep := doctor.Run(ctx, doctor.Input{BaseURL: upstream, Creds: creds, KeyTrimmed: cfg.KeyTrimmed, ClientIDFromURL: cfg.ClientIDFromURL})
+	if asJSON {
+		b, _ := json.MarshalIndent(rep, "", "  ")
+		fmt.Fprintln(stdout, string(b))
+	} else {
+		fmt.Fprint(stdout, rep.Text())
+	}
+	if !rep.OK {
+		return errChecksFailed
+	}
+	return nil
+}

@@ -1,0 +1,109 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/aspire-graphql/aspire-graphql/aspire"
+	"github.com/aspire-graphql/aspire-graphql/aspire/aspiretest"
+)
+
+// runDoctor runs the doctor command and returns its output and error.
+func runDoctor(t *testing.T, args ...string) (string, error) {
+	t.Helper()
+	var out bytes.Buffer
+	err := run(context.Background(), append([]string{"aspire-graphql", "doctor"}, args...), func(string) string { return "" }, &out, io.Discard)
+	return out.String(), err
+}
+
+func TestDoctor(t *testing.T) {
+	t.Parallel()
+	t.Run("demo: all green", func(t *testing.T) {
+		t.Parallel()
+		out, err := runDoctor(t)
+		if err != nil || strings.Count(out, "✓ ") != 7 || strings.Contains(out, "✗") {
+			t.Fatalf("err %v\n%s", err, out)
+		}
+	})
+	sim := aspiretest.New(aspiretest.WithSizes(aspiretest.SmallSizes))
+	up := httptest.NewServer(sim)
+	t.Cleanup(up.Close)
+	// An old workspace: its posts end in June, more than 30 days ago.
+	old := aspiretest.SmallSizes
+	old.Last = aspire.NewDate(2026, 6, 30)
+	oldUp := httptest.NewServer(aspiretest.New(aspiretest.WithSizes(old)))
+	t.Cleanup(oldUp.Close)
+	drifted := aspiretest.New(aspiretest.WithSizes(aspiretest.SmallSizes))
+	drifted.SetDrift(map[string]string{"tmv": "total_media_value", "caption": ""})
+	driftUp := httptest.NewServer(drifted)
+	t.Cleanup(driftUp.Close)
+
+	with := func(base, key, client string) []string {
+		return []string{"-upstream-url", base, "-api-key", key, "-client-id", client}
+	}
+	cases := []struct {
+		name string
+		args []string
+		line string // a line the report must hold
+		ok   bool
+	}{
+		{"real upstream, good key", with(up.URL, aspiretest.DemoKey, aspiretest.DemoClientID), "✓ API key accepted: yes\n", true},
+		{"wrong key", with(up.URL, "sk_not_a_key", aspiretest.DemoClientID),
+			"✗ API key accepted: the key is wrong, has extra spaces, or has expired (HTTP 401) — create or copy the key again in Settings → Integrations → Aspire API (it is shown once)\n", false},
+		{"key with spaces", with(up.URL, "  "+aspiretest.DemoKey+" ", aspiretest.DemoClientID),
+			"✓ API key accepted: yes (the key had spaces around it; they were removed: check how you copy it)\n", true},
+		{"expired key", with(up.URL, aspiretest.DemoExpiredKey, aspiretest.DemoClientID), "✗ API key accepted: the key has expired (HTTP 401)", false},
+		{"missing scope", with(up.URL, aspiretest.DemoMemberOnlyKey, aspiretest.DemoClientID),
+			"✗ scopes: the key lacks read:social (posts, members) — create a key with those scopes in Settings → Integrations → Aspire API\n", false},
+		{"foreign client id", with(up.URL, aspiretest.DemoKey, aspiretest.OtherClientID),
+			"✗ client id matches the key's workspace: " + aspiretest.OtherClientID + ": HTTP 403 — use the id after /client/ in your Aspire URL, of the workspace the key was made in\n", false},
+		{"pasted workspace URL", with(up.URL, aspiretest.DemoKey, "https://app.aspireiq.com/client/"+aspiretest.DemoClientID+"/home"),
+			"✓ client id matches the key's workspace: " + aspiretest.DemoClientID + " (reduced from the pasted workspace URL)\n", true},
+		{"empty range, wider has posts", with(oldUp.URL, aspiretest.DemoKey, aspiretest.DemoClientID),
+			"✗ posts in the last 30 days: none (", false},
+		{"renamed field", with(driftUp.URL, aspiretest.DemoKey, aspiretest.DemoClientID), "/v1/posts data[].metrics.tmv (missing)", false},
+		{"dropped field", with(driftUp.URL, aspiretest.DemoKey, aspiretest.DemoClientID), "/v1/posts data[].caption (missing)", false},
+		{"unreachable host", with("http://127.0.0.1:1", aspiretest.DemoKey, aspiretest.DemoClientID),
+			"✗ base URL answers: http://127.0.0.1:1: connection refused: nothing listens there — check the upstream URL, the network and any proxy\n", false},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			out, err := runDoctor(t, tc.args...)
+			if !strings.Contains(out, tc.line) {
+				t.Fatalf("no line %q in:\n%s", tc.line, out)
+			}
+			if tc.ok != (err == nil) || (err != nil && !errors.Is(err, errChecksFailed)) {
+				t.Fatalf("err %v, want ok=%v\n%s", err, tc.ok, out)
+			}
+		})
+	}
+	t.Run("the nearest range with posts", func(t *testing.T) {
+		t.Parallel()
+		out, _ := runDoctor(t, with(oldUp.URL, aspiretest.DemoKey, aspiretest.DemoClientID)...)
+		if !strings.Contains(out, "check the client id, widen the range, drop filters; the last 365 days (") {
+			t.Fatalf("%s", out)
+		}
+	})
+	t.Run("json", func(t *testing.T) {
+		t.Parallel()
+		out, err := runDoctor(t, append(with(driftUp.URL, aspiretest.DemoKey, aspiretest.DemoClientID), "--json")...)
+		var rep struct {
+			OK     bool
+			Checks []struct {
+				Name string
+				OK   bool
+			}
+			Drift map[string][]aspire.Drift
+		}
+		if jerr := json.Unmarshal([]byte(out), &rep); jerr != nil || err == nil || rep.OK || len(rep.Drift["/v1/posts"]) == 0 {
+			t.Fatalf("%v %v\n%s", jerr, err, out)
+		}
+	})
+}
