@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 
-	"github.com/aspire-graphql/aspire-graphql/aspire"
 	"github.com/aspire-graphql/aspire-graphql/aspire/doctor"
 	"github.com/aspire-graphql/aspire-graphql/config"
 )
@@ -32,11 +31,7 @@ func doctorCommand(ctx context.Context, name string, args []string, getenv func(
 		return err
 	}
 	defer closeUpstream()
-	creds := aspire.Creds{APIKey: cfg.APIKey, ClientID: cfg.ClientID}
-	if demo != nil {
-		creds = *demo
-	}
-	rep := doctor.Run(ctx, doctor.Input{BaseURL: upstream, Creds: creds, KeyTrimmed: cfg.KeyTrimmed, ClientIDFromURL: cfg.ClientIDFromURL})
+	rep := doctor.Run(ctx, doctor.Input{BaseURL: upstream, Creds: commandCreds(cfg, demo), KeyTrimmed: cfg.KeyTrimmed, ClientIDFromURL: cfg.ClientIDFromURL})
 	if asJSON {
 		b, _ := json.MarshalIndent(rep, "", "  ")
 		fmt.Fprintln(stdout, string(b))

@@ -13,7 +13,6 @@ import (
 
 	"github.com/schollz/progressbar/v3"
 
-	"github.com/aspire-graphql/aspire-graphql/aspire"
 	"github.com/aspire-graphql/aspire-graphql/config"
 	"github.com/aspire-graphql/aspire-graphql/export"
 )
@@ -65,11 +64,7 @@ func exportCommand(ctx context.Context, name string, args []string, getenv func(
 		return err
 	}
 	defer closeUpstream()
-	creds := aspire.Creds{APIKey: cfg.APIKey, ClientID: cfg.ClientID}
-	if demo != nil {
-		creds = *demo
-	}
-	tenant := client.As(creds)
+	tenant := client.As(commandCreds(cfg, demo))
 
 	var w io.Writer = stdout
 	var tmp *os.File

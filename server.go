@@ -181,3 +181,12 @@ func connect(cfg *config.Config, observer aspire.Observer) (client *aspire.Clien
 	}
 	return client, demo, upstream, func() { client.Close(); stopSim() }, nil
 }
+
+// commandCreds are the credentials a command (export, doctor) calls with:
+// the demo's, or the configured key and client id.
+func commandCreds(cfg *config.Config, demo *aspire.Creds) aspire.Creds {
+	if demo != nil {
+		return *demo
+	}
+	return aspire.Creds{APIKey: cfg.APIKey, ClientID: cfg.ClientID}
+}
