@@ -44,9 +44,10 @@ func newEnv(t testing.TB, simOpts ...aspiretest.Option) *env {
 	e := &env{sim: sim, client: rest, creds: demo}
 	h := graph.NewHandler(graph.HandlerConfig{Introspection: true})
 	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		// A wait long enough that cousins batch together even under -race on
-		// a loaded machine, so the counts below are exact.
-		h.ServeHTTP(w, r.WithContext(loaders.With(r.Context(), c.As(e.creds), loaders.WithWait(20*time.Millisecond))))
+		// A wait long enough that cousins (the same field under other lists)
+		// batch together even under -race on a machine loaded by the other
+		// packages' tests, so the counts below are exact (20 ms was not).
+		h.ServeHTTP(w, r.WithContext(loaders.With(r.Context(), c.As(e.creds), loaders.WithWait(100*time.Millisecond))))
 	}))
 	t.Cleanup(ts.Close)
 	e.url = ts.URL
