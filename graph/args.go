@@ -147,7 +147,9 @@ func decodeCursor(s, fp string) (int, error) {
 		return 0, badInput("after: malformed cursor")
 	}
 	b, err := base64.RawURLEncoding.Strict().DecodeString(s)
-	if err != nil {
+	// The decoder skips newlines and forgives other spellings: only the
+	// canonical spelling of a cursor is one.
+	if err != nil || base64.RawURLEncoding.EncodeToString(b) != s {
 		return 0, badInput("after: malformed cursor")
 	}
 	rest, ok := strings.CutPrefix(string(b), cursorPrefix)
@@ -157,7 +159,7 @@ func decodeCursor(s, fp string) (int, error) {
 	}
 	cfp, idx := rest[:sep], rest[sep+1:]
 	i, err := strconv.Atoi(idx)
-	if err != nil || i < 0 || i > 1<<30 {
+	if err != nil || i < 0 || i > 1<<30 || strconv.Itoa(i) != idx { // "04" and "+4" are not ours
 		return 0, badInput("after: malformed cursor")
 	}
 	if cfp != fp {
