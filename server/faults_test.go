@@ -32,7 +32,10 @@ func TestUnderFaults(t *testing.T) {
 	const deadline = 5 * time.Second
 	// The upstream allows 100 requests a second per key; the client's bucket
 	// 80 a second.
-	s := newStack(t, []string{"-request-timeout", deadline.String(), "-rate-limit", "80", "-rate-burst", "40", "-cache-bytes", "8388608"},
+	// No whole-response cache and a 1 s upstream cache, so that the faults
+	// meet the queries instead of cached answers.
+	s := newStack(t, []string{"-request-timeout", deadline.String(), "-rate-limit", "80", "-rate-burst", "40", "-cache-bytes", "8388608",
+		"-cache-ttl", "1s", "-cache-past-ttl", "1s", "-response-cache-bytes", "0"},
 		aspiretest.WithRateLimit(6000, time.Minute), aspiretest.WithLatency(100*time.Millisecond, 100*time.Millisecond))
 	s.query(t, `{ projects { totalCount } }`, nil) // warm: the baseline includes the simulator's data
 	runtime.GC()
@@ -66,8 +69,11 @@ func TestUnderFaults(t *testing.T) {
 			for i := range jobs {
 				week := time.Date(2025, 1, 6, 0, 0, 0, 0, time.UTC).AddDate(0, 0, 7*(i%100))
 				vars := map[string]any{"r": map[string]any{"start": week.Format("2006-01-02"), "end": week.AddDate(0, 0, 6).Format("2006-01-02")}}
-				if i%3 == 0 {
+				switch i % 3 {
+				case 1:
 					vars["f"] = map[string]any{"networks": []string{"INSTAGRAM"}}
+				case 2:
+					vars["f"] = map[string]any{"networks": []string{"TIKTOK", "YOUTUBE"}}
 				}
 				start := time.Now()
 				r := s.query(t, q, vars)
