@@ -6,7 +6,6 @@ import (
 	"context"
 	"encoding/csv"
 	"encoding/json"
-	"io"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -22,17 +21,7 @@ import (
 
 func (s *stack) get(t testing.TB, target string, headers map[string]string) (*http.Response, []byte, error) {
 	t.Helper()
-	req, _ := http.NewRequest(http.MethodGet, s.url+target, nil)
-	for k, v := range headers {
-		req.Header.Set(k, v)
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	return resp, b, err
+	return s.do(t, http.MethodGet, target, nil, headers)
 }
 
 // rest is a client of the simulator with no cache, for reference answers.

@@ -94,6 +94,16 @@ type reply struct {
 
 func (s *stack) send(t testing.TB, method, target string, body io.Reader, headers map[string]string) reply {
 	t.Helper()
+	resp, b, _ := s.do(t, method, target, body, headers)
+	r := reply{status: resp.StatusCode, header: resp.Header, body: b}
+	_ = json.Unmarshal(b, &r)
+	return r
+}
+
+// do makes a request and reads the whole answer; err is the error of
+// reading the body (a download cut short), not of the request.
+func (s *stack) do(t testing.TB, method, target string, body io.Reader, headers map[string]string) (*http.Response, []byte, error) {
+	t.Helper()
 	req, _ := http.NewRequest(method, s.url+target, body)
 	for k, v := range headers {
 		req.Header.Set(k, v)
@@ -103,10 +113,8 @@ func (s *stack) send(t testing.TB, method, target string, body io.Reader, header
 		t.Fatal(err)
 	}
 	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	r := reply{status: resp.StatusCode, header: resp.Header, body: b}
-	_ = json.Unmarshal(b, &r)
-	return r
+	b, err := io.ReadAll(resp.Body)
+	return resp, b, err
 }
 
 // query POSTs a GraphQL request with the demo workspace's credentials.
