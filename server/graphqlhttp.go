@@ -97,6 +97,7 @@ func graphqlHTTP(saved map[string]string, next http.Handler) http.Handler {
 				return
 			}
 			r.Body = io.NopCloser(bytes.NewReader(body))
+			r = r.WithContext(context.WithValue(r.Context(), bodyKey{}, body))
 		case http.MethodGet:
 			if operationType(r) != ast.Query {
 				w.Header().Set("Allow", "POST")
@@ -223,3 +224,7 @@ func LoadSavedQueries(dir string) (map[string]string, error) {
 	}
 	return out, nil
 }
+
+// bodyKey carries the request body graphqlHTTP read and checked, so that
+// later middleware (the response cache's key) need not read it again.
+type bodyKey struct{}

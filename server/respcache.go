@@ -5,7 +5,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"io"
 	"net/http"
 	"strings"
 	"time"
@@ -71,11 +70,7 @@ func (rs *responses) wrap(next http.Handler) http.Handler {
 			next.ServeHTTP(w, r)
 			return
 		}
-		var body []byte
-		if r.Method == http.MethodPost {
-			body, _ = io.ReadAll(r.Body)
-			r.Body = io.NopCloser(bytes.NewReader(body))
-		}
+		body, _ := r.Context().Value(bodyKey{}).([]byte) // POST: read by graphqlHTTP
 		h := sha256.New()
 		for _, part := range []string{l.Tenant().ID(), r.Method, r.Header.Get("Accept"), r.URL.RawQuery} {
 			h.Write([]byte(part))
