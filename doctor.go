@@ -7,6 +7,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net/http"
 
 	"github.com/aspire-graphql/aspire-graphql/aspire/doctor"
 	"github.com/aspire-graphql/aspire-graphql/config"
@@ -31,7 +32,7 @@ func doctorCommand(ctx context.Context, name string, args []string, getenv func(
 		return err
 	}
 	defer closeUpstream()
-	rep := doctor.Run(ctx, doctor.Input{BaseURL: upstream, Creds: commandCreds(cfg, demo), KeyTrimmed: cfg.KeyTrimmed, ClientIDFromURL: cfg.ClientIDFromURL})
+	rep := doctor.Run(ctx, doctor.Input{BaseURL: upstream, Creds: commandCreds(cfg, demo), HTTP: &http.Client{Timeout: cfg.AttemptTimeout}, KeyTrimmed: cfg.KeyTrimmed, ClientIDFromURL: cfg.ClientIDFromURL})
 	if asJSON {
 		b, _ := json.MarshalIndent(rep, "", "  ")
 		fmt.Fprintln(stdout, string(b))

@@ -6,8 +6,10 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"net"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/aspire-graphql/aspire-graphql/aspire"
@@ -39,6 +41,34 @@ func TestDoctor(t *testing.T) {
 	old.Last = aspire.NewDate(2026, 6, 30)
 	oldUp := httptest.NewServer(aspiretest.New(aspiretest.WithSizes(old)))
 	t.Cleanup(oldUp.Close)
+	// A host that accepts connections and never answers.
+	silent, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	var held []net.Conn
+	t.Cleanup(func() {
+		silent.Close()
+		mu.Lock()
+		defer mu.Unlock()
+		for _, c := range held {
+			c.Close()
+		}
+	})
+	go func() {
+		for {
+			c, err := silent.Accept()
+			if err != nil {
+				return
+			}
+			mu.Lock()
+			held = append(held, c)
+			mu.Unlock()
+		}
+	}()
+	tlsUp := httptest.NewTLSServer(aspiretest.New(aspiretest.WithSizes(aspiretest.SmallSizes))) // a certificate nobody trusts
+	t.Cleanup(tlsUp.Close)
 	drifted := aspiretest.New(aspiretest.WithSizes(aspiretest.SmallSizes))
 	drifted.SetDrift(map[string]string{"tmv": "total_media_value", "caption": ""})
 	driftUp := httptest.NewServer(drifted)
@@ -69,6 +99,12 @@ func TestDoctor(t *testing.T) {
 			"✗ posts in the last 30 days: none (", false},
 		{"renamed field", with(driftUp.URL, aspiretest.DemoKey, aspiretest.DemoClientID), "/v1/posts data[].metrics.tmv (missing)", false},
 		{"dropped field", with(driftUp.URL, aspiretest.DemoKey, aspiretest.DemoClientID), "/v1/posts data[].caption (missing)", false},
+		{"unknown host", with("http://aspire-api.invalid", aspiretest.DemoKey, aspiretest.DemoClientID),
+			"✗ base URL answers: http://aspire-api.invalid: cannot resolve the host name (DNS): aspire-api.invalid", false},
+		{"untrusted certificate", with(tlsUp.URL, aspiretest.DemoKey, aspiretest.DemoClientID),
+			"✗ base URL answers: " + tlsUp.URL + ": the TLS handshake failed (certificate or protocol)", false},
+		{"silent host", append(with("http://"+silent.Addr().String(), aspiretest.DemoKey, aspiretest.DemoClientID), "-attempt-timeout", "300ms"),
+			"✗ base URL answers: http://" + silent.Addr().String() + ": timed out", false},
 		{"unreachable host", with("http://127.0.0.1:1", aspiretest.DemoKey, aspiretest.DemoClientID),
 			"✗ base URL answers: http://127.0.0.1:1: connection refused: nothing listens there — check the upstream URL, the network and any proxy\n", false},
 	}
