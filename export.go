@@ -56,6 +56,10 @@ func exportCommand(ctx context.Context, name string, args []string, getenv func(
 	if format != string(export.CSV) && format != string(export.NDJSON) {
 		return fmt.Errorf("--format %q: want csv or ndjson", format)
 	}
+	job, err := export.NewJob(entity, params) // before connecting: bad parameters fail at once
+	if err != nil {
+		return err
+	}
 	if cfg.Mode() == config.Passthrough {
 		return errors.New("export talks to Aspire itself: give -api-key and -client-id (or run without -upstream-url for the demo)")
 	}
@@ -90,20 +94,7 @@ func exportCommand(ctx context.Context, name string, args []string, getenv func(
 			}
 		},
 	}
-	var rows int
-	if entity == "posts" {
-		q, perr := export.PostQuery(params)
-		if perr != nil {
-			return perr
-		}
-		rows, err = export.Posts(ctx, tenant, q, w, opts)
-	} else {
-		q, perr := export.MemberQuery(params)
-		if perr != nil {
-			return perr
-		}
-		rows, err = export.Members(ctx, tenant, q, w, opts)
-	}
+	rows, err := job.Run(ctx, tenant, w, opts)
 	if bar != nil {
 		_ = bar.Finish()
 	}

@@ -1,7 +1,9 @@
 package export
 
 import (
+	"context"
 	"fmt"
+	"io"
 	"net/url"
 	"strconv"
 	"strings"
@@ -143,4 +145,40 @@ func mapIDs(ids []string, f func(string) string) []string {
 		ids[i] = f(id)
 	}
 	return ids
+}
+
+// Job is one export, its parameters read and checked.
+type Job struct {
+	Entity string       // "posts" or "members"
+	Range  aspire.Range // for the file name
+	run    func(context.Context, *aspire.Tenant, io.Writer, Options) (int, error)
+}
+
+// NewJob reads an export of entity from its parameters; an error means the
+// request is refused before any upstream call.
+func NewJob(entity string, v url.Values) (*Job, error) {
+	switch entity {
+	case "posts":
+		q, err := PostQuery(v)
+		if err != nil {
+			return nil, err
+		}
+		return &Job{Entity: entity, Range: q.Range, run: func(ctx context.Context, t *aspire.Tenant, w io.Writer, o Options) (int, error) {
+			return Posts(ctx, t, q, w, o)
+		}}, nil
+	case "members":
+		q, err := MemberQuery(v)
+		if err != nil {
+			return nil, err
+		}
+		return &Job{Entity: entity, Range: q.Range, run: func(ctx context.Context, t *aspire.Tenant, w io.Writer, o Options) (int, error) {
+			return Members(ctx, t, q, w, o)
+		}}, nil
+	}
+	return nil, fmt.Errorf("no export of %q: there are posts and members", entity)
+}
+
+// Run writes the table and returns the rows written.
+func (j *Job) Run(ctx context.Context, t *aspire.Tenant, w io.Writer, o Options) (int, error) {
+	return j.run(ctx, t, w, o)
 }

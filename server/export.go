@@ -33,9 +33,13 @@ func exportHandler(o Options) http.Handler {
 		ctx := r.Context()
 		log := zerolog.Ctx(ctx)
 		tenant := loaders.For(ctx).Tenant()
+		job, perr := export.NewJob(entity, v)
+		if perr != nil {
+			writeExportError(w, http.StatusBadRequest, graph.CodeBadUserInput, perr.Error())
+			return
+		}
 		started := false
 		opts := export.Options{Format: f, BOM: v.Get("bom") == "1"}
-		var rng aspire.Range
 		opts.Started = func(total int) {
 			h := w.Header()
 			if f == export.CSV {
@@ -43,32 +47,14 @@ func exportHandler(o Options) http.Handler {
 			} else {
 				h.Set("Content-Type", "application/x-ndjson")
 			}
-			h.Set("Content-Disposition", `attachment; filename="`+export.FileName(entity, rng, f)+`"`)
+			h.Set("Content-Disposition", `attachment; filename="`+export.FileName(entity, job.Range, f)+`"`)
 			h.Set("X-Total-Count", strconv.Itoa(total))
 			h.Set("Cache-Control", "no-store")
 			w.WriteHeader(http.StatusOK)
 			started = true
 		}
 		start := time.Now()
-		var rows int
-		var err error
-		if entity == "posts" {
-			q, perr := export.PostQuery(v)
-			if perr != nil {
-				writeExportError(w, http.StatusBadRequest, graph.CodeBadUserInput, perr.Error())
-				return
-			}
-			rng = q.Range
-			rows, err = export.Posts(ctx, tenant, q, w, opts)
-		} else {
-			q, perr := export.MemberQuery(v)
-			if perr != nil {
-				writeExportError(w, http.StatusBadRequest, graph.CodeBadUserInput, perr.Error())
-				return
-			}
-			rng = q.Range
-			rows, err = export.Members(ctx, tenant, q, w, opts)
-		}
+		rows, err := job.Run(ctx, tenant, w, opts)
 		if err == nil {
 			log.Info().Str("export", entity+"."+format).Int("rows", rows).Dur("took", time.Since(start)).Msg("export finished")
 			return
