@@ -43,12 +43,11 @@ func children[T any](ctx context.Context, l *dataloader.Loader[loaders.ChildKey,
 		wins[i] = model.Window{Offset: offset, Fingerprint: fp}
 		keys = append(keys, loaders.ChildKey{Parent: parent, Args: args, Offset: offset, First: limit})
 	}
+	res, err := loadEach(ctx, l, keys)
 	if argErrs == nil {
-		res, err := loadEach(ctx, l, keys)
 		return res, wins, err
 	}
-	// Only some parents had a good cursor: load theirs, fail the others.
-	res, err := loadEach(ctx, l, keys)
+	// Only some parents had a good cursor: theirs were loaded, fail the others.
 	var loadErrs graphql.BatchErrorList
 	if err != nil {
 		loadErrs, _ = err.(graphql.BatchErrorList)
