@@ -57,7 +57,12 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	log := newLogger(cfg, stdout)
 	metrics := telemetry.New()
 
-	client, demo, _, closeUpstream, err := connect(cfg, metrics.Observer())
+	sh, err := openShared(ctx, cfg, log, metrics)
+	if err != nil {
+		return err
+	}
+	defer sh.close()
+	client, demo, _, closeUpstream, err := connect(cfg, metrics.Observer(), sh.clientOptions()...)
 	if err != nil {
 		return err
 	}
@@ -70,7 +75,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if err != nil {
 		return err
 	}
-	handler, release := server.New(server.Options{Logger: log, Config: cfg, Client: client, Metrics: metrics, Demo: demo, Ready: ready, SavedQueries: saved})
+	handler, release := server.New(sh.serverOptions(server.Options{Logger: log, Config: cfg, Client: client, Metrics: metrics, Demo: demo, Ready: ready, SavedQueries: saved}))
 	defer release()
 
 	ln, err := net.Listen("tcp", cfg.Addr)
@@ -161,7 +166,7 @@ func healthcheck(ctx context.Context, name string, args []string, getenv func(st
 // connect builds the Aspire client the settings describe; in demo mode it
 // first starts the simulator in process, on a loopback port, and returns the
 // demo credentials. close releases both.
-func connect(cfg *config.Config, observer aspire.Observer) (client *aspire.Client, demo *aspire.Creds, upstream string, close func(), err error) {
+func connect(cfg *config.Config, observer aspire.Observer, extra ...aspire.Option) (client *aspire.Client, demo *aspire.Creds, upstream string, close func(), err error) {
 	upstream, stopSim := cfg.UpstreamURL, func() {}
 	if cfg.Mode() == config.Demo {
 		sim := aspiretest.New(aspiretest.WithLatency(cfg.DemoLatency, 0), aspiretest.WithRateLimit(6000, time.Minute), aspiretest.WithLogSize(1000))
@@ -174,7 +179,7 @@ func connect(cfg *config.Config, observer aspire.Observer) (client *aspire.Clien
 		upstream, stopSim = "http://"+ln.Addr().String(), func() { _ = simSrv.Close() }
 		demo = &aspire.Creds{APIKey: aspiretest.DemoKey, ClientID: aspiretest.DemoClientID}
 	}
-	client, err = server.NewClient(cfg, upstream, observer)
+	client, err = server.NewClient(cfg, upstream, observer, extra...)
 	if err != nil {
 		stopSim()
 		return nil, nil, "", nil, err

@@ -94,6 +94,8 @@ type config struct {
 	userAgent       string
 	now             func() time.Time
 	decode          func([]byte, any) error
+	l2              SharedCache   // nil: in-process cache only
+	sharedLimiter   SharedLimiter // nil: the in-process bucket
 }
 
 func defaults() config {

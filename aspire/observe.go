@@ -23,6 +23,9 @@ const (
 	// EventDrift is a difference between a response and the contract
 	// (Field, Drift), found by sampling responses (see drift.go).
 	EventDrift
+	// EventSharedCacheHit is a call answered from the cache shared between
+	// replicas (see WithSharedCache), after the local cache missed.
+	EventSharedCacheHit
 )
 
 func (k EventKind) String() string {
@@ -39,6 +42,8 @@ func (k EventKind) String() string {
 		return "rate_limit_wait"
 	case EventDrift:
 		return "drift"
+	case EventSharedCacheHit:
+		return "shared_cache_hit"
 	}
 	return "unknown"
 }

@@ -42,6 +42,11 @@ func get[T any](ctx context.Context, t *Tenant, endpoint, path string, params ur
 	}
 
 	load := func(ctx context.Context) (any, error) {
+		if useCache {
+			if v, ok := sharedGet[T](ctx, c, endpoint, key, c.ttlFor(params)); ok {
+				return v, nil
+			}
+		}
 		body, err := c.fetch(ctx, t, endpoint, canonical)
 		if err != nil {
 			return nil, err
@@ -54,7 +59,9 @@ func get[T any](ctx context.Context, t *Tenant, endpoint, path string, params ur
 				Message: "the Aspire API sent a response that could not be read", Detail: scrub(err.Error(), t.creds.APIKey)}
 		}
 		if useCache {
-			c.cache.set(key, v, body.Len(), c.ttlFor(params))
+			ttl := c.ttlFor(params)
+			c.cache.set(key, v, body.Len(), ttl)
+			c.sharedSet(ctx, key, body.Bytes(), ttl)
 		}
 		return v, nil
 	}
@@ -103,6 +110,7 @@ func (c *Client) fetch(ctx context.Context, t *Tenant, endpoint, canonical strin
 		if err == nil {
 			return body, nil
 		}
+		c.sawRateLimit(ctx, t, err)
 		if ctx.Err() != nil {
 			return nil, contextError(endpoint, ctx.Err())
 		}
@@ -140,6 +148,9 @@ func (c *Client) backoff(attempt int) time.Duration {
 // waitForToken takes a token from the tenant's bucket, waiting if need be;
 // a wait that would outlast the context fails at once as rate limited.
 func (c *Client) waitForToken(ctx context.Context, t *Tenant, endpoint string) error {
+	if c.cfg.sharedLimiter != nil {
+		return c.waitShared(ctx, t, endpoint)
+	}
 	lim := c.limiter(t.id)
 	if lim == nil {
 		return nil

@@ -73,6 +73,10 @@ type Config struct {
 	ExportTimeout   time.Duration
 	SavedQueriesDir string
 
+	RedisURL         string
+	RedisTimeout     time.Duration
+	ExpectedReplicas int
+
 	// KeyTrimmed and ClientIDFromURL say the settings were tidied: the key
 	// had surrounding spaces, the client id was a pasted workspace URL.
 	KeyTrimmed, ClientIDFromURL bool
@@ -194,6 +198,9 @@ var settings = []setting{
 	{"demo-latency", "demo mode: latency the simulator adds to each call", "0s", dur(func(c *Config) *time.Duration { return &c.DemoLatency })},
 	{"export-timeout", "deadline of one /export download (exports page through everything; no upstream budget)", "10m", dur(func(c *Config) *time.Duration { return &c.ExportTimeout })},
 	{"saved-queries-dir", "a directory of NAME.graphql files served as GET /graphql?id=NAME&variables=…", "", str(func(c *Config) *string { return &c.SavedQueriesDir })},
+	{"redis-url", "redis:// or rediss:// URL (password and db in it) of a Redis 7 or Valkey shared by replicas: upstream and response caches, APQ and the rate budget; empty keeps all in process", "", str(func(c *Config) *string { return &c.RedisURL })},
+	{"redis-timeout", "time limit of one Redis command; past it the replica falls back to local state until Redis answers", "100ms", dur(func(c *Config) *time.Duration { return &c.RedisTimeout })},
+	{"expected-replicas", "replicas sharing the rate budget: while Redis is unreachable each keeps to rate-limit / expected-replicas", "3", integer(func(c *Config) *int { return &c.ExpectedReplicas })},
 }
 
 // ErrHelp is returned when -h was asked; the usage has been printed.
@@ -296,6 +303,12 @@ func (c *Config) validate() error {
 		if len(t) < 16 {
 			return errors.New("access-tokens: each token needs at least 16 characters")
 		}
+	}
+	if c.RedisURL != "" && !strings.HasPrefix(c.RedisURL, "redis://") && !strings.HasPrefix(c.RedisURL, "rediss://") {
+		return errors.New("redis-url: want redis://[user:password@]host:port[/db] or rediss://…")
+	}
+	if c.ExpectedReplicas < 1 {
+		c.ExpectedReplicas = 1
 	}
 	if c.Retries < 1 {
 		c.Retries = 1

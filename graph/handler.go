@@ -3,6 +3,7 @@ package graph
 import (
 	"context"
 
+	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/handler"
 	"github.com/99designs/gqlgen/graphql/handler/extension"
 	"github.com/99designs/gqlgen/graphql/handler/lru"
@@ -20,6 +21,9 @@ type HandlerConfig struct {
 	// APQCacheSize is how many persisted queries are kept (default 1000).
 	APQCacheSize int
 	DisableAPQ   bool
+	// APQCache, if set, replaces the in-process APQ cache (replicas share
+	// one in Redis).
+	APQCache graphql.Cache[string]
 	// Introspection allows __schema and __type queries to authenticated
 	// callers; when false, nobody may introspect and validation errors
 	// suggest no field names.
@@ -58,7 +62,11 @@ func NewHandler(cfg HandlerConfig) *handler.Server {
 	// introspection is.
 	srv.SetDisableSuggestion(!cfg.Introspection)
 	if !cfg.DisableAPQ {
-		srv.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](cfg.APQCacheSize)})
+		var apq graphql.Cache[string] = lru.New[string](cfg.APQCacheSize)
+		if cfg.APQCache != nil {
+			apq = cfg.APQCache
+		}
+		srv.Use(extension.AutomaticPersistedQuery{Cache: apq})
 	}
 	srv.Use(limitsExtension{limits: cfg.Limits, es: es, introspection: cfg.Introspection, authenticated: cfg.Authenticated})
 	srv.SetErrorPresenter(ErrorPresenter)

@@ -6,12 +6,14 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/maypok86/otter/v2"
 	"golang.org/x/sync/singleflight"
 
+	"github.com/aspire-graphql/aspire-graphql/aspire"
 	"github.com/aspire-graphql/aspire-graphql/graph"
 	"github.com/aspire-graphql/aspire-graphql/loaders"
 	"github.com/aspire-graphql/aspire-graphql/telemetry"
@@ -32,6 +34,7 @@ type responses struct {
 	flight singleflight.Group
 	ttl    time.Duration
 	limit  time.Duration // the request deadline, for the shared execution
+	l2     aspire.SharedCache // shared by replicas; nil: none
 }
 
 type recorded struct {
@@ -86,6 +89,14 @@ func (rs *responses) wrap(next http.Handler) http.Handler {
 			rec.write(w)
 			return
 		}
+		if rec, ok := rs.sharedGet(r.Context(), key); ok {
+			rs.c.Set(key, rec)
+			if s := telemetry.StatsFrom(r.Context()); s != nil {
+				s.SetOperation("(cached)")
+			}
+			rec.write(w)
+			return
+		}
 		// The shared execution runs on a context of its own: a caller that
 		// leaves must not fail the others.
 		ch := rs.flight.DoChan(key, func() (any, error) {
@@ -99,6 +110,7 @@ func (rs *responses) wrap(next http.Handler) http.Handler {
 			}
 			if out.status == http.StatusOK && !hasErrors(out.body) {
 				rs.c.Set(key, out)
+				rs.sharedSet(ctx, key, out)
 			}
 			return out, nil
 		})
@@ -159,4 +171,33 @@ func (r *recorder) Write(b []byte) (int, error) {
 		r.status = http.StatusOK
 	}
 	return r.buf.Write(b)
+}
+
+// sharedGet and sharedSet keep answers in the cache replicas share, encoded
+// as "status content-type\n" and the body.
+func (rs *responses) sharedGet(ctx context.Context, key string) (*recorded, bool) {
+	if rs.l2 == nil {
+		return nil, false
+	}
+	b, ok := rs.l2.Get(ctx, key)
+	if !ok {
+		return nil, false
+	}
+	head, body, ok := bytes.Cut(b, []byte{'\n'})
+	code, ctype, ok2 := strings.Cut(string(head), " ")
+	status, err := strconv.Atoi(code)
+	if !ok || !ok2 || err != nil || status != http.StatusOK {
+		return nil, false
+	}
+	return &recorded{status: status, header: http.Header{"Content-Type": {ctype}}, body: body}, true
+}
+
+func (rs *responses) sharedSet(ctx context.Context, key string, rec *recorded) {
+	if rs.l2 == nil {
+		return
+	}
+	b := make([]byte, 0, len(rec.body)+64)
+	b = append(b, strconv.Itoa(rec.status)+" "+rec.header.Get("Content-Type")+"\n"...)
+	b = append(b, rec.body...)
+	rs.l2.Set(ctx, key, b, rs.ttl)
 }

@@ -38,6 +38,14 @@ type Options struct {
 	// SavedQueries are the documents GET /graphql?id=NAME runs (see
 	// LoadSavedQueries).
 	SavedQueries map[string]string
+	// SharedResponses, APQ and Degraded come from the store replicas share
+	// (redisstore); nil keeps everything in process. SharedResponses is a
+	// second level under the whole-response cache, APQ replaces the
+	// in-process APQ cache, and Degraded (non-nil error) makes /readyz say
+	// "degraded" while still answering 200.
+	SharedResponses aspire.SharedCache
+	APQ             graphql.Cache[string]
+	Degraded        func() error
 
 	responses *responses
 }
@@ -49,6 +57,9 @@ func New(o Options) (http.Handler, func()) {
 		o.Now = time.Now
 	}
 	o.responses = newResponses(o.Config.ResponseCacheBytes, o.Config.ResponseCacheTTL, o.Config.RequestTimeout)
+	if o.responses != nil {
+		o.responses.l2 = o.SharedResponses
+	}
 	mux := http.NewServeMux()
 	mux.Handle("/graphql", graphqlHTTP(o.SavedQueries, credentials(o, o.responses.wrap(graphqlHandler(o)))))
 	mux.Handle("GET /export/{file}", withCredentials(o, o.Config.ExportTimeout, 0, exportHandler(o)))
@@ -62,6 +73,12 @@ func New(o Options) (http.Handler, func()) {
 			if err := o.Ready(r.Context()); err != nil {
 				w.WriteHeader(http.StatusServiceUnavailable)
 				_, _ = w.Write([]byte("not ready: " + err.Error() + "\n"))
+				return
+			}
+		}
+		if o.Degraded != nil {
+			if err := o.Degraded(); err != nil {
+				_, _ = w.Write([]byte("ready, degraded: " + err.Error() + "\n"))
 				return
 			}
 		}
@@ -91,6 +108,7 @@ func graphqlHandler(o Options) http.Handler {
 		Introspection: c.Introspection,
 		Authenticated: authenticated(o),
 		TokenLimit:    c.MaxTokens,
+		APQCache:      o.APQ,
 		Limits: graph.Limits{Depth: c.MaxDepth, Aliases: c.MaxAliases, RootFields: c.MaxRootFields,
 			Directives: c.MaxDirectives, Complexity: c.MaxComplexity},
 	})

@@ -60,7 +60,7 @@ func New() *Metrics {
 		BatchSize: prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "loader_batch_size",
 			Help: "Keys per dataloader batch.", Buckets: []float64{1, 2, 5, 10, 20, 50, 100}}, []string{"loader"}),
 		Cache: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "aspire_cache_requests_total",
-			Help: "Response cache look-ups by result (hit, miss, shared: joined an identical call in flight)."}, []string{"result"}),
+			Help: "Response cache look-ups by result (hit, miss, shared: joined an identical call in flight, redis_hit: answered by the cache shared between replicas after a local miss)."}, []string{"result"}),
 		Retries: prometheus.NewCounter(prometheus.CounterOpts{Name: "aspire_upstream_retries_total",
 			Help: "Attempts to the Aspire API after the first of a call."}),
 		RateLimitWaits: prometheus.NewCounter(prometheus.CounterOpts{Name: "aspire_rate_limit_waits_total",
@@ -94,6 +94,11 @@ func (m *Metrics) Observer() aspire.Observer {
 			}
 		case aspire.EventCacheHit:
 			m.Cache.WithLabelValues("hit").Inc()
+			if s != nil {
+				s.CacheHits.Add(1)
+			}
+		case aspire.EventSharedCacheHit:
+			m.Cache.WithLabelValues("redis_hit").Inc()
 			if s != nil {
 				s.CacheHits.Add(1)
 			}
