@@ -1,0 +1,187 @@
+package redisstore_test
+
+import (
+	"bytes"
+	"context"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
+	"github.com/rs/zerolog"
+
+	"github.com/aspire-graphql/aspire-graphql/redisstore"
+	"github.com/aspire-graphql/aspire-graphql/redisstore/redistest"
+)
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+func open(t *testing.T, url string) (*redisstore.Store, *prometheus.Registry, *syncBuffer) {
+	t.Helper()
+	reg := prometheus.NewRegistry()
+	logs := &syncBuffer{}
+	st, err := redisstore.Open(context.Background(), redisstore.Options{URL: url, Timeout: 200 * time.Millisecond,
+		Logger: zerolog.New(logs), Registerer: reg})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = st.Close() })
+	return st, reg, logs
+}
+
+func TestCacheRoundTrip(t *testing.T) {
+	srv := redistest.Start(t)
+	st, _, _ := open(t, srv.URL())
+	ctx := context.Background()
+	c := st.Cache("upstream")
+	big := []byte(strings.Repeat(`{"id":"12000001","caption":"hello"},`, 1000))
+	c.Set(ctx, "tenant /v1/posts?x=1", big, time.Minute)
+	c.Set(ctx, "small", []byte("tiny"), time.Minute)
+	if got, ok := c.Get(ctx, "tenant /v1/posts?x=1"); !ok || !bytes.Equal(got, big) {
+		t.Fatalf("big value: ok=%v, %d bytes", ok, len(got))
+	}
+	if got, ok := c.Get(ctx, "small"); !ok || string(got) != "tiny" {
+		t.Fatalf("small value: %q %v", got, ok)
+	}
+	if _, ok := c.Get(ctx, "absent"); ok {
+		t.Fatal("a missing key was a hit")
+	}
+	if _, ok := st.Cache("response").Get(ctx, "small"); ok {
+		t.Fatal("caches share keys")
+	}
+}
+
+func TestLimiterIsGCRA(t *testing.T) {
+	srv := redistest.Start(t)
+	st, _, _ := open(t, srv.URL())
+	ctx := context.Background()
+	lim := st.Limiter(10, 5, 3) // 100 ms apart, 5 at once
+	defer lim.Close()
+	for i := range 5 {
+		if d, ok := lim.Reserve(ctx, "t1", -1); !ok || d != 0 {
+			t.Fatalf("burst request %d: wait %v ok %v", i, d, ok)
+		}
+	}
+	d, ok := lim.Reserve(ctx, "t1", -1)
+	if !ok || d < 80*time.Millisecond || d > 100*time.Millisecond {
+		t.Fatalf("6th: wait %v ok %v, want about 100ms", d, ok)
+	}
+	d, ok = lim.Reserve(ctx, "t1", -1)
+	if !ok || d < 180*time.Millisecond || d > 200*time.Millisecond {
+		t.Fatalf("7th: wait %v, want about 200ms", d)
+	}
+	// A wait past the caller's bound reserves nothing.
+	if d, ok := lim.Reserve(ctx, "t1", 50*time.Millisecond); ok || d < 280*time.Millisecond {
+		t.Fatalf("bounded: wait %v ok %v", d, ok)
+	}
+	if d, _ := lim.Reserve(ctx, "t1", -1); d > 300*time.Millisecond {
+		t.Fatalf("the refused reservation was kept: next wait %v", d)
+	}
+	// Tenants are apart.
+	if d, ok := lim.Reserve(ctx, "t2", -1); !ok || d != 0 {
+		t.Fatalf("other tenant: %v %v", d, ok)
+	}
+	// Retry-After holds everyone back, then the bucket starts empty.
+	lim.Defer(ctx, "t2", 2*time.Second)
+	if d, _ := lim.Reserve(ctx, "t2", -1); d < 1900*time.Millisecond || d > 2*time.Second {
+		t.Fatalf("after Defer(2s): wait %v", d)
+	}
+	if d, _ := lim.Reserve(ctx, "t2", -1); d < 2000*time.Millisecond || d > 2100*time.Millisecond {
+		t.Fatalf("second after Defer(2s): wait %v", d)
+	}
+}
+
+func TestDownAndBack(t *testing.T) {
+	srv := redistest.Start(t)
+	st, reg, logs := open(t, srv.URL())
+	ctx := context.Background()
+	c := st.Cache("upstream")
+	lim := st.Limiter(30, 3, 3) // local share: 10/s, burst 1
+	defer lim.Close()
+	if st.Degraded() != nil {
+		t.Fatal("degraded while Redis is up")
+	}
+	srv.Kill()
+	start := time.Now()
+	c.Set(ctx, "k", []byte("v"), time.Minute) // fails, marks down
+	if _, ok := c.Get(ctx, "k"); ok {
+		t.Fatal("a hit from a dead Redis")
+	}
+	if st.Degraded() == nil || !strings.Contains(st.Degraded().Error(), "redis unavailable") {
+		t.Fatalf("degraded: %v", st.Degraded())
+	}
+	// Down: no waiting on Redis, the local share of 10/s.
+	if d, ok := lim.Reserve(ctx, "t", -1); !ok || d != 0 {
+		t.Fatalf("local first: %v %v", d, ok)
+	}
+	if d, ok := lim.Reserve(ctx, "t", -1); !ok || d < 90*time.Millisecond || d > 100*time.Millisecond {
+		t.Fatalf("local second: %v %v, want about 100ms (30/s over 3 replicas)", d, ok)
+	}
+	if el := time.Since(start); el > time.Second {
+		t.Fatalf("down path took %v", el)
+	}
+	srv.Restart()
+	deadline := time.Now().Add(5 * time.Second)
+	for st.Degraded() != nil {
+		if time.Now().After(deadline) {
+			t.Fatal("not back up 5 s after Redis restarted")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	c.Set(ctx, "k", []byte("v"), time.Minute)
+	if v, ok := c.Get(ctx, "k"); !ok || string(v) != "v" {
+		t.Fatal("not used again after Redis came back")
+	}
+	if n := strings.Count(logs.String(), "redis unavailable"); n != 1 {
+		t.Errorf("logged the failure %d times, want once: %s", n, logs)
+	}
+	if n := strings.Count(logs.String(), "redis answers again"); n != 1 {
+		t.Errorf("logged the recovery %d times, want once", n)
+	}
+	if got, err := testutil.GatherAndCount(reg, "redis_transitions_total"); err != nil || got != 2 {
+		t.Errorf("transition series: %d %v", got, err)
+	}
+	if v := testutil.ToFloat64(gauge(t, reg, "redis_up")); v != 1 {
+		t.Errorf("redis_up %v", v)
+	}
+}
+
+func TestOpenRefusesABadURLWithoutItsPassword(t *testing.T) {
+	_, err := redisstore.Open(context.Background(), redisstore.Options{URL: "redis://u:s3cretpw@127.0.0.1:1/notadb"})
+	if err == nil || strings.Contains(err.Error(), "s3cretpw") {
+		t.Fatalf("err %v", err)
+	}
+}
+
+// gauge finds a gauge on reg.
+func gauge(t *testing.T, reg *prometheus.Registry, name string) prometheus.Collector {
+	t.Helper()
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, mf := range mfs {
+		if mf.GetName() == name {
+			return prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: name, Help: "copy"}, func() float64 { return mf.Metric[0].GetGauge().GetValue() })
+		}
+	}
+	t.Fatalf("no %s", name)
+	return nil
+}
