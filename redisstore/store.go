@@ -83,6 +83,9 @@ func Open(ctx context.Context, o Options) (*Store, error) {
 	if o.Timeout <= 0 {
 		o.Timeout = 100 * time.Millisecond
 	}
+	// go-redis logs every failed dial to stderr; the store logs each
+	// transition once instead.
+	quietOnce.Do(func() { redis.SetLogger(quiet{}) })
 	ro.DialTimeout = max(o.Timeout, 250*time.Millisecond)
 	ro.DialerRetries = 1
 	ro.ReadTimeout, ro.WriteTimeout = o.Timeout, o.Timeout
@@ -181,6 +184,12 @@ func (s *Store) startProbe() {
 		}
 	}()
 }
+
+var quietOnce sync.Once
+
+type quiet struct{}
+
+func (quiet) Printf(context.Context, string, ...any) {}
 
 // errDown is returned, without touching the network, while the store is
 // down.

@@ -87,7 +87,8 @@ type Request struct {
 	Query    url.Values
 	Key      string // the key's Name, never its token; "" when unknown
 	Status   int
-	Injected bool // answered by an injected fault, not by the API's rules
+	Injected bool      // answered by an injected fault, not by the API's rules
+	At       time.Time // when it arrived, on the simulator's clock
 }
 
 // IDs returns the ids of param in r, from comma lists and repeats alike.
@@ -314,7 +315,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	endpoint, id := route(r.URL.Path)
-	rec := Request{Method: r.Method, Path: r.URL.Path, Endpoint: endpoint, Query: r.URL.Query()}
+	rec := Request{Method: r.Method, Path: r.URL.Path, Endpoint: endpoint, Query: r.URL.Query(), At: s.now()}
 	// The request is logged when its status is decided, before a byte goes
 	// out, so that a test reading the log after its call returns sees it.
 	rw := &statusWriter{ResponseWriter: w, onStatus: func(status int) {

@@ -1,0 +1,302 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/aspire-graphql/aspire-graphql/aspire/aspiretest"
+	"github.com/aspire-graphql/aspire-graphql/redisstore/redistest"
+)
+
+// Replicas: several run() instances in passthrough mode over one simulator,
+// with and without a real redis-server (see package redistest).
+
+var demoCreds = map[string]string{"Authorization": "Bearer " + aspiretest.DemoKey, "X-Aspire-Client-Id": aspiretest.DemoClientID}
+
+// startReplicas starts n servers over upstream with args.
+func startReplicas(t *testing.T, n int, upstream string, args ...string) []*running {
+	t.Helper()
+	rs := make([]*running, n)
+	for i := range rs {
+		rs[i] = start(t, append([]string{"-upstream-url", upstream}, args...), nil)
+	}
+	return rs
+}
+
+// ask POSTs a query without failing the test (it runs on load goroutines);
+// err says what went wrong: transport, status or GraphQL errors.
+func ask(base, query string, vars map[string]any, headers map[string]string, ext map[string]any) (json.RawMessage, error) {
+	body := map[string]any{"query": query, "variables": vars}
+	if ext != nil {
+		body["extensions"] = ext
+		if query == "" {
+			delete(body, "query")
+		}
+	}
+	b, _ := json.Marshal(body)
+	req, _ := http.NewRequest(http.MethodPost, base+"/graphql", bytes.NewReader(b))
+	req.Header.Set("Content-Type", "application/json")
+	for k, v := range headers {
+		req.Header.Set(k, v)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	raw, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return nil, err
+	}
+	var g gqlResponse
+	if err := json.Unmarshal(raw, &g); err != nil || resp.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("status %d: %.300s", resp.StatusCode, raw)
+	}
+	if len(g.Errors) > 0 {
+		return g.Data, fmt.Errorf("errors: %.300s", raw)
+	}
+	return g.Data, nil
+}
+
+// metric sums the samples of a metric family on a replica's /metrics whose
+// line contains every one of match.
+func metric(t *testing.T, base, name string, match ...string) float64 {
+	t.Helper()
+	resp, err := http.Get(base + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var sum float64
+	sc := bufio.NewScanner(resp.Body)
+	sc.Buffer(make([]byte, 1<<20), 1<<20)
+lines:
+	for sc.Scan() {
+		line := sc.Text()
+		if !strings.HasPrefix(line, name+"{") && !strings.HasPrefix(line, name+" ") {
+			continue
+		}
+		for _, m := range match {
+			if !strings.Contains(line, m) {
+				continue lines
+			}
+		}
+		f, err := strconv.ParseFloat(line[strings.LastIndexByte(line, ' ')+1:], 64)
+		if err == nil {
+			sum += f
+		}
+	}
+	return sum
+}
+
+// distinctRange is the i-th of many distinct date ranges: each query with
+// one costs one upstream request that no cache can answer.
+func distinctRange(i int) map[string]any {
+	day := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC).AddDate(0, 0, i%600)
+	end := day.AddDate(0, 0, 1+i/600)
+	return map[string]any{"r": map[string]any{"start": day.Format(time.DateOnly), "end": end.Format(time.DateOnly)}}
+}
+
+const countQuery = `query Count($r: DateRangeInput!) { posts(range: $r, first: 1) { totalCount } }`
+
+// load runs workers closed-loop queries against replicas (round robin) for
+// d, with distinct variables from next; it returns the failures.
+func load(replicas []*running, workers int, d time.Duration, next func() map[string]any) (ok int64, failed []error) {
+	var (
+		mu   sync.Mutex
+		n    atomic.Int64
+		wg   sync.WaitGroup
+		stop = time.Now().Add(d)
+	)
+	for w := range workers {
+		wg.Go(func() {
+			for i := w; time.Now().Before(stop); i += workers {
+				if _, err := ask(replicas[i%len(replicas)].base, countQuery, next(), demoCreds, nil); err != nil {
+					mu.Lock()
+					failed = append(failed, err)
+					mu.Unlock()
+					continue
+				}
+				n.Add(1)
+			}
+		})
+	}
+	wg.Wait()
+	return n.Load(), failed
+}
+
+// worstWindow is the most requests the simulator saw in any window of
+// length w, and the count of 429s.
+func worstWindow(reqs []aspiretest.Request, w time.Duration) (worst, tooMany int) {
+	at := make([]time.Time, 0, len(reqs))
+	for _, r := range reqs {
+		at = append(at, r.At)
+		if r.Status == http.StatusTooManyRequests {
+			tooMany++
+		}
+	}
+	slices.SortFunc(at, func(a, b time.Time) int { return a.Compare(b) })
+	j := 0
+	for i := range at {
+		for at[i].Sub(at[j]) >= w {
+			j++
+		}
+		worst = max(worst, i-j+1)
+	}
+	return worst, tooMany
+}
+
+// TestReplicasShareTheRateBudget is (c): three replicas, each allowed the
+// simulator's whole per-key quota by -rate-limit, under 30 s of distinct
+// queries. With Redis they share one budget: no 429, the upstream rate
+// within the quota. Without, each spends its own and the simulator answers
+// 429 (so the test can fail).
+func TestReplicasShareTheRateBudget(t *testing.T) {
+	if testing.Short() {
+		t.Skip("30 s of load")
+	}
+	redis := redistest.Start(t)
+	// One replica's settings allow rate × window + burst = 10 × 2 + 10
+	// requests in any 2 s; the simulator's quota is exactly that.
+	const rate, burst, window, quota = 10, 10, 2 * time.Second, 30
+	limits := []string{"-rate-limit", strconv.Itoa(rate), "-rate-burst", strconv.Itoa(burst), "-log-level", "warn"}
+
+	type result struct {
+		perReplica  []float64
+		ok          int64
+		failed      []error
+		worst, n429 int
+		total       int
+		elapsed     time.Duration
+	}
+	runCase := func(t *testing.T, d time.Duration, extra ...string) result {
+		sim := aspiretest.New(aspiretest.WithRateLimit(quota, window), aspiretest.WithSizes(aspiretest.SmallSizes))
+		up := httptest.NewServer(sim)
+		t.Cleanup(up.Close)
+		replicas := startReplicas(t, 3, up.URL, append(slices.Clone(limits), extra...)...)
+		var i atomic.Int64
+		began := time.Now()
+		ok, failed := load(replicas, 12, d, func() map[string]any { return distinctRange(int(i.Add(1))) })
+		res := result{ok: ok, failed: failed, elapsed: time.Since(began)}
+		for _, r := range replicas {
+			res.perReplica = append(res.perReplica, metric(t, r.base, "aspire_upstream_requests_total"))
+		}
+		reqs := sim.Requests()
+		res.total = len(reqs)
+		res.worst, res.n429 = worstWindow(reqs, window)
+		return res
+	}
+	var with, without result
+	t.Run("group", func(t *testing.T) {
+		t.Run("redis", func(t *testing.T) {
+			t.Parallel()
+			with = runCase(t, 30*time.Second, "-redis-url", redis.URL())
+		})
+		t.Run("local", func(t *testing.T) {
+			t.Parallel()
+			without = runCase(t, 10*time.Second)
+		})
+	})
+	t.Logf("with Redis: %d queries answered, %d failed in %v; upstream requests per replica %v (total %d, %.1f/s); worst %v window %d of quota %d; 429s %d",
+		with.ok, len(with.failed), with.elapsed.Round(time.Millisecond), with.perReplica, with.total, float64(with.total)/with.elapsed.Seconds(), window, with.worst, quota, with.n429)
+	t.Logf("without Redis: %d queries answered, %d failed in %v; upstream requests per replica %v (total %d); worst %v window %d; 429s %d",
+		without.ok, len(without.failed), without.elapsed.Round(time.Millisecond), without.perReplica, without.total, window, without.worst, without.n429)
+	if with.n429 != 0 || with.worst > quota {
+		t.Errorf("with Redis: %d 429s, worst window %d: the replicas overspent the shared budget", with.n429, with.worst)
+	}
+	if len(with.failed) > 0 {
+		t.Errorf("with Redis, %d queries failed; first: %v", len(with.failed), with.failed[0])
+	}
+	if with.ok < 200 {
+		t.Errorf("with Redis only %d queries in 30 s: the budget was not used", with.ok)
+	}
+	for i, n := range with.perReplica {
+		if n == 0 {
+			t.Errorf("replica %d made no upstream request: the load did not spread", i)
+		}
+	}
+	if without.n429 == 0 {
+		t.Errorf("without Redis no 429 (worst window %d): the test cannot tell a shared budget from none", without.worst)
+	}
+}
+
+// TestReplicasSurviveRedisRestart is (d): Redis is killed and restarted
+// under load; no request fails because of it, the replicas report degraded
+// while it is away and use it again once it is back.
+func TestReplicasSurviveRedisRestart(t *testing.T) {
+	if testing.Short() {
+		t.Skip("load")
+	}
+	redis := redistest.Start(t)
+	sim := aspiretest.New(aspiretest.WithRateLimit(30, 2*time.Second), aspiretest.WithSizes(aspiretest.SmallSizes))
+	up := httptest.NewServer(sim)
+	t.Cleanup(up.Close)
+	replicas := startReplicas(t, 3, up.URL, "-rate-limit", "10", "-rate-burst", "10", "-redis-url", redis.URL(), "-log-level", "warn")
+
+	var i atomic.Int64
+	type phase struct {
+		name     string
+		upstream int
+	}
+	var phases []phase
+	var degraded []string
+	done := make(chan struct{})
+	var ok int64
+	var failed []error
+	go func() {
+		defer close(done)
+		ok, failed = load(replicas, 12, 12*time.Second, func() map[string]any { return distinctRange(int(i.Add(1))) })
+	}()
+	time.Sleep(3 * time.Second)
+	phases = append(phases, phase{"before", sim.Count("")})
+	redis.Kill()
+	time.Sleep(4 * time.Second)
+	for _, r := range replicas {
+		st, body := get(t, r.base+"/readyz")
+		if st != http.StatusOK || !strings.Contains(body, "degraded") {
+			t.Errorf("readyz while Redis is down: %d %q", st, body)
+		}
+		degraded = append(degraded, strings.TrimSpace(body))
+	}
+	phases = append(phases, phase{"down", sim.Count("")})
+	redis.Restart()
+	<-done
+	phases = append(phases, phase{"after", sim.Count("")})
+
+	_, n429 := worstWindow(sim.Requests(), 2*time.Second)
+	t.Logf("Redis killed at 3 s, restarted at 7 s, load until 12 s: %d queries answered, %d failed; upstream requests: %d before, %d while down, %d after; 429s %d",
+		ok, len(failed), phases[0].upstream, phases[1].upstream-phases[0].upstream, phases[2].upstream-phases[1].upstream, n429)
+	t.Logf("readyz while down: %q", degraded[0])
+	if len(failed) > 0 {
+		t.Errorf("%d queries failed; first: %v", len(failed), failed[0])
+	}
+	if phases[1].upstream == phases[0].upstream {
+		t.Error("no upstream request while Redis was down: the replicas stalled")
+	}
+	for i, r := range replicas {
+		if st, body := get(t, r.base+"/readyz"); st != http.StatusOK || strings.Contains(body, "degraded") {
+			t.Errorf("replica %d after Redis returned: %d %q", i, st, body)
+		}
+		if n := metric(t, r.base, "redis_transitions_total", `to="up"`); n < 1 {
+			t.Errorf("replica %d never came back up", i)
+		}
+		if n := metric(t, r.base, "redis_rate_limit_reservations_total", `source="local"`); n < 1 {
+			t.Errorf("replica %d never used its local share", i)
+		}
+	}
+	if ups := strings.Count(replicas[0].out.String(), "redis unavailable"); ups != 1 {
+		t.Errorf("replica 0 logged the outage %d times, want once", ups)
+	}
+}
