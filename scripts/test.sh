@@ -17,6 +17,20 @@ if ! command -v chromium >/dev/null 2>&1; then
 	fi
 fi
 
+# The replica tests start Debian's redis-server (persistence off, a free
+# port); installed the same way.
+if ! command -v redis-server >/dev/null 2>&1; then
+	if [ "$(id -u)" = 0 ]; then
+		echo "== installing redis-server (apt)"
+		apt-get install -y -qq redis-server >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq redis-server >/dev/null; }
+	elif command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then
+		echo "== installing redis-server (sudo apt)"
+		sudo apt-get install -y -qq redis-server >/dev/null 2>&1 || { sudo apt-get update -qq && sudo apt-get install -y -qq redis-server >/dev/null; }
+	else
+		echo "== redis-server is not installed and cannot be installed here: the Redis tests will be skipped"
+	fi
+fi
+
 echo "== gofmt"
 unformatted=$(gofmt -l $(git ls-files '*.go'))
 if [ -n "$unformatted" ]; then
