@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -298,5 +299,138 @@ func TestReplicasSurviveRedisRestart(t *testing.T) {
 	}
 	if ups := strings.Count(replicas[0].out.String(), "redis unavailable"); ups != 1 {
 		t.Errorf("replica 0 logged the outage %d times, want once", ups)
+	}
+}
+
+// threeWithRedis starts three replicas sharing one redis-server over one
+// simulator without a quota.
+func threeWithRedis(t *testing.T) (*aspiretest.Server, []*running) {
+	t.Helper()
+	redis := redistest.Start(t)
+	sim := aspiretest.New(aspiretest.WithRateLimit(0, 0), aspiretest.WithSizes(aspiretest.SmallSizes))
+	up := httptest.NewServer(sim)
+	t.Cleanup(up.Close)
+	return sim, startReplicas(t, 3, up.URL, "-redis-url", redis.URL(), "-log-level", "warn")
+}
+
+// TestReplicasShareCaches is (a): a query answered by replica A costs
+// replicas B and C zero upstream requests — B asks another document over the
+// same upstream calls (the shared upstream cache answers), C the same
+// document (the shared whole-response cache answers).
+func TestReplicasShareCaches(t *testing.T) {
+	t.Parallel()
+	sim, rs := threeWithRedis(t)
+	const onA = `query($r: DateRangeInput!) { posts(range: $r, first: 5) { totalCount nodes { id member { name } } } }`
+	const onB = `query($r: DateRangeInput!) { posts(range: $r, first: 5) { nodes { id } } }`
+	dataA, err := ask(rs[0].base, onA, october, demoCreds, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	costA := sim.Count("")
+	if costA != 2 {
+		t.Fatalf("A: %d upstream requests, want 2 (the page, then its members)", costA)
+	}
+	dataB, err := ask(rs[1].base, onB, october, demoCreds, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dataC, err := ask(rs[2].base, onA, october, demoCreds, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := sim.Count(""); got != costA {
+		t.Errorf("B and C made %d upstream requests, want 0", got-costA)
+	}
+	if string(dataC) != string(dataA) {
+		t.Errorf("C's answer differs from A's:\n%s\n%s", dataC, dataA)
+	}
+	if !strings.Contains(string(dataB), `"id":"1`) {
+		t.Errorf("B: %s", dataB)
+	}
+	if n := metric(t, rs[1].base, "aspire_cache_requests_total", `result="redis_hit"`); n != 1 {
+		t.Errorf("B: %v upstream calls answered by Redis, want 1", n)
+	}
+	if n := metric(t, rs[2].base, "redis_cache_requests_total", `cache="response"`, `result="hit"`); n != 1 {
+		t.Errorf("C: %v whole responses from Redis, want 1", n)
+	}
+	t.Logf("upstream requests: A %d, B 0, C 0", costA)
+}
+
+// TestReplicasSharePersistedQueries is (b): an APQ hash registered on A is
+// answered by B and C.
+func TestReplicasSharePersistedQueries(t *testing.T) {
+	t.Parallel()
+	_, rs := threeWithRedis(t)
+	const q = `{ projects { totalCount } }`
+	ext := map[string]any{"persistedQuery": map[string]any{"version": 1, "sha256Hash": sha256hex(q)}}
+	if _, err := ask(rs[1].base, "", nil, demoCreds, ext); err == nil || !strings.Contains(err.Error(), "PersistedQueryNotFound") {
+		t.Fatalf("an unknown hash on B: %v", err)
+	}
+	if _, err := ask(rs[0].base, q, nil, demoCreds, ext); err != nil {
+		t.Fatalf("registering on A: %v", err)
+	}
+	for _, r := range rs[1:] {
+		data, err := ask(r.base, "", nil, demoCreds, ext)
+		if err != nil || !strings.Contains(string(data), `"totalCount":`) {
+			t.Fatalf("by hash on another replica: %s %v", data, err)
+		}
+	}
+}
+
+// Demo ids are 1xxxxxxx, the other workspace's 2xxxxxxx (the oracle of
+// server's TestTenantIsolation).
+var workspaceOfID = regexp.MustCompile(`"id":"(\d)\d{7}"`)
+
+// TestReplicasKeepTenantsApart is (e): two workspaces through three replicas
+// sharing every cache: no answer carries the other workspace's data.
+func TestReplicasKeepTenantsApart(t *testing.T) {
+	t.Parallel()
+	_, rs := threeWithRedis(t)
+	other := map[string]string{"Authorization": "Bearer " + aspiretest.OtherKey, "X-Aspire-Client-Id": aspiretest.OtherClientID}
+	const q = `query($r: DateRangeInput!) { posts(range: $r, first: 20) { nodes { id member { id projects { id } groups { id } } } }
+		projects { nodes { id } } members(range: $r, first: 10) { nodes { id } } }`
+	ranges := []map[string]any{
+		{"r": map[string]any{"start": "2026-01-01", "end": "2026-01-31"}},
+		{"r": map[string]any{"start": "2026-02-01", "end": "2026-03-31"}},
+		{"r": map[string]any{"start": "2025-06-01", "end": "2025-12-31"}},
+	}
+	var wg sync.WaitGroup
+	errs := make(chan error, 120)
+	for i := range 120 {
+		wg.Go(func() {
+			h, want := demoCreds, "1"
+			if i%2 == 1 {
+				h, want = other, "2"
+			}
+			data, err := ask(rs[i%3].base, q, ranges[i%len(ranges)], h, nil)
+			if err != nil {
+				errs <- fmt.Errorf("request %d: %v", i, err)
+				return
+			}
+			ids := workspaceOfID.FindAllStringSubmatch(string(data), -1)
+			if len(ids) == 0 {
+				errs <- fmt.Errorf("request %d: no ids in %s", i, data)
+			}
+			for _, m := range ids {
+				if m[1] != want {
+					errs <- fmt.Errorf("request %d of workspace %s through replica %d got id %s of the other workspace", i, want, i%3, m[0])
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
+	}
+	// A key without read:social, right after the demo key warmed the same
+	// URLs on every replica and in Redis: no posts.
+	scopeless := map[string]string{"Authorization": "Bearer " + aspiretest.DemoMemberOnlyKey, "X-Aspire-Client-Id": aspiretest.DemoClientID}
+	for _, r := range rs {
+		data, err := ask(r.base, `query($r: DateRangeInput!) { posts(range: $r, first: 20) { nodes { id } } }`, ranges[0], scopeless, nil)
+		if err == nil || !strings.Contains(err.Error(), "UNAUTHENTICATED") || strings.Contains(string(data), `"id":"1`) {
+			t.Fatalf("a key without read:social: %s %v", data, err)
+		}
 	}
 }
