@@ -353,7 +353,7 @@ func TestReplicasShareCaches(t *testing.T) {
 	if n := metric(t, rs[2].base, "redis_cache_requests_total", `cache="response"`, `result="hit"`); n != 1 {
 		t.Errorf("C: %v whole responses from Redis, want 1", n)
 	}
-	t.Logf("upstream requests: A %d, B 0, C 0", costA)
+	t.Logf("upstream requests: A %d, B and C together %d", costA, sim.Count("")-costA)
 }
 
 // TestReplicasSharePersistedQueries is (b): an APQ hash registered on A is

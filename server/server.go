@@ -128,6 +128,9 @@ func graphqlHandler(o Options) http.Handler {
 			}
 		}
 		o.Metrics.ObserveOperation(operationName(ctx), outcome)
+		if oc := graphql.GetOperationContext(ctx); !oc.Stats.OperationStart.IsZero() {
+			o.Metrics.ObserveOperationDuration(operationName(ctx), time.Since(oc.Stats.OperationStart))
+		}
 		return resp
 	})
 	return srv

@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -25,6 +26,7 @@ type Metrics struct {
 	HTTPRequests    *prometheus.CounterVec   // route, status
 	HTTPDuration    *prometheus.HistogramVec // route
 	Operations      *prometheus.CounterVec   // operation, outcome
+	OperationTime   *prometheus.HistogramVec // operation
 	Upstream        *prometheus.CounterVec   // endpoint, status
 	UpstreamLatency *prometheus.HistogramVec // endpoint
 	UpstreamPerOp   prometheus.Histogram
@@ -51,6 +53,8 @@ func New() *Metrics {
 			Help: "HTTP request latency by route.", Buckets: prometheus.ExponentialBuckets(0.001, 2, 15)}, []string{"route"}),
 		Operations: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "graphql_operations_total",
 			Help: "GraphQL operations by name and outcome (ok, partial, error)."}, []string{"operation", "outcome"}),
+		OperationTime: prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "graphql_operation_duration_seconds",
+			Help: "GraphQL operation latency (parse to response) by name.", Buckets: prometheus.ExponentialBuckets(0.001, 2, 15)}, []string{"operation"}),
 		Upstream: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "aspire_upstream_requests_total",
 			Help: "HTTP requests to the Aspire API by endpoint and status (0: no answer)."}, []string{"endpoint", "status"}),
 		UpstreamLatency: prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "aspire_upstream_request_duration_seconds",
@@ -71,7 +75,7 @@ func New() *Metrics {
 			Help: "Differences seen between the Aspire API's responses and the contract this server assumes, by endpoint, field and kind (unknown, missing)."},
 			[]string{"endpoint", "field", "kind"}),
 	}
-	r.MustRegister(m.HTTPRequests, m.HTTPDuration, m.Operations, m.Upstream, m.UpstreamLatency, m.UpstreamPerOp,
+	r.MustRegister(m.HTTPRequests, m.HTTPDuration, m.Operations, m.OperationTime, m.Upstream, m.UpstreamLatency, m.UpstreamPerOp,
 		m.BatchSize, m.Cache, m.Retries, m.RateLimitWaits, m.RateLimitWait, m.Drift,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
@@ -126,6 +130,12 @@ func (m *Metrics) Observer() aspire.Observer {
 // ObserveBatch records a dataloader batch's size.
 func (m *Metrics) ObserveBatch(loader string, size int) {
 	m.BatchSize.WithLabelValues(loader).Observe(float64(size))
+}
+
+// ObserveOperationDuration records how long an operation took, under the
+// same bounded label as ObserveOperation.
+func (m *Metrics) ObserveOperationDuration(name string, d time.Duration) {
+	m.OperationTime.WithLabelValues(m.opNames.label(name)).Observe(d.Seconds())
 }
 
 // ObserveOperation counts a finished GraphQL operation. Operation names come
