@@ -105,7 +105,11 @@ func (l *Limiter) Reserve(ctx context.Context, tenant string, maxWait time.Durat
 func (l *Limiter) reserveLocal(tenant string, maxWait time.Duration) (time.Duration, bool) {
 	lim, ok := l.local.GetIfPresent(tenant)
 	if !ok {
-		lim, _ = l.local.SetIfAbsent(tenant, rate.NewLimiter(l.lrate, l.lburst))
+		// Empty at first: the shared budget was being spent up to now, and
+		// every replica falls back at once.
+		fresh := rate.NewLimiter(l.lrate, l.lburst)
+		fresh.ReserveN(time.Now(), l.lburst)
+		lim, _ = l.local.SetIfAbsent(tenant, fresh)
 	}
 	r := lim.Reserve()
 	d := r.Delay()
