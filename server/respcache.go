@@ -33,7 +33,7 @@ type responses struct {
 	c      *otter.Cache[string, *recorded]
 	flight singleflight.Group
 	ttl    time.Duration
-	limit  time.Duration // the request deadline, for the shared execution
+	limit  time.Duration      // the request deadline, for the shared execution
 	l2     aspire.SharedCache // shared by replicas; nil: none
 }
 
