@@ -450,3 +450,35 @@ func grepLines(s, sub string) string {
 	}
 	return strings.Join(out, "")
 }
+
+// TestReplicasHonourRetryAfterTogether: once one replica is told 429 with
+// Retry-After, no replica sends the workspace's next request before it
+// expires.
+func TestReplicasHonourRetryAfterTogether(t *testing.T) {
+	t.Parallel()
+	sim, rs := threeWithRedis(t)
+	sim.Inject(aspiretest.Fault{Status: http.StatusTooManyRequests, RetryAfter: 2 * time.Second, Count: 1})
+	done := make(chan error, 1)
+	go func() {
+		_, err := ask(rs[0].base, countQuery, distinctRange(1), demoCreds, nil)
+		done <- err
+	}()
+	for sim.Count("") == 0 {
+		time.Sleep(5 * time.Millisecond)
+	}
+	if _, err := ask(rs[1].base, countQuery, distinctRange(2), demoCreds, nil); err != nil {
+		t.Fatalf("B: %v", err)
+	}
+	if err := <-done; err != nil {
+		t.Fatalf("A, after its retry: %v", err)
+	}
+	reqs := sim.Requests()
+	if len(reqs) != 3 || reqs[0].Status != http.StatusTooManyRequests {
+		t.Fatalf("want the 429, A's retry and B's request; got %d requests", len(reqs))
+	}
+	for _, r := range reqs[1:] {
+		if gap := r.At.Sub(reqs[0].At); gap < 1900*time.Millisecond {
+			t.Errorf("a request %v after the 429 with Retry-After 2 s", gap.Round(time.Millisecond))
+		}
+	}
+}
