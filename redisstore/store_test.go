@@ -10,6 +10,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
+	"github.com/redis/go-redis/v9"
 	"github.com/rs/zerolog"
 
 	"github.com/aspire-graphql/aspire-graphql/redisstore"
@@ -184,4 +185,51 @@ func gauge(t *testing.T, reg *prometheus.Registry, name string) prometheus.Colle
 	}
 	t.Fatalf("no %s", name)
 	return nil
+}
+
+// TestSlowRedisIsDownToo: a Redis that does not answer within the timeout
+// (a script busy for 1.5 s blocks it) costs a caller the timeout once, then
+// nothing until it answers again.
+func TestSlowRedisIsDownToo(t *testing.T) {
+	srv := redistest.Start(t)
+	st, _, _ := open(t, srv.URL()) // 200 ms timeout
+	ctx := context.Background()
+	c := st.Cache("response")
+	c.Set(ctx, "k", []byte("v"), time.Minute)
+	busy := redis.NewClient(&redis.Options{Addr: srv.Addr(), ReadTimeout: 5 * time.Second})
+	defer busy.Close()
+	blocked := make(chan error, 1)
+	go func() {
+		blocked <- busy.Eval(ctx, `local t = redis.call('TIME') local s = t[1] + t[2] / 1e6
+			while true do local n = redis.call('TIME') if n[1] + n[2] / 1e6 - s > 1.5 then break end end return 1`, nil).Err()
+	}()
+	time.Sleep(100 * time.Millisecond) // the script is running
+	start := time.Now()
+	if _, ok := c.Get(ctx, "k"); ok {
+		t.Fatal("a hit from a blocked Redis")
+	}
+	if el := time.Since(start); el > 400*time.Millisecond {
+		t.Fatalf("the first call waited %v, want about the 200 ms timeout", el)
+	}
+	if st.Degraded() == nil {
+		t.Fatal("not degraded after a timeout")
+	}
+	start = time.Now()
+	c.Get(ctx, "k")
+	if el := time.Since(start); el > 5*time.Millisecond {
+		t.Fatalf("a call while down waited %v", el)
+	}
+	if err := <-blocked; err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for st.Degraded() != nil {
+		if time.Now().After(deadline) {
+			t.Fatal("not back 5 s after Redis answered again")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if v, ok := c.Get(ctx, "k"); !ok || string(v) != "v" {
+		t.Fatal("the value is gone after Redis answered again")
+	}
 }
