@@ -5,8 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"strings"
 
 	"github.com/99designs/gqlgen/graphql"
+	"github.com/99designs/gqlgen/graphql/errcode"
 	"github.com/rs/zerolog"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
@@ -23,6 +25,14 @@ const (
 	CodeUpstreamUnavailable = "UPSTREAM_UNAVAILABLE"
 	CodeOperationLimit      = "OPERATION_LIMIT_EXCEEDED"
 	CodeInternal            = "INTERNAL_SERVER_ERROR"
+	// CodeBadRequest is a malformed request: a parameter of the wrong JSON
+	// type, an APQ hash that does not match its query, an operation name
+	// the document does not hold. BAD_USER_INPUT is for arguments.
+	CodeBadRequest = "BAD_REQUEST"
+	// The automatic persisted queries protocol's own codes, which Apollo's
+	// and urql's persisted-query links act on.
+	CodePersistedQueryNotFound     = "PERSISTED_QUERY_NOT_FOUND"
+	CodePersistedQueryNotSupported = "PERSISTED_QUERY_NOT_SUPPORTED"
 )
 
 // badInput is an error in the caller's arguments.
@@ -62,6 +72,10 @@ func ErrorPresenter(ctx context.Context, err error) *gqlerror.Error {
 	}
 	var ge *gqlerror.Error
 	if errors.As(err, &ge) && ge.Extensions["code"] != nil {
+		if name, ok := unknownOperation(ge); ok {
+			gerr.Message = fmt.Sprintf("the document has no operation named %q (operationName)", name)
+			gerr.Extensions = map[string]any{"code": CodeBadRequest}
+		}
 		return gerr
 	}
 	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
@@ -76,6 +90,19 @@ func ErrorPresenter(ctx context.Context, err error) *gqlerror.Error {
 	gerr.Message = "internal error"
 	gerr.Extensions = map[string]any{"code": CodeInternal}
 	return gerr
+}
+
+// unknownOperation recognises gqlgen's error for an operationName the
+// document does not hold (it has no code of its own).
+func unknownOperation(e *gqlerror.Error) (string, bool) {
+	if e.Extensions["code"] != errcode.ValidationFailed || e.Rule != "" {
+		return "", false
+	}
+	name, ok := strings.CutPrefix(e.Message, "operation ")
+	if !ok {
+		return "", false
+	}
+	return strings.CutSuffix(name, " not found")
 }
 
 // Recover turns a resolver panic into an internal error; the panic goes to

@@ -24,6 +24,9 @@ type HandlerConfig struct {
 	// APQCache, if set, replaces the in-process APQ cache (replicas share
 	// one in Redis).
 	APQCache graphql.Cache[string]
+	// APQObserve, when set, hears each persisted-query look-up: "hit",
+	// "miss" (hash unknown) or "registered" (query stored under its hash).
+	APQObserve func(ctx context.Context, result string)
 	// Introspection allows __schema and __type queries to authenticated
 	// callers; when false, nobody may introspect and validation errors
 	// suggest no field names.
@@ -66,12 +69,37 @@ func NewHandler(cfg HandlerConfig) *handler.Server {
 		if cfg.APQCache != nil {
 			apq = cfg.APQCache
 		}
+		if cfg.APQObserve != nil {
+			apq = observedAPQ{Cache: apq, observe: cfg.APQObserve}
+		}
 		srv.Use(extension.AutomaticPersistedQuery{Cache: apq})
 	}
 	srv.Use(limitsExtension{limits: cfg.Limits, es: es, introspection: cfg.Introspection, authenticated: cfg.Authenticated})
 	srv.SetErrorPresenter(ErrorPresenter)
 	srv.SetRecoverFunc(Recover)
 	return srv
+}
+
+// observedAPQ reports the persisted-query store's hits, misses and
+// registrations, whatever store it wraps.
+type observedAPQ struct {
+	graphql.Cache[string]
+	observe func(context.Context, string)
+}
+
+func (c observedAPQ) Get(ctx context.Context, hash string) (string, bool) {
+	q, ok := c.Cache.Get(ctx, hash)
+	if ok {
+		c.observe(ctx, "hit")
+	} else {
+		c.observe(ctx, "miss")
+	}
+	return q, ok
+}
+
+func (c observedAPQ) Add(ctx context.Context, hash, query string) {
+	c.Cache.Add(ctx, hash, query)
+	c.observe(ctx, "registered")
 }
 
 // setComplexity makes a connection cost `first` times what is under it, so

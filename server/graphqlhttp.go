@@ -2,13 +2,17 @@ package server
 
 import (
 	"bytes"
+	"cmp"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"mime"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -21,6 +25,7 @@ import (
 	"github.com/aspire-graphql/aspire-graphql/config"
 	"github.com/aspire-graphql/aspire-graphql/graph"
 	"github.com/aspire-graphql/aspire-graphql/loaders"
+	"github.com/aspire-graphql/aspire-graphql/telemetry"
 )
 
 // Media types of the GraphQL-over-HTTP specification.
@@ -38,6 +43,12 @@ const (
 //   - a POST body that is not one JSON object — invalid JSON, or a batch (a
 //     JSON array), which would multiply every limit: 400, never echoing the
 //     body (gqlgen's own decode error quotes it);
+//   - request parameters of the wrong JSON type (query, operationName not
+//     a string; variables, extensions not an object), a malformed APQ
+//     extension or one whose hash is not its query's: 400 BAD_REQUEST; an
+//     APQ version other than 1: 400 PERSISTED_QUERY_NOT_SUPPORTED, which
+//     makes Apollo's and urql's links fall back to sending the query;
+//     gqlgen would answer these with a panic or INTERNAL_SERVER_ERROR;
 //   - a mutation or subscription over GET: 405 with Allow: POST (gqlgen: 406);
 //   - with application/json, a well-formed request that fails validation is
 //     answered 200, as the specification asks (gqlgen: 422).
@@ -93,12 +104,33 @@ func graphqlHTTP(saved map[string]string, next http.Handler) http.Handler {
 				return
 			}
 			if msg := checkBody(body); msg != "" {
-				writeGraphQLError(w, r, http.StatusBadRequest, graph.CodeBadUserInput, msg)
+				writeGraphQLError(w, r, http.StatusBadRequest, graph.CodeBadRequest, msg)
+				return
+			}
+			var p rawParams
+			_ = json.Unmarshal(body, &p) // checkBody: a JSON object
+			if code, msg := checkParams(r.Context(), p); msg != "" {
+				writeGraphQLError(w, r, http.StatusBadRequest, code, msg)
 				return
 			}
 			r.Body = io.NopCloser(bytes.NewReader(body))
 			r = r.WithContext(context.WithValue(r.Context(), bodyKey{}, body))
 		case http.MethodGet:
+			q := r.URL.Query()
+			p := rawParams{Query: jsonString(q, "query"), OperationName: jsonString(q, "operationName")}
+			for name, dst := range map[string]*json.RawMessage{"variables": &p.Variables, "extensions": &p.Extensions} {
+				if v := q.Get(name); v != "" {
+					if !json.Valid([]byte(v)) {
+						writeGraphQLError(w, r, http.StatusBadRequest, graph.CodeBadRequest, "the "+name+" parameter is not valid JSON")
+						return
+					}
+					*dst = json.RawMessage(v)
+				}
+			}
+			if code, msg := checkParams(r.Context(), p); msg != "" {
+				writeGraphQLError(w, r, http.StatusBadRequest, code, msg)
+				return
+			}
 			if operationType(r) != ast.Query {
 				w.Header().Set("Allow", "POST")
 				writeGraphQLError(w, r, http.StatusMethodNotAllowed, graph.CodeBadUserInput,
@@ -124,6 +156,119 @@ func checkBody(body []byte) string {
 		return "the request body must be a JSON object: {\"query\": \"…\", \"variables\": {…}}"
 	}
 	return ""
+}
+
+// rawParams are a GraphQL-over-HTTP request's parameters, undecoded.
+type rawParams struct {
+	Query         json.RawMessage `json:"query"`
+	Variables     json.RawMessage `json:"variables"`
+	OperationName json.RawMessage `json:"operationName"`
+	Extensions    json.RawMessage `json:"extensions"`
+}
+
+// jsonString is a URL parameter as a JSON string, or nil when absent.
+func jsonString(q url.Values, name string) json.RawMessage {
+	if !q.Has(name) {
+		return nil
+	}
+	b, _ := json.Marshal(q.Get(name))
+	return b
+}
+
+// checkParams says what is wrong with a request's parameters (code and
+// message), or "" when nothing is. An APQ request is also marked in the
+// access line and the metrics: a hash-only one as a hit until the store
+// says otherwise.
+func checkParams(ctx context.Context, p rawParams) (code, msg string) {
+	bad := func(format string, args ...any) (string, string) {
+		return graph.CodeBadRequest, fmt.Sprintf(format, args...)
+	}
+	var query string
+	switch {
+	case !isNull(p.Query) && json.Unmarshal(p.Query, &query) != nil:
+		return bad("query must be a string holding a GraphQL document, not %s", jsonKind(p.Query))
+	case !isNull(p.OperationName) && json.Unmarshal(p.OperationName, new(string)) != nil:
+		return bad("operationName must be a string or null, not %s", jsonKind(p.OperationName))
+	case !isNull(p.Variables) && jsonKind(p.Variables) != "an object":
+		return bad("variables must be a JSON object (or null), not %s", jsonKind(p.Variables))
+	case !isNull(p.Extensions) && jsonKind(p.Extensions) != "an object":
+		return bad("extensions must be a JSON object (or null), not %s", jsonKind(p.Extensions))
+	}
+	var ext struct {
+		PersistedQuery json.RawMessage `json:"persistedQuery"`
+	}
+	if isNull(p.Extensions) || json.Unmarshal(p.Extensions, &ext) != nil || isNull(ext.PersistedQuery) {
+		return "", ""
+	}
+	var pq struct {
+		Version json.RawMessage `json:"version"`
+		Hash    json.RawMessage `json:"sha256Hash"`
+	}
+	var hash string
+	switch {
+	case json.Unmarshal(ext.PersistedQuery, &pq) != nil:
+		return bad("extensions.persistedQuery must be an object {\"version\": 1, \"sha256Hash\": \"…\"}, not %s", jsonKind(ext.PersistedQuery))
+	case string(pq.Version) != "1":
+		return graph.CodePersistedQueryNotSupported, "persisted query version " + string(orNull(pq.Version)) + " is not supported: send version 1, or the query itself"
+	case json.Unmarshal(pq.Hash, &hash) != nil || !isSHA256(hash):
+		return bad("extensions.persistedQuery.sha256Hash must be the query's SHA-256 as 64 lowercase hex digits")
+	}
+	stats := telemetry.StatsFrom(ctx)
+	if query != "" {
+		if sum := sha256.Sum256([]byte(query)); hex.EncodeToString(sum[:]) != hash {
+			if stats != nil {
+				stats.SetAPQ("mismatch")
+			}
+			return bad("extensions.persistedQuery.sha256Hash is not the SHA-256 of the query sent with it")
+		}
+	} else if stats != nil {
+		stats.SetAPQ("hit") // until the store says it does not know the hash
+	}
+	return "", ""
+}
+
+func isNull(v json.RawMessage) bool {
+	return len(v) == 0 || string(v) == "null"
+}
+
+func orNull(v json.RawMessage) json.RawMessage {
+	if len(v) == 0 {
+		return json.RawMessage("null")
+	}
+	return v
+}
+
+// jsonKind names the JSON type of v for an error message.
+func jsonKind(v json.RawMessage) string {
+	b := bytes.TrimLeft(v, " \t\r\n")
+	if len(b) == 0 {
+		return "null"
+	}
+	switch b[0] {
+	case '{':
+		return "an object"
+	case '[':
+		return "an array"
+	case '"':
+		return "a string"
+	case 't', 'f':
+		return "a boolean"
+	case 'n':
+		return "null"
+	}
+	return "a number"
+}
+
+func isSHA256(h string) bool {
+	if len(h) != 64 {
+		return false
+	}
+	for _, c := range h {
+		if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f') {
+			return false
+		}
+	}
+	return true
 }
 
 // operationType is the type of the operation a GET request would run; a
@@ -228,3 +373,75 @@ func LoadSavedQueries(dir string) (map[string]string, error) {
 // bodyKey carries the request body graphqlHTTP read and checked, so that
 // later middleware (the response cache's key) need not read it again.
 type bodyKey struct{}
+
+// requestState is what the GraphQL hooks learn of one request that the
+// HTTP answer depends on.
+type requestState struct {
+	executed   bool // the operation began to run
+	badRequest bool // refused before running with CodeBadRequest
+}
+
+type requestStateKey struct{}
+
+func requestStateFrom(ctx context.Context) *requestState {
+	st, _ := ctx.Value(requestStateKey{}).(*requestState)
+	return st
+}
+
+// beforeExecution shapes the answers gqlgen gives to requests that fail
+// before execution (parse, validation, limits, unknown operation, APQ
+// miss), as GraphQL over HTTP asks: no "data" entry at all (gqlgen writes
+// "data": null, which says execution began), and 400 for a BAD_REQUEST
+// (gqlgen: 422 or 200). Such answers are one small JSON object; an
+// executed operation's answer passes untouched.
+func beforeExecution(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		st := &requestState{}
+		bw := &beforeExecutionWriter{ResponseWriter: w, st: st}
+		next.ServeHTTP(bw, r.WithContext(context.WithValue(r.Context(), requestStateKey{}, st)))
+		if !bw.wrote && bw.status != 0 {
+			w.WriteHeader(bw.status)
+		}
+	})
+}
+
+type beforeExecutionWriter struct {
+	http.ResponseWriter
+	st     *requestState
+	status int
+	wrote  bool
+}
+
+// WriteHeader is held until the body, which gqlgen writes after the hooks
+// have seen the errors.
+func (w *beforeExecutionWriter) WriteHeader(code int) {
+	if w.status == 0 {
+		w.status = code
+	}
+}
+
+func (w *beforeExecutionWriter) Write(b []byte) (int, error) {
+	if !w.wrote {
+		w.wrote = true
+		status := cmp.Or(w.status, http.StatusOK)
+		n := len(b)
+		if !w.st.executed {
+			if w.st.badRequest {
+				status = http.StatusBadRequest
+			}
+			var m map[string]json.RawMessage
+			if json.Unmarshal(b, &m) == nil && string(m["data"]) == "null" {
+				delete(m, "data")
+				if out, err := json.Marshal(m); err == nil {
+					b = out
+				}
+			}
+		}
+		w.ResponseWriter.WriteHeader(status)
+		_, err := w.ResponseWriter.Write(b)
+		return n, err
+	}
+	return w.ResponseWriter.Write(b)
+}
+
+func (w *beforeExecutionWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }

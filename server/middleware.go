@@ -85,6 +85,10 @@ func accessLog(o Options, next http.Handler) http.Handler {
 		if route == "/graphql" {
 			ev.Str("operation", stats.Operation()).Int64("upstream_requests", stats.Upstream.Load()).
 				Int64("cache_hits", stats.CacheHits.Load()).Int64("shared", stats.Shared.Load())
+			if apq := stats.APQ(); apq != "" {
+				ev.Str("apq", apq)
+				o.Metrics.APQ.WithLabelValues(apq).Inc()
+			}
 		}
 		ev.Msg("request")
 	})

@@ -111,8 +111,16 @@ func graphqlHandler(o Options) http.Handler {
 		APQCache:      o.APQ,
 		Limits: graph.Limits{Depth: c.MaxDepth, Aliases: c.MaxAliases, RootFields: c.MaxRootFields,
 			Directives: c.MaxDirectives, Complexity: c.MaxComplexity},
+		APQObserve: func(ctx context.Context, result string) {
+			if s := telemetry.StatsFrom(ctx); s != nil {
+				s.SetAPQ(result)
+			}
+		},
 	})
 	srv.AroundOperations(func(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {
+		if st := requestStateFrom(ctx); st != nil {
+			st.executed = true
+		}
 		if s := telemetry.StatsFrom(ctx); s != nil {
 			s.SetOperation(operationName(ctx))
 		}
@@ -127,13 +135,20 @@ func graphqlHandler(o Options) http.Handler {
 				outcome = "error"
 			}
 		}
+		if st := requestStateFrom(ctx); st != nil && !st.executed && resp != nil {
+			for _, e := range resp.Errors {
+				if e.Extensions["code"] == graph.CodeBadRequest {
+					st.badRequest = true
+				}
+			}
+		}
 		o.Metrics.ObserveOperation(operationName(ctx), outcome)
 		if oc := graphql.GetOperationContext(ctx); !oc.Stats.OperationStart.IsZero() {
 			o.Metrics.ObserveOperationDuration(operationName(ctx), time.Since(oc.Stats.OperationStart))
 		}
 		return resp
 	})
-	return srv
+	return beforeExecution(srv)
 }
 
 // corsFor allows the configured origins; in demo mode any origin when none
@@ -186,6 +201,9 @@ func loaderOptions(o Options) []loaders.Option {
 // operationName is the name of the operation run: the one asked for, or
 // the document's only operation's.
 func operationName(ctx context.Context) string {
+	if !graphql.HasOperationContext(ctx) {
+		return "" // the request failed before it had an operation
+	}
 	oc := graphql.GetOperationContext(ctx)
 	if oc.OperationName != "" {
 		return oc.OperationName

@@ -36,6 +36,7 @@ type Metrics struct {
 	RateLimitWaits  prometheus.Counter
 	RateLimitWait   prometheus.Counter     // seconds
 	Drift           *prometheus.CounterVec // endpoint, field, kind
+	APQ             *prometheus.CounterVec // result
 
 	opNames opNames
 	drifts  sync.Map // endpoint|field|kind already logged
@@ -74,9 +75,12 @@ func New() *Metrics {
 		Drift: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "aspire_contract_drift_total",
 			Help: "Differences seen between the Aspire API's responses and the contract this server assumes, by endpoint, field and kind (unknown, missing)."},
 			[]string{"endpoint", "field", "kind"}),
+		APQ: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "aspire_apq_requests_total",
+			Help: "Automatic persisted query requests by result (hit: hash only, document known; miss: hash only, unknown; registered: query and hash, stored; mismatch: hash not the query's)."},
+			[]string{"result"}),
 	}
 	r.MustRegister(m.HTTPRequests, m.HTTPDuration, m.Operations, m.OperationTime, m.Upstream, m.UpstreamLatency, m.UpstreamPerOp,
-		m.BatchSize, m.Cache, m.Retries, m.RateLimitWaits, m.RateLimitWait, m.Drift,
+		m.BatchSize, m.Cache, m.Retries, m.RateLimitWaits, m.RateLimitWait, m.Drift, m.APQ,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
@@ -182,6 +186,22 @@ type Stats struct {
 
 	mu        sync.Mutex
 	operation string
+	apq       string
+}
+
+// SetAPQ records what became of the request's persisted query (hit, miss,
+// registered, mismatch).
+func (s *Stats) SetAPQ(result string) {
+	s.mu.Lock()
+	s.apq = result
+	s.mu.Unlock()
+}
+
+// APQ is the request's persisted-query result, or "" for none.
+func (s *Stats) APQ() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.apq
 }
 
 // SetOperation records the request's operation name.

@@ -1,0 +1,141 @@
+package server_test
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/aspire-graphql/aspire-graphql/aspire/aspiretest"
+)
+
+// TestMalformedRequestsAreClientErrors sends every kind of malformed
+// request a client can make and checks each gets a 4xx (or the APQ
+// protocol's own answer) with a code of the BAD_REQUEST class, no "data"
+// entry, and no error-level log line.
+func TestMalformedRequestsAreClientErrors(t *testing.T) {
+	t.Parallel()
+	s := newStack(t, nil, aspiretest.WithSizes(aspiretest.SmallSizes))
+	const doc = `{ projects { totalCount } }`
+	sum := sha256.Sum256([]byte(doc))
+	hash := hex.EncodeToString(sum[:])
+	other := strings.Repeat("ab", 32)
+	pq := func(version, hash string) string {
+		return `{"persistedQuery":{"version":` + version + `,"sha256Hash":"` + hash + `"}}`
+	}
+	cases := []struct {
+		name, method, body, query string // body for POST, query string for GET
+		status                        int
+		code, message                 string
+	}{
+		{"query a number", "POST", `{"query": 1}`, "", 400, "BAD_REQUEST", "query must be a string"},
+		{"query an object", "POST", `{"query": {"a": 1}}`, "", 400, "BAD_REQUEST", "not an object"},
+		{"variables a string", "POST", `{"query": "` + doc + `", "variables": "{}"}`, "", 400, "BAD_REQUEST", "variables must be a JSON object"},
+		{"variables an array", "POST", `{"query": "` + doc + `", "variables": []}`, "", 400, "BAD_REQUEST", "not an array"},
+		{"operationName a number", "POST", `{"query": "` + doc + `", "operationName": 1}`, "", 400, "BAD_REQUEST", "operationName must be a string"},
+		{"extensions a string", "POST", `{"query": "` + doc + `", "extensions": "x"}`, "", 400, "BAD_REQUEST", "extensions must be a JSON object"},
+		{"extensions an array", "POST", `{"query": "` + doc + `", "extensions": [1]}`, "", 400, "BAD_REQUEST", "extensions must be a JSON object"},
+		{"persistedQuery a string", "POST", `{"query": "` + doc + `", "extensions": {"persistedQuery": "x"}}`, "", 400, "BAD_REQUEST", "persistedQuery must be an object"},
+		{"APQ hash mismatch", "POST", `{"query": "` + doc + `", "extensions": ` + pq("1", other) + `}`, "", 400, "BAD_REQUEST", "not the SHA-256 of the query"},
+		{"APQ hash malformed", "POST", `{"extensions": ` + pq("1", "xyz") + `}`, "", 400, "BAD_REQUEST", "64 lowercase hex"},
+		{"APQ version 2", "POST", `{"query": "` + doc + `", "extensions": ` + pq("2", hash) + `}`, "", 400, "PERSISTED_QUERY_NOT_SUPPORTED", "version 2 is not supported"},
+		{"APQ no version", "POST", `{"extensions": {"persistedQuery": {"sha256Hash": "` + hash + `"}}}`, "", 400, "PERSISTED_QUERY_NOT_SUPPORTED", "version null"},
+		{"APQ unknown hash", "POST", `{"extensions": ` + pq("1", other) + `}`, "", 200, "PERSISTED_QUERY_NOT_FOUND", "PersistedQueryNotFound"},
+		{"unknown operation name", "POST", `{"query": "query A { projects { totalCount } }", "operationName": "B"}`, "", 400, "BAD_REQUEST", `no operation named "B"`},
+		{"GET variables an array", "GET", "", "query=" + url.QueryEscape(doc) + "&variables=" + url.QueryEscape("[1]"), 400, "BAD_REQUEST", "variables must be a JSON object"},
+		{"GET variables not JSON", "GET", "", "query=" + url.QueryEscape(doc) + "&variables=" + url.QueryEscape("{a"), 400, "BAD_REQUEST", "not valid JSON"},
+		{"GET extensions a number", "GET", "", "query=" + url.QueryEscape(doc) + "&extensions=3", 400, "BAD_REQUEST", "extensions must be a JSON object"},
+		{"GET APQ hash mismatch", "GET", "", "query=" + url.QueryEscape(doc) + "&extensions=" + url.QueryEscape(pq("1", other)), 400, "BAD_REQUEST", "not the SHA-256"},
+		{"GET unknown operation name", "GET", "", "query=" + url.QueryEscape("query A { projects { totalCount } }") + "&operationName=B", 400, "BAD_REQUEST", `no operation named "B"`},
+	}
+	for _, tc := range cases {
+		for _, accept := range []string{"application/json", "application/graphql-response+json"} {
+			t.Run(tc.name+" "+accept, func(t *testing.T) {
+				h := map[string]string{"Accept": accept}
+				for k, v := range demoHeaders {
+					h[k] = v
+				}
+				var body io.Reader
+				target := "/graphql"
+				if tc.method == "POST" {
+					h["Content-Type"] = "application/json"
+					body = strings.NewReader(tc.body)
+				} else {
+					target += "?" + tc.query
+				}
+				r := s.send(t, tc.method, target, body, h)
+				if r.status != tc.status || r.code() != tc.code || !strings.Contains(r.Errors[0].Message, tc.message) {
+					t.Fatalf("got %d %v, want %d %s with %q: %s", r.status, r.code(), tc.status, tc.code, tc.message, r.body)
+				}
+				if strings.Contains(string(r.body), `"data"`) {
+					t.Fatalf("a request refused before execution has a data entry: %s", r.body)
+				}
+				if ct := r.header.Get("Content-Type"); !strings.HasPrefix(ct, accept) {
+					t.Fatalf("Content-Type %q, want %q", ct, accept)
+				}
+			})
+		}
+	}
+	if logs := s.logs.String(); strings.Contains(logs, `"level":"error"`) || strings.Contains(logs, "panic") {
+		t.Fatalf("a client mistake was logged as an error:\n%s", logs)
+	}
+}
+
+// TestAPQIsObservable registers a query, runs it by hash, misses and
+// mismatches, and reads the counts and the access lines.
+func TestAPQIsObservable(t *testing.T) {
+	t.Parallel()
+	// The whole-response cache off: each request reaches the APQ store.
+	s := newStack(t, []string{"-response-cache-ttl", "0"}, aspiretest.WithSizes(aspiretest.SmallSizes))
+	const doc = `{ projects { totalCount } }`
+	sum := sha256.Sum256([]byte(doc))
+	hash := hex.EncodeToString(sum[:])
+	post := func(body string) reply {
+		h := map[string]string{"Content-Type": "application/json"}
+		for k, v := range demoHeaders {
+			h[k] = v
+		}
+		return s.send(t, http.MethodPost, "/graphql", strings.NewReader(body), h)
+	}
+	ext := `"extensions": {"persistedQuery": {"version": 1, "sha256Hash": "` + hash + `"}}`
+	if r := post(`{` + ext + `}`); r.code() != "PERSISTED_QUERY_NOT_FOUND" {
+		t.Fatalf("unknown hash: %s", r.body)
+	}
+	if r := post(`{"query": "` + doc + `", ` + ext + `}`); len(r.Errors) > 0 || !strings.Contains(string(r.Data), "totalCount") {
+		t.Fatalf("register: %s", r.body)
+	}
+	for range 2 {
+		if r := post(`{` + ext + `}`); len(r.Errors) > 0 || !strings.Contains(string(r.Data), "totalCount") {
+			t.Fatalf("by hash: %s", r.body)
+		}
+	}
+	if r := post(`{"query": "{ __typename }", ` + ext + `}`); r.code() != "BAD_REQUEST" {
+		t.Fatalf("mismatch: %s", r.body)
+	}
+	if r := post(`{"query": "` + doc + `"}`); len(r.Errors) > 0 {
+		t.Fatalf("plain: %s", r.body)
+	}
+	_, metrics, _ := s.do(t, http.MethodGet, "/metrics", nil, nil)
+	for _, want := range []string{
+		`aspire_apq_requests_total{result="hit"} 2`, `aspire_apq_requests_total{result="miss"} 1`,
+		`aspire_apq_requests_total{result="registered"} 1`, `aspire_apq_requests_total{result="mismatch"} 1`,
+	} {
+		if !strings.Contains(string(metrics), want) {
+			t.Errorf("metrics lack %s", want)
+		}
+	}
+	var apq []string
+	for _, line := range strings.Split(s.logs.String(), "\n") {
+		if strings.Contains(line, `"route":"/graphql"`) {
+			_, v, _ := strings.Cut(line, `"apq":"`)
+			v, _, _ = strings.Cut(v, `"`)
+			apq = append(apq, v)
+		}
+	}
+	if got, want := strings.Join(apq, ","), "miss,registered,hit,hit,mismatch,"; got != want {
+		t.Errorf("access lines' apq: got %s, want %s", got, want)
+	}
+}
