@@ -2,6 +2,7 @@ package graph
 
 import (
 	"context"
+	"strings"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/handler"
@@ -9,6 +10,7 @@ import (
 	"github.com/99designs/gqlgen/graphql/handler/lru"
 	"github.com/99designs/gqlgen/graphql/handler/transport"
 	"github.com/vektah/gqlparser/v2/ast"
+	"github.com/vektah/gqlparser/v2/formatter"
 
 	"github.com/aspire-graphql/aspire-graphql/graph/model"
 )
@@ -131,4 +133,12 @@ func setComplexity(c *ComplexityRoot) {
 		return conn(child, first)
 	}
 	c.Group.Members = c.Project.Members
+}
+
+// SDL is the schema in the GraphQL schema language, with its
+// descriptions, for tools that read a file (codegen, Relay, linters).
+func SDL() string {
+	var b strings.Builder
+	formatter.NewFormatter(&b).FormatSchema(NewExecutableSchema(Config{Resolvers: &Resolver{}}).Schema())
+	return b.String()
 }

@@ -73,11 +73,6 @@ func (e limitsExtension) MutateOperationContext(ctx context.Context, rc *graphql
 			return limitError(c.name, c.value, c.max, fmt.Sprintf("%s %d exceeds the limit of %d (%s)", c.what, c.value, c.max, c.name))
 		}
 	}
-	if w.introspectionLists >= maxIntrospectionLists {
-		return limitError("max-introspection-depth", w.introspectionLists, maxIntrospectionLists-1, fmt.Sprintf(
-			"introspection nests fields/interfaces/possibleTypes/inputFields %d deep; at most %d is allowed (max-introspection-depth)",
-			w.introspectionLists, maxIntrospectionLists-1))
-	}
 	if w.introspection {
 		switch {
 		case !e.introspection:
@@ -102,12 +97,6 @@ func limitError(limit string, value, max int, msg string) *gqlerror.Error {
 	return &gqlerror.Error{Message: msg, Extensions: map[string]any{"code": CodeOperationLimit, "limit": limit, "value": value, "max": max}}
 }
 
-// maxIntrospectionLists is graphql-js's MaxIntrospectionDepthRule: an
-// introspection subtree may not nest the list fields fields, interfaces,
-// possibleTypes and inputFields 3 deep (the standard introspection queries
-// nest them once; 3 deep is how introspection is made exponential).
-const maxIntrospectionLists = 3
-
 // walker measures a selection set, fragments expanded (validation has
 // already refused fragment cycles; seen guards anyway).
 //
@@ -115,16 +104,19 @@ const maxIntrospectionLists = 3
 // the subtrees under __schema and __type do not count towards the depth
 // limit, because every standard client's introspection query (graphql-js's
 // getIntrospectionQuery, GraphiQL, Apollo, Relay) nests ofType 9 levels
-// deep and is refused by any useful depth limit. Instead they are bounded
-// by maxIntrospectionLists, and still by every other limit: tokens,
-// aliases, directives, root fields and complexity.
+// deep and is refused by any useful depth limit. What makes introspection
+// expensive is nesting its lists (types { fields { type { fields … ), and
+// validation already refuses that: gqlparser's MaxIntrospectionDepth rule
+// (graphql-js's MaxIntrospectionDepthRule) allows fields, interfaces,
+// possibleTypes and inputFields nested at most 2 deep. Every other limit
+// still applies inside introspection: tokens, aliases, directives, root
+// fields and complexity.
 type walker struct {
 	depth, aliases, directives int
 	introspection              bool
 	// inIntrospection counts the __schema/__type fields enclosing the
-	// current selection; lists is the current nesting of introspection
-	// list fields and introspectionLists its deepest.
-	inIntrospection, lists, introspectionLists int
+	// current selection: their subtrees do not count towards depth.
+	inIntrospection int
 }
 
 func (w *walker) selections(set ast.SelectionSet, depth int, seen map[string]bool) {
@@ -137,25 +129,15 @@ func (w *walker) selections(set ast.SelectionSet, depth int, seen map[string]boo
 			if s.Alias != "" && s.Alias != s.Name {
 				w.aliases++
 			}
-			enter, list := s.Name == "__schema" || s.Name == "__type", false
+			enter := s.Name == "__schema" || s.Name == "__type"
 			if enter {
 				w.introspection = true
 				w.inIntrospection++
-			} else if w.inIntrospection > 0 {
-				switch s.Name {
-				case "fields", "interfaces", "possibleTypes", "inputFields":
-					list = true
-					w.lists++
-					w.introspectionLists = max(w.introspectionLists, w.lists)
-				}
 			}
 			w.directives += len(s.Directives)
 			w.selections(s.SelectionSet, depth+1, seen)
 			if enter {
 				w.inIntrospection--
-			}
-			if list {
-				w.lists--
 			}
 		case *ast.InlineFragment:
 			w.directives += len(s.Directives)

@@ -31,6 +31,16 @@ if ! command -v redis-server >/dev/null 2>&1; then
 	fi
 fi
 
+# Standard GraphQL clients run against the demo server (TestStandardClients):
+# graphql-js, the graphql-http audit, graphql-codegen and relay-compiler,
+# pinned in clients/package-lock.json.
+if command -v npm >/dev/null 2>&1; then
+	echo "== npm ci (clients/)"
+	(cd clients && npm ci --no-audit --no-fund --loglevel=error)
+else
+	echo "== npm is not installed: the standard-client checks will be skipped"
+fi
+
 echo "== gofmt"
 unformatted=$(gofmt -l $(git ls-files '*.go'))
 if [ -n "$unformatted" ]; then

@@ -198,6 +198,9 @@ func checkParams(ctx context.Context, p rawParams) (code, msg string) {
 		PersistedQuery json.RawMessage `json:"persistedQuery"`
 	}
 	if isNull(p.Extensions) || json.Unmarshal(p.Extensions, &ext) != nil || isNull(ext.PersistedQuery) {
+		if strings.TrimSpace(query) == "" {
+			return bad("the request has no query: send the GraphQL document as {\"query\": \"…\"}")
+		}
 		return "", ""
 	}
 	var pq struct {
@@ -445,3 +448,22 @@ func (w *beforeExecutionWriter) Write(b []byte) (int, error) {
 }
 
 func (w *beforeExecutionWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// schemaHandler serves the SDL (GET /schema.graphql) to whoever may
+// introspect: it is the same information.
+func schemaHandler(o Options) http.Handler {
+	sdl := []byte(graph.SDL())
+	allowed := authenticated(o)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch {
+		case !o.Config.Introspection:
+			writeGraphQLError(w, r, http.StatusNotFound, "INTROSPECTION_DISABLED", "introspection is disabled on this server, and with it the schema file")
+			return
+		case allowed != nil && !allowed(r.Context()):
+			writeGraphQLError(w, r, http.StatusUnauthorized, graph.CodeUnauthenticated, "the schema needs a valid Aspire key or access token")
+			return
+		}
+		w.Header().Set("Content-Type", "application/graphql; charset=utf-8")
+		_, _ = w.Write(sdl)
+	})
+}

@@ -3,9 +3,11 @@ package server_test
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"fmt"
 	"io"
 	"net/http"
 	"net/url"
+	"os"
 	"strings"
 	"testing"
 
@@ -28,9 +30,12 @@ func TestMalformedRequestsAreClientErrors(t *testing.T) {
 	}
 	cases := []struct {
 		name, method, body, query string // body for POST, query string for GET
-		status                        int
-		code, message                 string
+		status                    int
+		code, message             string
 	}{
+		{"no query", "POST", `{"qeury": "{ __typename }"}`, "", 400, "BAD_REQUEST", "the request has no query"},
+		{"query empty", "POST", `{"query": ""}`, "", 400, "BAD_REQUEST", "the request has no query"},
+		{"GET no query", "GET", "", "variables=%7B%7D", 400, "BAD_REQUEST", "the request has no query"},
 		{"query a number", "POST", `{"query": 1}`, "", 400, "BAD_REQUEST", "query must be a string"},
 		{"query an object", "POST", `{"query": {"a": 1}}`, "", 400, "BAD_REQUEST", "not an object"},
 		{"variables a string", "POST", `{"query": "` + doc + `", "variables": "{}"}`, "", 400, "BAD_REQUEST", "variables must be a JSON object"},
@@ -137,5 +142,47 @@ func TestAPQIsObservable(t *testing.T) {
 	}
 	if got, want := strings.Join(apq, ","), "miss,registered,hit,hit,mismatch,"; got != want {
 		t.Errorf("access lines' apq: got %s, want %s", got, want)
+	}
+}
+
+// TestIntrospectionIsNotLimitedByDepth runs graphql-js's standard
+// introspection query (getIntrospectionQuery with every option, graphql
+// 16.15.0: type depth 9, over the default depth limit of 12 by 3) with the
+// default limits, and checks introspection stays bounded: a query that
+// nests introspection lists 3 deep is refused, and so are too many aliases
+// inside introspection, while the depth limit still holds elsewhere.
+func TestIntrospectionIsNotLimitedByDepth(t *testing.T) {
+	t.Parallel()
+	s := newStack(t, nil, aspiretest.WithSizes(aspiretest.SmallSizes))
+	std, err := os.ReadFile("testdata/introspection-graphql-js.graphql")
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := s.query(t, string(std), nil)
+	if len(r.Errors) > 0 || !strings.Contains(string(r.Data), `"queryType":{"name":"Query"`) {
+		t.Fatalf("the standard introspection query: %.500s", r.body)
+	}
+	for _, want := range []string{`"name":"Post"`, `"name":"Member"`, `"specifiedByURL"`, `"isOneOf"`, `"isRepeatable"`} {
+		if !strings.Contains(string(r.Data), want) {
+			t.Errorf("the introspection answer lacks %s", want)
+		}
+	}
+	exponential := `{ __schema { types { fields { type { fields { type { fields { name } } } } } } } }`
+	if r := s.query(t, exponential, nil); r.code() != "GRAPHQL_VALIDATION_FAILED" || !strings.Contains(r.Errors[0].Message, "introspection depth") {
+		t.Fatalf("introspection lists nested 3 deep: %s", r.body)
+	}
+	if r := s.query(t, `{ __schema { types { fields { type { fields { name } } } } } }`, nil); len(r.Errors) > 0 {
+		t.Fatalf("introspection lists nested 2 deep are allowed: %s", r.body)
+	}
+	aliases := "{ __schema {"
+	for i := range 31 {
+		aliases += fmt.Sprintf(" t%d: types { name }", i)
+	}
+	if r := s.query(t, aliases+" } }", nil); r.code() != "OPERATION_LIMIT_EXCEEDED" || r.Errors[0].Extensions["limit"] != "max-aliases" {
+		t.Fatalf("31 aliases inside introspection: %s", r.body)
+	}
+	deep := `query($r: DateRangeInput!) { posts(range: $r) { nodes { member { projects { members(range: $r) { nodes { groups { members(range: $r) { nodes { projects { posts(range: $r) { nodes { member { name } } } } } } } } } } } } } }`
+	if r := s.query(t, deep, oct); r.code() != "OPERATION_LIMIT_EXCEEDED" || r.Errors[0].Extensions["limit"] != "max-depth" {
+		t.Fatalf("depth outside introspection: %s", r.body)
 	}
 }

@@ -63,6 +63,7 @@ func New(o Options) (http.Handler, func()) {
 	mux := http.NewServeMux()
 	mux.Handle("/graphql", graphqlHTTP(o.SavedQueries, credentials(o, o.responses.wrap(graphqlHandler(o)))))
 	mux.Handle("GET /export/{file}", withCredentials(o, o.Config.ExportTimeout, 0, exportHandler(o)))
+	mux.Handle("GET /schema.graphql", withCredentials(o, o.Config.RequestTimeout, 0, schemaHandler(o)))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		_, _ = w.Write([]byte("ok\n"))
