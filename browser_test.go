@@ -11,10 +11,14 @@ import (
 
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
 )
 
 // TestPlaygroundInBrowser opens the demo server's playground in headless
-// Chromium, offline, runs the pre-filled query and reads the result pane.
+// Chromium, offline, and checks what a person sees: no error in the result
+// pane after load (GraphiQL's schema fetch passed), the Docs tab listing
+// Query, Post and Member, the pre-filled query answering data on ▶, and
+// completion offering posts for `{ po`.
 // CI sets ASPIRE_GRAPHQL_REQUIRE_BROWSER=1 so a missing browser fails there.
 func TestPlaygroundInBrowser(t *testing.T) {
 	chromium, err := exec.LookPath("chromium")
@@ -73,17 +77,34 @@ func TestPlaygroundInBrowser(t *testing.T) {
 	_, err = chromedp.Run(ctx, chromedp.Poll[bool](`document.querySelector('.graphiql-query-editor .view-lines').innerText.includes('LastMonthPosts')`,
 		chromedp.WithPollingTimeout(30*time.Second)))
 	fail("default query", err)
+	// The Docs tab lists the schema's types.
+	fail("docs", chromedp.Do(ctx, chromedp.Click(chromedp.CSS(`button[aria-label="Show Documentation Explorer"]`))))
+	_, err = chromedp.Run(ctx, chromedp.Poll[bool](`(() => {
+		const names = [...document.querySelectorAll('.graphiql-doc-explorer a.graphiql-doc-explorer-type-name')].map(a => a.innerText);
+		return ['Query', 'Post', 'Member'].every(n => names.includes(n));
+	})()`, chromedp.WithPollingTimeout(15*time.Second)))
+	if err != nil {
+		docs, _ := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(`.graphiql-doc-explorer`)))
+		t.Fatalf("the Docs tab does not list Query, Post and Member: %v\n%s", err, docs)
+	}
+
+	// The schema is loaded (the Docs list it), and GraphiQL's start-up
+	// introspection left no error in the result pane: it is empty.
 	before, err := chromedp.Run(ctx, chromedp.Text(result))
 	fail("result pane", err)
+	if norm := strings.TrimSpace(strings.ReplaceAll(before, "\u00a0", " ")); norm != "" {
+		t.Fatalf("the result pane is not empty after load (the schema fetch failed?): %q", norm)
+	}
+
+	fail("close docs", chromedp.Do(ctx, chromedp.Click(chromedp.CSS(`button[aria-label="Hide Documentation Explorer"]`))))
+
+	// ▶ runs the pre-filled query.
 	fail("click", chromedp.Do(ctx, chromedp.Click(chromedp.CSS(`button.graphiql-execute-button`))))
 	_, err = chromedp.Run(ctx, chromedp.Poll[bool](`document.querySelector('section.result-window').innerText.includes('totalCount')`,
 		chromedp.WithPollingTimeout(30*time.Second)))
 	fail("result", err)
 	after, err := chromedp.Run(ctx, chromedp.Text(result))
 	fail("result text", err)
-	if strings.Contains(before, "totalCount") {
-		t.Fatalf("the result pane had data before the click: %q", before)
-	}
 	norm := strings.ReplaceAll(after, "\u00a0", " ")
 	// Monaco renders only the visible lines: the top of the answer.
 	for _, want := range []string{`"data"`, `"posts"`, `"totalCount"`, `"nodes"`, `"metrics"`} {
@@ -93,6 +114,33 @@ func TestPlaygroundInBrowser(t *testing.T) {
 	}
 	if strings.Contains(norm, `"errors"`) {
 		t.Fatalf("the query failed in the playground: %q", norm)
+	}
+
+	// Completion: a new query typed by hand offers the schema's fields.
+	focus, err := chromedp.Run(ctx, chromedp.Evaluate[string](`(() => {
+		const el = document.querySelector('.graphiql-query-editor .native-edit-context, .graphiql-query-editor textarea');
+		el.focus();
+		return el.className + ' ' + (document.activeElement === el);
+	})()`))
+	fail("focus", err)
+	if !strings.HasSuffix(focus, " true") {
+		t.Fatalf("the editor's input did not take the focus: %s", focus)
+	}
+	fail("type", chromedp.Do(ctx,
+		chromedp.KeyEvent("a", chromedp.KeyModifiers(chromedp.ModifierCtrl)),
+		chromedp.KeyEvent(kb.Delete),
+		chromedp.KeyEvent("{ po"),
+	))
+	_, err = chromedp.Run(ctx, chromedp.Poll[bool](`[...document.querySelectorAll('.graphiql-query-editor .suggest-widget .monaco-list-row')].some(r => r.innerText.split('\n')[0].trim() === 'posts')`,
+		chromedp.WithPollingTimeout(15*time.Second)))
+	if err != nil {
+		sug, _ := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(`.graphiql-query-editor`)))
+		t.Fatalf("typing { po does not offer posts: %v\neditor: %q", err, sug)
+	}
+	typed, err := chromedp.Run(ctx, chromedp.Text(editor))
+	fail("typed", err)
+	if got := strings.ReplaceAll(typed, "\u00a0", " "); !strings.HasPrefix(got, "{ po") {
+		t.Fatalf("the editor holds %q, want { po", got)
 	}
 	mu.Lock()
 	defer mu.Unlock()
