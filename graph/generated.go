@@ -1062,9 +1062,29 @@ type Group {
   The group's members, by id unless sorted; a metric sort ranks them by
   their posts in this group over the range.
   """
-  members(range: DateRangeInput!, sort: MemberSort, first: Int = 50, after: String): MemberConnection
+  members(
+    "The days whose posts in this group a metric sort rolls up."
+    range: DateRangeInput!
+    "Order of the members (default: by id)."
+    sort: MemberSort
+    "Rows in this page: 1 to 500 (default 50)."
+    first: Int = 50
+    "Continue after this cursor: ` + "`" + `pageInfo.endCursor` + "`" + ` of the previous page, asked with the same other arguments."
+    after: String
+  ): MemberConnection
   "The group's posts in the range (` + "`" + `filter.groupIds` + "`" + ` is not allowed here)."
-  posts(range: DateRangeInput!, filter: PostFilter, sort: PostSort, first: Int = 50, after: String): PostConnection
+  posts(
+    "Posts published on these days (UTC), both included."
+    range: DateRangeInput!
+    "Only posts that pass every criterion given (none: all posts of the range)."
+    filter: PostFilter
+    "Order of the posts (default: newest first)."
+    sort: PostSort
+    "Rows in this page: 1 to 500 (default 50)."
+    first: Int = 50
+    "Continue after this cursor: ` + "`" + `pageInfo.endCursor` + "`" + ` of the previous page, asked with the same other arguments."
+    after: String
+  ): PostConnection
 }
 
 "A page of groups."
@@ -1089,9 +1109,17 @@ type GroupEdge {
 
 extend type Query {
   "The workspace's groups, by id."
-  groups(first: Int = 50, after: String): GroupConnection!
+  groups(
+    "Rows in this page: 1 to 500 (default 50)."
+    first: Int = 50
+    "Continue after this cursor: ` + "`" + `pageInfo.endCursor` + "`" + ` of the previous page, asked with the same other arguments."
+    after: String
+  ): GroupConnection!
   "One group; null (and a NOT_FOUND error) if there is none with that id."
-  group(id: ID!): Group
+  group(
+    "The group's id."
+    id: ID!
+  ): Group
 }
 `, BuiltIn: false},
 	{Name: "../schema/member.graphqls", Input: `"A creator working with the workspace."
@@ -1109,9 +1137,25 @@ type Member {
   "The groups the member is in."
   groups: [Group!]
   "The member's posts in the range (` + "`" + `filter.memberIds` + "`" + ` is not allowed here)."
-  posts(range: DateRangeInput!, filter: PostFilter, sort: PostSort, first: Int = 50, after: String): PostConnection
+  posts(
+    "Posts published on these days (UTC), both included."
+    range: DateRangeInput!
+    "Only posts that pass every criterion given (none: all posts of the range)."
+    filter: PostFilter
+    "Order of the posts (default: newest first)."
+    sort: PostSort
+    "Rows in this page: 1 to 500 (default 50)."
+    first: Int = 50
+    "Continue after this cursor: ` + "`" + `pageInfo.endCursor` + "`" + ` of the previous page, asked with the same other arguments."
+    after: String
+  ): PostConnection
   "The member's metrics rolled up over their posts in the range that pass the filter."
-  performance(range: DateRangeInput!, filter: PostFilter): Performance
+  performance(
+    "The days whose posts are rolled up, both included."
+    range: DateRangeInput!
+    "Roll up only the posts that pass every criterion given."
+    filter: PostFilter
+  ): Performance
 }
 
 "A member's account names."
@@ -1152,11 +1196,17 @@ input MemberFilter {
 
 "What members can be sorted by: their metrics rolled up over the range."
 enum MemberSortField {
+  "By impressions of the member's posts in the range."
   IMPRESSIONS
+  "By engagements of the member's posts in the range."
   ENGAGEMENTS
+  "By engagement rate (engagements / reach) of the member's posts in the range."
   ENGAGEMENT_RATE
+  "By total media value (` + "`" + `tmv` + "`" + `) of the member's posts in the range."
   TMV
+  "By total time watched (` + "`" + `viewTimeSeconds` + "`" + `) of the member's posts in the range."
   VIEW_TIME
+  "By video views of the member's posts in the range."
   VIEWS
 }
 
@@ -1193,9 +1243,23 @@ extend type Query {
   The workspace's members, by id unless sorted. The range is what a metric
   sort rolls up; every member is listed, with or without posts in it.
   """
-  members(range: DateRangeInput!, filter: MemberFilter, sort: MemberSort, first: Int = 50, after: String): MemberConnection!
+  members(
+    "The days whose posts a metric sort rolls up; it does not select members."
+    range: DateRangeInput!
+    "Only members that pass every criterion given (none: all members)."
+    filter: MemberFilter
+    "Order of the members (default: by id)."
+    sort: MemberSort
+    "Rows in this page: 1 to 500 (default 50)."
+    first: Int = 50
+    "Continue after this cursor: ` + "`" + `pageInfo.endCursor` + "`" + ` of the previous page, asked with the same other arguments."
+    after: String
+  ): MemberConnection!
   "One member; null (and a NOT_FOUND error) if there is none with that id."
-  member(id: ID!): Member
+  member(
+    "The member's id."
+    id: ID!
+  ): Member
 }
 `, BuiltIn: false},
 	{Name: "../schema/metrics.graphqls", Input: `"""
@@ -1269,20 +1333,31 @@ type PostTypeMetrics {
 `, BuiltIn: false},
 	{Name: "../schema/post.graphqls", Input: `"A social network Aspire reports on."
 enum Network {
+  "Instagram."
   INSTAGRAM
+  "TikTok."
   TIKTOK
+  "YouTube."
   YOUTUBE
+  "Pinterest."
   PINTEREST
 }
 
 "The kind of a post; each belongs to one network."
 enum PostType {
+  "An Instagram feed post (photo, video or carousel)."
   INSTAGRAM_POST
+  "An Instagram Reel."
   INSTAGRAM_REEL
+  "An Instagram Story (shown for 24 hours)."
   INSTAGRAM_STORY
+  "A TikTok video."
   TIKTOK_VIDEO
+  "A YouTube video."
   YOUTUBE_VIDEO
+  "A YouTube Short."
   YOUTUBE_SHORT
+  "A Pinterest Pin."
   PINTEREST_PIN
 }
 
@@ -1298,9 +1373,11 @@ enum MentionSource {
 
 "Whether a post is still up."
 enum PostStatus {
+  "Published and shown on the network."
   LIVE
   "No longer shown (stories after 24 hours)."
   EXPIRED
+  "Removed by the creator or the network; its last metrics are kept."
   DELETED
 }
 
@@ -1360,11 +1437,17 @@ input PostFilter {
 enum PostSortField {
   "Publication time (the default order: newest first)."
   POSTED_AT
+  "By impressions."
   IMPRESSIONS
+  "By engagements."
   ENGAGEMENTS
+  "By engagement rate (engagements / reach)."
   ENGAGEMENT_RATE
+  "By total media value (` + "`" + `tmv` + "`" + `)."
   TMV
+  "By total time watched (` + "`" + `viewTimeSeconds` + "`" + `)."
   VIEW_TIME
+  "By video views."
   VIEWS
 }
 
@@ -1398,14 +1481,30 @@ type PostEdge {
 
 extend type Query {
   "Posts published in the range, filtered and sorted; newest first by default."
-  posts(range: DateRangeInput!, filter: PostFilter, sort: PostSort, first: Int = 50, after: String): PostConnection!
+  posts(
+    "Posts published on these days (UTC), both included."
+    range: DateRangeInput!
+    "Only posts that pass every criterion given (none: all posts of the range)."
+    filter: PostFilter
+    "Order of the posts (default: newest first)."
+    sort: PostSort
+    "Rows in this page: 1 to 500 (default 50)."
+    first: Int = 50
+    "Continue after this cursor: ` + "`" + `pageInfo.endCursor` + "`" + ` of the previous page, asked with the same other arguments."
+    after: String
+  ): PostConnection!
   "One post, with lifetime metrics; null (and a NOT_FOUND error) if there is none with that id."
-  post(id: ID!): Post
+  post(
+    "The post's id."
+    id: ID!
+  ): Post
 }
 `, BuiltIn: false},
 	{Name: "../schema/project.graphqls", Input: `"Whether a project is running."
 enum ProjectStatus {
+  "Running: its members are posting for it."
   ACTIVE
+  "Finished and archived; its posts and members stay listed."
   ARCHIVED
 }
 
@@ -1425,9 +1524,29 @@ type Project {
   The project's members, by id unless sorted; a metric sort ranks them by
   their posts in this project over the range.
   """
-  members(range: DateRangeInput!, sort: MemberSort, first: Int = 50, after: String): MemberConnection
+  members(
+    "The days whose posts in this project a metric sort rolls up."
+    range: DateRangeInput!
+    "Order of the members (default: by id)."
+    sort: MemberSort
+    "Rows in this page: 1 to 500 (default 50)."
+    first: Int = 50
+    "Continue after this cursor: ` + "`" + `pageInfo.endCursor` + "`" + ` of the previous page, asked with the same other arguments."
+    after: String
+  ): MemberConnection
   "The project's posts in the range (` + "`" + `filter.projectIds` + "`" + ` is not allowed here)."
-  posts(range: DateRangeInput!, filter: PostFilter, sort: PostSort, first: Int = 50, after: String): PostConnection
+  posts(
+    "Posts published on these days (UTC), both included."
+    range: DateRangeInput!
+    "Only posts that pass every criterion given (none: all posts of the range)."
+    filter: PostFilter
+    "Order of the posts (default: newest first)."
+    sort: PostSort
+    "Rows in this page: 1 to 500 (default 50)."
+    first: Int = 50
+    "Continue after this cursor: ` + "`" + `pageInfo.endCursor` + "`" + ` of the previous page, asked with the same other arguments."
+    after: String
+  ): PostConnection
 }
 
 "A page of projects."
@@ -1452,9 +1571,17 @@ type ProjectEdge {
 
 extend type Query {
   "The workspace's projects, by id."
-  projects(first: Int = 50, after: String): ProjectConnection!
+  projects(
+    "Rows in this page: 1 to 500 (default 50)."
+    first: Int = 50
+    "Continue after this cursor: ` + "`" + `pageInfo.endCursor` + "`" + ` of the previous page, asked with the same other arguments."
+    after: String
+  ): ProjectConnection!
   "One project; null (and a NOT_FOUND error) if there is none with that id."
-  project(id: ID!): Project
+  project(
+    "The project's id."
+    id: ID!
+  ): Project
 }
 `, BuiltIn: false},
 }
