@@ -35,14 +35,28 @@ type names struct {
 	members          map[string]*aspire.Member
 }
 
-func joinIDs(ids []string) string { return strings.Join(ids, ";") }
+// optional is a text value that may be absent: "" becomes nil, which is an
+// empty cell in CSV and null in NDJSON (as in GraphQL), never "".
+func optional(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
+}
 
-func (n *names) join(ids []string, m map[string]string) string {
+// timestamp is RFC 3339 in UTC with the offset written out as +00:00: a
+// trailing Z is read as a zone-less timestamp by some readers (DuckDB's
+// JSON reader), so CSV and NDJSON would not agree.
+func timestamp(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05+00:00") }
+
+func joinIDs(ids []string) any { return optional(strings.Join(ids, ";")) }
+
+func (n *names) join(ids []string, m map[string]string) any {
 	out := make([]string, len(ids))
 	for i, id := range ids {
 		out[i] = m[id]
 	}
-	return strings.Join(out, ";")
+	return optional(strings.Join(out, ";"))
 }
 
 type column[T any] struct {
@@ -60,7 +74,7 @@ func postColumns() []column[aspire.Post] {
 	}
 	cols := []column[aspire.Post]{
 		{"id", func(p *aspire.Post, _ *names) any { return p.ID }},
-		{"posted_at", func(p *aspire.Post, _ *names) any { return p.PostedAt.UTC().Format(time.RFC3339) }},
+		{"posted_at", func(p *aspire.Post, _ *names) any { return timestamp(p.PostedAt) }},
 		{"network", func(p *aspire.Post, _ *names) any { return string(p.Network) }},
 		{"post_type", func(p *aspire.Post, _ *names) any { return string(p.PostType) }},
 		{"mention_source", func(p *aspire.Post, _ *names) any { return string(p.MentionSource) }},
@@ -68,12 +82,12 @@ func postColumns() []column[aspire.Post] {
 		{"is_estimated", func(p *aspire.Post, _ *names) any { return p.IsEstimated }},
 		{"url", func(p *aspire.Post, _ *names) any { return p.URL }},
 		{"caption", func(p *aspire.Post, _ *names) any { return p.Caption }},
-		{"thumbnail_url", func(p *aspire.Post, _ *names) any { return p.ThumbnailURL }},
+		{"thumbnail_url", func(p *aspire.Post, _ *names) any { return optional(p.ThumbnailURL) }},
 		{"member_id", func(p *aspire.Post, _ *names) any { return p.MemberID }},
-		{"member_name", func(p *aspire.Post, n *names) any { return member(p, n).Name }},
+		{"member_name", func(p *aspire.Post, n *names) any { return optional(member(p, n).Name) }},
 	}
 	for _, net := range aspire.Networks {
-		cols = append(cols, column[aspire.Post]{"member_" + string(net), func(p *aspire.Post, n *names) any { return member(p, n).Handles.Of(net) }})
+		cols = append(cols, column[aspire.Post]{"member_" + string(net), func(p *aspire.Post, n *names) any { return optional(member(p, n).Handles.Of(net)) }})
 	}
 	cols = append(cols,
 		column[aspire.Post]{"project_ids", func(p *aspire.Post, _ *names) any { return joinIDs(p.ProjectIDs) }},
@@ -96,7 +110,7 @@ func memberColumns() []column[aspire.Member] {
 		{"email", func(m *aspire.Member, _ *names) any { return m.Email }},
 	}
 	for _, net := range aspire.Networks {
-		cols = append(cols, column[aspire.Member]{string(net), func(m *aspire.Member, _ *names) any { return m.Handles.Of(net) }})
+		cols = append(cols, column[aspire.Member]{string(net), func(m *aspire.Member, _ *names) any { return optional(m.Handles.Of(net)) }})
 	}
 	cols = append(cols,
 		column[aspire.Member]{"project_ids", func(m *aspire.Member, _ *names) any { return joinIDs(m.ProjectIDs) }},
