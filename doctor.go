@@ -21,9 +21,17 @@ var errChecksFailed = errors.New("some checks failed")
 // check, or JSON with --json. Exit status 0 when every check passes.
 func doctorCommand(ctx context.Context, name string, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	asJSON := false
-	cfg, _, err := config.LoadWith(name, args, getenv, stderr, func(fs *flag.FlagSet) {
+	flags := func(fs *flag.FlagSet) {
 		fs.BoolVar(&asJSON, "json", false, "print the report as JSON")
-	})
+	}
+	usage := func(w io.Writer) {
+		commandUsage(w, "doctor [-upstream-url URL -api-key KEY -client-id ID] [-json]",
+			"Checks, one line each, what serving a workspace needs: the host answers, the key is accepted and has its scopes,\n"+
+				"the client id is the key's workspace, there are posts, the responses have the assumed shape, the rate limit.\n"+
+				"Without -upstream-url it checks the built-in simulator (the demo). Exit status 0 when every check passes.",
+			`doctor -upstream-url https://<aspire-api-host> -api-key "$ASPIRE_API_KEY" -client-id "$ASPIRE_CLIENT_ID"`, flags)
+	}
+	cfg, _, err := config.LoadWithUsage(name, args, getenv, stderr, flags, usage)
 	if err != nil {
 		return err
 	}

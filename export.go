@@ -9,6 +9,8 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/schollz/progressbar/v3"
@@ -24,13 +26,9 @@ import (
 // with the server's settings and modes (demo by default) and a progress bar
 // on stderr. A failed export leaves no file behind and exits non-zero.
 func exportCommand(ctx context.Context, name string, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	if len(args) == 0 || (args[0] != "posts" && args[0] != "members") {
-		return errors.New("usage: export posts|members --start YYYY-MM-DD --end YYYY-MM-DD [--format csv|ndjson] [--out FILE] [filters] (see export -h)")
-	}
-	entity := args[0]
 	params := url.Values{}
-	format, out, bom := "csv", "-", false
-	cfg, _, err := config.LoadWith(name, args[1:], getenv, stderr, func(fs *flag.FlagSet) {
+	format, out, bom, progress := "csv", "-", false, "auto"
+	flags := func(fs *flag.FlagSet) {
 		for _, p := range []struct{ flag, param, usage string }{
 			{"start", "start", "first day, YYYY-MM-DD (or epoch milliseconds)"},
 			{"end", "end", "last day, YYYY-MM-DD (or epoch milliseconds)"},
@@ -49,9 +47,42 @@ func exportCommand(ctx context.Context, name string, args []string, getenv func(
 		fs.StringVar(&format, "format", format, "csv or ndjson")
 		fs.StringVar(&out, "out", out, "output file (- for stdout)")
 		fs.BoolVar(&bom, "bom", bom, "start a CSV with a UTF-8 byte-order mark (Excel)")
-	})
+		fs.StringVar(&progress, "progress", progress, "auto (a bar when stderr is a terminal), plain (a line per page) or none")
+	}
+	entity := "posts|members"
+	if len(args) > 0 && (args[0] == "posts" || args[0] == "members") {
+		entity = args[0]
+	}
+	usage := func(w io.Writer) {
+		what := "Writes every post of the range (with its member, projects, groups and metrics) as CSV or NDJSON, to a file or stdout."
+		switch entity {
+		case "members":
+			what = "Writes every member with their roll-up over the range's posts (in all, and per network) as CSV or NDJSON, to a file or stdout."
+		case "posts|members":
+			what = "Writes every post of the range, or every member with their roll-up, as CSV or NDJSON, to a file or stdout."
+		}
+		example := "export " + strings.Replace(entity, "posts|members", "posts", 1) + " -start 2026-10-01 -end 2026-10-31 -out october.csv"
+		commandUsage(w, "export "+entity+" -start YYYY-MM-DD -end YYYY-MM-DD [flags]", what, example, flags)
+	}
+	if entity == "posts|members" {
+		if len(args) > 0 && (args[0] == "-h" || args[0] == "-help" || args[0] == "--help" || args[0] == "--h") {
+			usage(stderr)
+			return config.ErrHelp
+		}
+		what := "nothing"
+		if len(args) > 0 {
+			what = strconv.Quote(args[0])
+		}
+		return fmt.Errorf("export what? want posts or members, got %s (%s export -h)", what, programName)
+	}
+	cfg, _, err := config.LoadWithUsage(name, args[1:], getenv, stderr, flags, usage)
 	if err != nil {
 		return err
+	}
+	switch progress {
+	case "auto", "plain", "none":
+	default:
+		return fmt.Errorf("--progress %q: want auto, plain or none", progress)
 	}
 	if format != string(export.CSV) && format != string(export.NDJSON) {
 		return fmt.Errorf("--format %q: want csv or ndjson", format)
@@ -80,17 +111,26 @@ func exportCommand(ctx context.Context, name string, args []string, getenv func(
 		defer os.Remove(tmp.Name()) // a no-op once renamed
 		w = tmp
 	}
+	started := time.Now()
 	var bar *progressbar.ProgressBar
+	var lastLine time.Time
 	opts := export.Options{Format: export.Format(format), BOM: bom,
 		Started: func(total int) {
-			bar = progressbar.NewOptions(total, progressbar.OptionSetWriter(stderr), progressbar.OptionSetDescription(entity),
-				progressbar.OptionShowCount(), progressbar.OptionShowIts(), progressbar.OptionSetItsString("rows"),
-				progressbar.OptionSetPredictTime(true), progressbar.OptionThrottle(100*time.Millisecond), progressbar.OptionClearOnFinish())
+			// Only on a terminal: a bar's \r frames would litter a pipe or a log.
+			if progress == "auto" && isTerminal(stderr) {
+				bar = progressbar.NewOptions(total, progressbar.OptionSetWriter(stderr), progressbar.OptionSetDescription(entity),
+					progressbar.OptionShowCount(), progressbar.OptionShowIts(), progressbar.OptionSetItsString("rows"),
+					progressbar.OptionSetPredictTime(true), progressbar.OptionThrottle(100*time.Millisecond), progressbar.OptionClearOnFinish())
+			}
 		},
 		Progress: func(rows, pages, total int) {
-			if bar != nil {
+			switch {
+			case bar != nil:
 				bar.Describe(fmt.Sprintf("%s, page %d", entity, pages))
 				_ = bar.Set(rows)
+			case progress == "plain" && (time.Since(lastLine) >= time.Second || rows == total):
+				lastLine = time.Now()
+				fmt.Fprintf(stderr, "%s: %s: %d of %d rows, page %d, %.2f s\n", programName, entity, rows, total, pages, time.Since(started).Seconds())
 			}
 		},
 	}
@@ -110,6 +150,9 @@ func exportCommand(ctx context.Context, name string, args []string, getenv func(
 			return err
 		}
 	}
-	fmt.Fprintf(stderr, "%s: %d %s written to %s\n", name, rows, entity, out)
+	// The last line, whatever the progress mode: a bar is gone by now, and a
+	// fast export never drew one worth seeing.
+	secs := time.Since(started).Seconds()
+	fmt.Fprintf(stderr, "%s: %d %s written to %s in %.2f s (%.0f rows/s)\n", programName, rows, entity, out, secs, float64(rows)/max(secs, 0.001))
 	return nil
 }

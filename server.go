@@ -40,7 +40,7 @@ func main() {
 // run is the whole program: it reads the settings, builds every dependency,
 // serves until ctx is done, then shuts down gracefully.
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	name, args := args[0], args[1:]
+	name, args := programName, args[1:] // not args[0]: go run's is a build-cache path
 	if len(args) > 0 && args[0] == "healthcheck" {
 		return healthcheck(ctx, name, args[1:], getenv, stderr)
 	}
@@ -50,7 +50,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if len(args) > 0 && args[0] == "export" {
 		return exportCommand(ctx, name+" export", args[1:], getenv, stdout, stderr)
 	}
-	cfg, _, err := config.Load(name, args, getenv, stderr)
+	cfg, _, err := config.LoadWithUsage(name, args, getenv, stderr, nil, mainUsage)
 	if err != nil {
 		return err
 	}

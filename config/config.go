@@ -213,6 +213,12 @@ func Load(name string, args []string, getenv func(string) string, stderr io.Writ
 
 // LoadWith is Load with more flags, which extra registers (a subcommand's).
 func LoadWith(name string, args []string, getenv func(string) string, stderr io.Writer, extra func(*flag.FlagSet)) (*Config, []string, error) {
+	return LoadWithUsage(name, args, getenv, stderr, extra, nil)
+}
+
+// LoadWithUsage is LoadWith with a usage of the caller's own for -h; nil
+// prints the settings table and extra's flags.
+func LoadWithUsage(name string, args []string, getenv func(string) string, stderr io.Writer, extra func(*flag.FlagSet), usage func(io.Writer)) (*Config, []string, error) {
 	c := &Config{}
 	for _, s := range settings {
 		if err := s.set(c, s.def); err != nil {
@@ -230,6 +236,10 @@ func LoadWith(name string, args []string, getenv func(string) string, stderr io.
 	}
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
+			if usage != nil {
+				usage(stderr)
+				return nil, nil, ErrHelp
+			}
 			Usage(stderr, name)
 			if extra != nil {
 				fmt.Fprintf(stderr, "\n%s flags:\n", name)
