@@ -22,7 +22,7 @@ func TestCLIAsAPersonUsesIt(t *testing.T) {
 	const buildCache = "/tmp/go-build1234/b001/exe/aspire-graphql-xyz"
 	noEnv := func(string) string { return "" }
 	for _, tc := range []struct {
-		args        []string
+		args       []string
 		first, not string
 	}{
 		{[]string{"-h"}, "aspire-graphql: one GraphQL endpoint", ""},
