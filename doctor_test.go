@@ -32,6 +32,10 @@ func TestDoctor(t *testing.T) {
 		if err != nil || strings.Count(out, "✓ ") != 7 || strings.Contains(out, "✗") {
 			t.Fatalf("err %v\n%s", err, out)
 		}
+		// It says what it checks, and no 401 stands beside a ✓.
+		if !strings.Contains(out, "✓ base URL answers: the built-in simulator (demo mode") || strings.Contains(out, "401") {
+			t.Fatalf("demo wording:\n%s", out)
+		}
 	})
 	sim := aspiretest.New(aspiretest.WithSizes(aspiretest.SmallSizes))
 	up := httptest.NewServer(sim)

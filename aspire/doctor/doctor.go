@@ -48,6 +48,8 @@ type Input struct {
 	ClientIDFromURL bool // the client id was a pasted workspace URL (already reduced)
 	Now             time.Time
 	HTTP            *http.Client
+	// Demo says BaseURL is the built-in simulator (no upstream-url given).
+	Demo bool
 }
 
 type answer struct {
@@ -103,7 +105,19 @@ func Run(ctx context.Context, in Input) Report {
 		add(Check{Name: "base URL answers", Detail: in.BaseURL + ": " + network(reach.err), Advice: "check the upstream URL, the network and any proxy"})
 		return r.done()
 	}
-	add(Check{Name: "base URL answers", OK: reach.status < 500, Detail: fmt.Sprintf("%s (HTTP %d)", in.BaseURL, reach.status),
+	// The probe carries no key: a 401 or 403 is the answer a healthy API
+	// gives, not a failure to show beside a ✓.
+	where := in.BaseURL
+	if in.Demo {
+		where = "the built-in simulator (demo mode, no -upstream-url) at " + in.BaseURL
+	}
+	switch {
+	case reach.status == http.StatusUnauthorized || reach.status == http.StatusForbidden:
+		where += " (it asks for a key, as it should)"
+	default:
+		where += fmt.Sprintf(" (HTTP %d)", reach.status)
+	}
+	add(Check{Name: "base URL answers", OK: reach.status < 500, Detail: where,
 		Advice: map[bool]string{true: "", false: "the API answers with a server error: try again later"}[reach.status < 500]})
 
 	// 2–4. Key, scopes, client id.
