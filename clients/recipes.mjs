@@ -41,4 +41,22 @@ run(join(out, 'codegen'), 'tsc', ['--noEmit', '--strict', '--target', 'es2022', 
 mkdirSync(join(out, 'relay', 'node_modules', 'react-relay'), { recursive: true });
 writeFileSync(join(out, 'relay', 'node_modules', 'react-relay', 'index.js'), 'export function graphql() {}\n');
 run(join(out, 'relay'), 'relay-compiler', []);
+
+// The codegen document and the operations Relay generated run against the server.
+const range = { start: '2026-10-01', end: '2026-10-31' };
+const operations = { TopPosts: readFileSync(join(out, 'codegen', 'src', 'top-posts.graphql'), 'utf8') };
+for (const op of ['PostListPageQuery', 'PostListPaginationQuery', 'MemberListPaginationQuery']) {
+  const artifact = readFileSync(join(out, 'relay', 'src', '__generated__', `${op}.graphql.ts`), 'utf8');
+  operations[op] = JSON.parse(artifact.match(/"text": ("(?:[^"\\]|\\.)*")/)[1]);
+}
+for (const [op, text] of Object.entries(operations)) {
+  const res = await fetch(new URL('/graphql', process.argv[2]), {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({ query: text, variables: { range, count: 5 } }),
+  });
+  const body = await res.json();
+  if (res.status !== 200 || body.errors || !body.data) throw new Error(`${op}: HTTP ${res.status} ${JSON.stringify(body).slice(0, 500)}`);
+  console.log(`recipes: ${op} runs: HTTP 200, data, no errors`);
+}
 console.log(`recipes: ${n} files of docs/clients.md compiled against /schema.graphql`);

@@ -116,7 +116,11 @@ func graphqlHTTP(saved map[string]string, next http.Handler) http.Handler {
 			r.Body = io.NopCloser(bytes.NewReader(body))
 			r = r.WithContext(context.WithValue(r.Context(), bodyKey{}, body))
 		case http.MethodGet:
-			q := r.URL.Query()
+			q, err := url.ParseQuery(r.URL.RawQuery)
+			if err != nil {
+				writeGraphQLError(w, r, http.StatusBadRequest, graph.CodeBadRequest, "the query string is not valid URL encoding")
+				return
+			}
 			p := rawParams{Query: jsonString(q, "query"), OperationName: jsonString(q, "operationName")}
 			for name, dst := range map[string]*json.RawMessage{"variables": &p.Variables, "extensions": &p.Extensions} {
 				if v := q.Get(name); v != "" {

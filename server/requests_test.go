@@ -54,6 +54,7 @@ func TestMalformedRequestsAreClientErrors(t *testing.T) {
 		{"GET variables not JSON", "GET", "", "query=" + url.QueryEscape(doc) + "&variables=" + url.QueryEscape("{a"), 400, "BAD_REQUEST", "not valid JSON"},
 		{"GET extensions a number", "GET", "", "query=" + url.QueryEscape(doc) + "&extensions=3", 400, "BAD_REQUEST", "extensions must be a JSON object"},
 		{"GET APQ hash mismatch", "GET", "", "query=" + url.QueryEscape(doc) + "&extensions=" + url.QueryEscape(pq("1", other)), 400, "BAD_REQUEST", "not the SHA-256"},
+		{"GET bad URL encoding", "GET", "", "query=" + url.QueryEscape(doc) + "&variables=%zz", 400, "BAD_REQUEST", "not valid URL encoding"},
 		{"GET unknown operation name", "GET", "", "query=" + url.QueryEscape("query A { projects { totalCount } }") + "&operationName=B", 400, "BAD_REQUEST", `no operation named "B"`},
 	}
 	for _, tc := range cases {
@@ -123,9 +124,14 @@ func TestAPQIsObservable(t *testing.T) {
 	if r := post(`{"query": "` + doc + `"}`); len(r.Errors) > 0 {
 		t.Fatalf("plain: %s", r.body)
 	}
+	// Apollo's useGETForHashedQueries: the hash alone, over GET.
+	get := s.send(t, http.MethodGet, "/graphql?extensions="+url.QueryEscape(`{"persistedQuery":{"version":1,"sha256Hash":"`+hash+`"}}`), nil, demoHeaders)
+	if get.status != 200 || len(get.Errors) > 0 || !strings.Contains(string(get.Data), "totalCount") {
+		t.Fatalf("by hash over GET: %d %s", get.status, get.body)
+	}
 	_, metrics, _ := s.do(t, http.MethodGet, "/metrics", nil, nil)
 	for _, want := range []string{
-		`aspire_apq_requests_total{result="hit"} 2`, `aspire_apq_requests_total{result="miss"} 1`,
+		`aspire_apq_requests_total{result="hit"} 3`, `aspire_apq_requests_total{result="miss"} 1`,
 		`aspire_apq_requests_total{result="registered"} 1`, `aspire_apq_requests_total{result="mismatch"} 1`,
 	} {
 		if !strings.Contains(string(metrics), want) {
@@ -140,7 +146,7 @@ func TestAPQIsObservable(t *testing.T) {
 			apq = append(apq, v)
 		}
 	}
-	if got, want := strings.Join(apq, ","), "miss,registered,hit,hit,mismatch,"; got != want {
+	if got, want := strings.Join(apq, ","), "miss,registered,hit,hit,mismatch,,hit"; got != want {
 		t.Errorf("access lines' apq: got %s, want %s", got, want)
 	}
 }
@@ -184,5 +190,28 @@ func TestIntrospectionIsNotLimitedByDepth(t *testing.T) {
 	deep := `query($r: DateRangeInput!) { posts(range: $r) { nodes { member { projects { members(range: $r) { nodes { groups { members(range: $r) { nodes { projects { posts(range: $r) { nodes { member { name } } } } } } } } } } } } } }`
 	if r := s.query(t, deep, oct); r.code() != "OPERATION_LIMIT_EXCEEDED" || r.Errors[0].Extensions["limit"] != "max-depth" {
 		t.Fatalf("depth outside introspection: %s", r.body)
+	}
+}
+
+// TestSchemaFile serves the SDL to whoever may introspect, and to nobody
+// else.
+func TestSchemaFile(t *testing.T) {
+	t.Parallel()
+	s := newStack(t, nil, aspiretest.WithSizes(aspiretest.SmallSizes))
+	r := s.send(t, http.MethodGet, "/schema.graphql", nil, demoHeaders)
+	if r.status != 200 || !strings.HasPrefix(r.header.Get("Content-Type"), "application/graphql") ||
+		!strings.Contains(string(r.body), "type Query {") || !strings.Contains(string(r.body), "Posts published on these days") {
+		t.Fatalf("with a good key: %d %.300s", r.status, r.body)
+	}
+	bad := map[string]string{"Authorization": "Bearer not-a-key-000", "X-Aspire-Client-Id": aspiretest.DemoClientID}
+	if r := s.send(t, http.MethodGet, "/schema.graphql", nil, bad); r.status != 401 || strings.Contains(string(r.body), "type Query") {
+		t.Fatalf("with a bad key: %d %.300s", r.status, r.body)
+	}
+	if r := s.send(t, http.MethodGet, "/schema.graphql", nil, nil); r.status != 401 {
+		t.Fatalf("with no key: %d %.300s", r.status, r.body)
+	}
+	off := newStack(t, []string{"-introspection=false"}, aspiretest.WithSizes(aspiretest.SmallSizes))
+	if r := off.send(t, http.MethodGet, "/schema.graphql", nil, demoHeaders); r.status != 404 || strings.Contains(string(r.body), "type Query") {
+		t.Fatalf("introspection off: %d %.300s", r.status, r.body)
 	}
 }
