@@ -97,7 +97,7 @@ func accessLog(o Options, next http.Handler) http.Handler {
 // routeOf maps a path to a bounded metrics label.
 func routeOf(path string) string {
 	switch {
-	case path == "/graphql", path == "/healthz", path == "/readyz", path == "/metrics":
+	case path == "/graphql", path == "/healthz", path == "/readyz", path == "/metrics", path == "/schema.graphql":
 		return path
 	case strings.HasPrefix(path, "/export/"):
 		return "/export"
