@@ -8417,7 +8417,7 @@ func (ec *executionContext) marshalNDateTime2timeᚐTime(ctx context.Context, se
 
 func (ec *executionContext) marshalNGroup2ᚕᚖgithubᚗcomᚋaspireᚑgraphqlᚋaspireᚑgraphqlᚋaspireᚐGroupᚄ(ctx context.Context, sel ast.SelectionSet, v []*aspire.Group) graphql.Marshaler {
 	ctx = graphql.WithBatchParents(ctx, "Group", v, nil)
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNGroup2ᚖgithubᚗcomᚋaspireᚑgraphqlᚋaspireᚑgraphqlᚋaspireᚐGroup(ctx, sel, v[i])
@@ -8449,7 +8449,7 @@ func (ec *executionContext) marshalNGroupConnection2ᚖgithubᚗcomᚋaspireᚑg
 }
 
 func (ec *executionContext) marshalNGroupEdge2ᚕᚖgithubᚗcomᚋaspireᚑgraphqlᚋaspireᚑgraphqlᚋgraphᚋmodelᚐGroupEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.GroupEdge) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNGroupEdge2ᚖgithubᚗcomᚋaspireᚑgraphqlᚋaspireᚑgraphqlᚋgraphᚋmodelᚐGroupEdge(ctx, sel, v[i])
@@ -8510,7 +8510,7 @@ func (ec *executionContext) marshalNInt2int(ctx context.Context, sel ast.Selecti
 
 func (ec *executionContext) marshalNMember2ᚕᚖgithubᚗcomᚋaspireᚑgraphqlᚋaspireᚑgraphqlᚋaspireᚐMemberᚄ(ctx context.Context, sel ast.SelectionSet, v []*aspire.Member) graphql.Marshaler {
 	ctx = graphql.WithBatchParents(ctx, "Member", v, nil)
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNMember2ᚖgithubᚗcomᚋaspireᚑgraphqlᚋaspireᚑgraphqlᚋaspireᚐMember(ctx, sel, v[i])
@@ -8542,7 +8542,7 @@ func (ec *executionContext) marshalNMemberConnection2ᚖgithubᚗcomᚋaspireᚑ
 }
 
 func (ec *executionContext) marshalNMemberEdge2ᚕᚖgithubᚗcomᚋaspireᚑgraphqlᚋaspireᚑgraphqlᚋgraphᚋmodelᚐMemberEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.MemberEdge) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNMemberEdge2ᚖgithubᚗcomᚋaspireᚑgraphqlᚋaspireᚑgraphqlᚋgraphᚋmodelᚐMemberEdge(ctx, sel, v[i])
@@ -8670,7 +8670,7 @@ var (
 )
 
 func (ec *executionContext) marshalNNetworkMetrics2ᚕᚖgithubᚗcomᚋaspireᚑgraphqlᚋaspireᚑgraphqlᚋgraphᚋmodelᚐNetworkMetricsᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.NetworkMetrics) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNNetworkMetrics2ᚖgithubᚗcomᚋaspireᚑgraphqlᚋaspireᚑgraphqlᚋgraphᚋmodelᚐNetworkMetrics(ctx, sel, v[i])
@@ -8703,7 +8703,7 @@ func (ec *executionContext) marshalNPageInfo2ᚖgithubᚗcomᚋaspireᚑgraphql�
 
 func (ec *executionContext) marshalNPost2ᚕᚖgithubᚗcomᚋaspireᚑgraphqlᚋaspireᚑgraphqlᚋaspireᚐPostᚄ(ctx context.Context, sel ast.SelectionSet, v []*aspire.Post) graphql.Marshaler {
 	ctx = graphql.WithBatchParents(ctx, "Post", v, nil)
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNPost2ᚖgithubᚗcomᚋaspireᚑgraphqlᚋaspireᚑgraphqlᚋaspireᚐPost(ctx, sel, v[i])
@@ -8735,7 +8735,7 @@ func (ec *executionContext) marshalNPostConnection2ᚖgithubᚗcomᚋaspireᚑgr
 }
 
 func (ec *executionContext) marshalNPostEdge2ᚕᚖgithubᚗcomᚋaspireᚑgraphqlᚋaspireᚑgraphqlᚋgraphᚋmodelᚐPostEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.PostEdge) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNPostEdge2ᚖgithubᚗcomᚋaspireᚑgraphqlᚋaspireᚑgraphqlᚋgraphᚋmodelᚐPostEdge(ctx, sel, v[i])
@@ -8859,7 +8859,7 @@ var (
 )
 
 func (ec *executionContext) marshalNPostTypeMetrics2ᚕᚖgithubᚗcomᚋaspireᚑgraphqlᚋaspireᚑgraphqlᚋgraphᚋmodelᚐPostTypeMetricsᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.PostTypeMetrics) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNPostTypeMetrics2ᚖgithubᚗcomᚋaspireᚑgraphqlᚋaspireᚑgraphqlᚋgraphᚋmodelᚐPostTypeMetrics(ctx, sel, v[i])
@@ -8884,7 +8884,7 @@ func (ec *executionContext) marshalNPostTypeMetrics2ᚖgithubᚗcomᚋaspireᚑg
 
 func (ec *executionContext) marshalNProject2ᚕᚖgithubᚗcomᚋaspireᚑgraphqlᚋaspireᚑgraphqlᚋaspireᚐProjectᚄ(ctx context.Context, sel ast.SelectionSet, v []*aspire.Project) graphql.Marshaler {
 	ctx = graphql.WithBatchParents(ctx, "Project", v, nil)
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNProject2ᚖgithubᚗcomᚋaspireᚑgraphqlᚋaspireᚑgraphqlᚋaspireᚐProject(ctx, sel, v[i])
@@ -8916,7 +8916,7 @@ func (ec *executionContext) marshalNProjectConnection2ᚖgithubᚗcomᚋaspire�
 }
 
 func (ec *executionContext) marshalNProjectEdge2ᚕᚖgithubᚗcomᚋaspireᚑgraphqlᚋaspireᚑgraphqlᚋgraphᚋmodelᚐProjectEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.ProjectEdge) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNProjectEdge2ᚖgithubᚗcomᚋaspireᚑgraphqlᚋaspireᚑgraphqlᚋgraphᚋmodelᚐProjectEdge(ctx, sel, v[i])
@@ -8984,7 +8984,7 @@ func (ec *executionContext) marshalN__Directive2githubᚗcomᚋ99designsᚋgqlge
 }
 
 func (ec *executionContext) marshalN__Directive2ᚕgithubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐDirectiveᚄ(ctx context.Context, sel ast.SelectionSet, v []introspection.Directive) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalN__Directive2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐDirective(ctx, sel, v[i])
@@ -9028,7 +9028,7 @@ func (ec *executionContext) unmarshalN__DirectiveLocation2ᚕstringᚄ(ctx conte
 }
 
 func (ec *executionContext) marshalN__DirectiveLocation2ᚕstringᚄ(ctx context.Context, sel ast.SelectionSet, v []string) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalN__DirectiveLocation2string(ctx, sel, v[i])
@@ -9056,7 +9056,7 @@ func (ec *executionContext) marshalN__InputValue2githubᚗcomᚋ99designsᚋgqlg
 }
 
 func (ec *executionContext) marshalN__InputValue2ᚕgithubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐInputValueᚄ(ctx context.Context, sel ast.SelectionSet, v []introspection.InputValue) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalN__InputValue2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐInputValue(ctx, sel, v[i])
@@ -9084,7 +9084,7 @@ func (ec *executionContext) marshalN__Type2githubᚗcomᚋ99designsᚋgqlgenᚋg
 }
 
 func (ec *executionContext) marshalN__Type2ᚕgithubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐTypeᚄ(ctx context.Context, sel ast.SelectionSet, v []introspection.Type) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalN__Type2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐType(ctx, sel, v[i])
@@ -9173,7 +9173,7 @@ func (ec *executionContext) marshalOGroup2ᚕᚖgithubᚗcomᚋaspireᚑgraphql�
 		return graphql.Null
 	}
 	ctx = graphql.WithBatchParents(ctx, "Group", v, nil)
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNGroup2ᚖgithubᚗcomᚋaspireᚑgraphqlᚋaspireᚑgraphqlᚋaspireᚐGroup(ctx, sel, v[i])
@@ -9317,7 +9317,7 @@ func (ec *executionContext) marshalOMentionSource2ᚕgithubᚗcomᚋaspireᚑgra
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNMentionSource2githubᚗcomᚋaspireᚑgraphqlᚋaspireᚑgraphqlᚋaspireᚐMentionSource(ctx, sel, v[i])
@@ -9383,7 +9383,7 @@ func (ec *executionContext) marshalONetwork2ᚕgithubᚗcomᚋaspireᚑgraphql�
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNNetwork2githubᚗcomᚋaspireᚑgraphqlᚋaspireᚑgraphqlᚋaspireᚐNetwork(ctx, sel, v[i])
@@ -9456,7 +9456,7 @@ func (ec *executionContext) marshalOPostStatus2ᚕgithubᚗcomᚋaspireᚑgraphq
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNPostStatus2githubᚗcomᚋaspireᚑgraphqlᚋaspireᚑgraphqlᚋaspireᚐPostStatus(ctx, sel, v[i])
@@ -9492,7 +9492,7 @@ func (ec *executionContext) marshalOPostType2ᚕgithubᚗcomᚋaspireᚑgraphql�
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNPostType2githubᚗcomᚋaspireᚑgraphqlᚋaspireᚑgraphqlᚋaspireᚐPostType(ctx, sel, v[i])
@@ -9512,7 +9512,7 @@ func (ec *executionContext) marshalOProject2ᚕᚖgithubᚗcomᚋaspireᚑgraphq
 		return graphql.Null
 	}
 	ctx = graphql.WithBatchParents(ctx, "Project", v, nil)
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNProject2ᚖgithubᚗcomᚋaspireᚑgraphqlᚋaspireᚑgraphqlᚋaspireᚐProject(ctx, sel, v[i])
@@ -9598,7 +9598,7 @@ func (ec *executionContext) marshalO__EnumValue2ᚕgithubᚗcomᚋ99designsᚋgq
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalN__EnumValue2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐEnumValue(ctx, sel, v[i])
@@ -9617,7 +9617,7 @@ func (ec *executionContext) marshalO__Field2ᚕgithubᚗcomᚋ99designsᚋgqlgen
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalN__Field2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐField(ctx, sel, v[i])
@@ -9636,7 +9636,7 @@ func (ec *executionContext) marshalO__InputValue2ᚕgithubᚗcomᚋ99designsᚋg
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalN__InputValue2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐInputValue(ctx, sel, v[i])
@@ -9655,7 +9655,7 @@ func (ec *executionContext) marshalO__Type2ᚕgithubᚗcomᚋ99designsᚋgqlgen�
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalN__Type2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐType(ctx, sel, v[i])
