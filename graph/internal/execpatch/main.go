@@ -1,0 +1,41 @@
+// Command execpatch rewrites two calls in gqlgen's generated executor to the
+// graph package's cheaper equivalents (see graph/exec.go for why). It runs
+// from go generate right after gqlgen, on the file named by its argument,
+// and fails if gqlgen stops generating either call, rather than silently
+// losing the saving.
+package main
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+)
+
+var patches = []struct{ from, to string }{
+	{"graphql.MarshalSliceConcurrently(", "marshalSlice("},
+	{"graphql.NewDeferredGroup(ctx)", "newDeferredGroup(ctx, fields)"},
+}
+
+func main() {
+	if len(os.Args) != 2 {
+		fmt.Fprintln(os.Stderr, "usage: execpatch generated.go")
+		os.Exit(2)
+	}
+	b, err := os.ReadFile(os.Args[1])
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "execpatch:", err)
+		os.Exit(1)
+	}
+	for _, p := range patches {
+		from, to := []byte(p.from), []byte(p.to)
+		if !bytes.Contains(b, from) && !bytes.Contains(b, to) {
+			fmt.Fprintf(os.Stderr, "execpatch: %q not found in %s\n", p.from, os.Args[1])
+			os.Exit(1)
+		}
+		b = bytes.ReplaceAll(b, from, to)
+	}
+	if err := os.WriteFile(os.Args[1], b, 0o644); err != nil {
+		fmt.Fprintln(os.Stderr, "execpatch:", err)
+		os.Exit(1)
+	}
+}
