@@ -63,3 +63,18 @@ func TestLoadAndReport(t *testing.T) {
 		}
 	}
 }
+
+// W5 must defeat every cache of whole answers: no two requests of a run
+// alike, for either server's spelling of the variables.
+func TestW5RequestsAreDistinct(t *testing.T) {
+	for _, kind := range []string{"ours", "peer"} {
+		seen := map[string]int{}
+		for n := range 200_000 {
+			b, _ := json.Marshal(w5Vars(kind, n))
+			if m, ok := seen[string(b)]; ok {
+				t.Fatalf("%s: requests %d and %d are both %s", kind, m, n, b)
+			}
+			seen[string(b)] = n
+		}
+	}
+}

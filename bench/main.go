@@ -26,6 +26,7 @@ const (
 type server struct {
 	name, kind string // kind: "ours" or "peer" (which query text it takes)
 	args       []string
+	noDedupe   bool // the peer with dedupe: false on every @http
 	p          *proc
 	url        string
 }
@@ -40,7 +41,7 @@ func main() {
 	duration := flag.Duration("duration", 8*time.Second, "measurement per cell")
 	connsFlag := flag.String("conns", "32,128", "concurrencies")
 	latFlag := flag.String("latency", "0,20ms", "simulator latencies (each ± a quarter as jitter)")
-	only := flag.String("workloads", "W1,W2,W3,W4,growth", "workloads to run")
+	only := flag.String("workloads", "W1,W2,W3,W4,W5,growth", "workloads to run")
 	render := flag.String("render", "", "only re-render the report from a results JSON (bench/results/latest.json)")
 	flag.Parse()
 	if *render != "" {
@@ -114,7 +115,9 @@ func runLatency(rep *report, lat time.Duration, oursBin, simBin, peerBin, peerCo
 		{name: "aspire-graphql, no response cache", kind: "ours", args: append(append([]string{}, common...), "-response-cache-bytes", "0")},
 	}
 	if peerBin != "" {
-		servers = append(servers, &server{name: "Tailcall 1.0.0", kind: "peer"})
+		// The peer twice: with its dedupe (whole-operation merging, most of
+		// its speed on identical queries) and without, raw against raw.
+		servers = append(servers, &server{name: peerName, kind: "peer"}, &server{name: peerNoDedupe, kind: "peer", noDedupe: true})
 	}
 	for _, s := range servers {
 		port := freePort()
@@ -125,6 +128,9 @@ func runLatency(rep *report, lat time.Duration, oursBin, simBin, peerBin, peerCo
 				return err
 			}
 			cfg := strings.NewReplacer("__PORT__", strconv.Itoa(port), "__SIM__", simURL, "__CLIENT__", clientID).Replace(string(tmpl))
+			if s.noDedupe {
+				cfg = strings.ReplaceAll(cfg, "dedupe: true", "dedupe: false")
+			}
 			path := filepath.Join(os.TempDir(), fmt.Sprintf("bench-tailcall-%d.graphql", port))
 			if err := os.WriteFile(path, []byte(cfg), 0o644); err != nil {
 				return err
@@ -172,6 +178,9 @@ func runLatency(rep *report, lat time.Duration, oursBin, simBin, peerBin, peerCo
 	}
 	if want["W4"] {
 		list = append(list, w4())
+	}
+	if want["W5"] {
+		list = append(list, w5())
 	}
 	measure := func(w workload, c int, order []*server, growth bool) {
 		for _, s := range order {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"sync/atomic"
 	"time"
 )
 
@@ -110,5 +111,56 @@ func w4() workload {
 		about: "members(first: 50) with performance(range) and posts(range, first: 3)",
 		query: map[string]string{"ours": `query W4($r: DateRangeInput!) { members(range: $r, first: 50) { nodes { id performance(range: $r) { metrics { tmv } } posts(range: $r, first: 3) { nodes { id } } } } }`},
 		vars:  sameVars,
+	}
+}
+
+// w5Seq numbers W5's requests across the whole run, so that no two W5
+// requests of a run are equal, whichever server or cell sends them.
+var w5Seq atomic.Int64
+
+// w5Sorts are the sorts W5 draws from (both servers send them upstream).
+var w5Sorts = []struct{ field, fieldPeer, order, orderPeer string }{
+	{"POSTED_AT", "posted_at", "DESC", "desc"}, {"POSTED_AT", "posted_at", "ASC", "asc"},
+	{"IMPRESSIONS", "impressions", "DESC", "desc"}, {"IMPRESSIONS", "impressions", "ASC", "asc"},
+}
+
+// w5Vars maps n one to one onto (first, sort, network, start day, length):
+// 21 × 4 × 5 × 700 × 60 ≈ 17.6 million distinct requests, more than a run
+// sends.
+func w5Vars(kind string, n int) map[string]any {
+	first := 80 + n%21
+	n /= 21
+	s := w5Sorts[n%len(w5Sorts)]
+	n /= len(w5Sorts)
+	network := n%5 - 1
+	n /= 5
+	start := time.Date(2024, 6, 1, 0, 0, 0, 0, time.UTC).AddDate(0, 0, n%700)
+	n /= 700
+	end := start.AddDate(0, 0, 7+n%60)
+	v := map[string]any{"r": map[string]any{"start": start.Format("2006-01-02"), "end": end.Format("2006-01-02")}, "first": first}
+	if kind == "peer" {
+		v["s"] = map[string]any{"field": s.fieldPeer, "order": s.orderPeer}
+	} else {
+		v["s"] = map[string]any{"field": s.field, "order": s.order}
+	}
+	if network >= 0 {
+		nw := networks[network].ours
+		if kind == "peer" {
+			nw = networks[network].peer
+		}
+		v["f"] = map[string]any{"networks": []string{nw}}
+	}
+	return v
+}
+
+// w5 is W1's shape with every request distinct: what neither the
+// whole-response cache nor the peer's dedupe can help with.
+func w5() workload {
+	q := `query W5($r: DateRangeInput!, $f: PostFilter, $s: PostSort, $first: Int) { posts(range: $r, filter: $f, sort: $s, first: $first) { nodes { id caption postedAt metrics { impressions engagements tmv } member { id name } } } }`
+	return workload{
+		name:  "W5",
+		about: "W1's shape, every request distinct (range, sort, first, network)",
+		query: map[string]string{"ours": q, "peer": q},
+		vars:  func(kind string, _ int) map[string]any { return w5Vars(kind, int(w5Seq.Add(1))) },
 	}
 }
