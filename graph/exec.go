@@ -107,3 +107,70 @@ func newDeferredGroup(ctx context.Context, fields []graphql.CollectedField) grap
 	}
 	return graphql.DeferredGroup{}
 }
+
+// batchParents is graphql.BatchParents, found without building the field's
+// whole response path for each parent: gqlgen's BatchParentsFor calls
+// GetPath for every parent of every batch resolver only to read the parent's
+// index, the second-to-last element. go generate rewrites the generated
+// calls to batchParentsFor; the generated code uses only these fields and
+// FieldResult.
+type batchParents[P any] struct {
+	Parents  []P
+	Index    ast.PathIndex
+	IndexMap map[int]int
+	group    *graphql.BatchParentGroup
+}
+
+// FieldResult resolves the field once for the whole group, memoized on the
+// field's response key, as graphql.BatchParents.FieldResult does.
+func (b batchParents[P]) FieldResult(field graphql.CollectedField, resolve func() (any, error)) *graphql.BatchFieldResult {
+	key := field.Alias
+	if key == "" {
+		key = field.Name
+	}
+	return b.group.GetFieldResult(key, resolve)
+}
+
+// batchParentsFor is graphql.BatchParentsFor with a cheaper parent index.
+func batchParentsFor[P any](ctx context.Context, typeName string) (batchParents[P], bool) {
+	group := graphql.GetBatchParentGroup(ctx, typeName)
+	if group == nil {
+		return batchParents[P]{}, false
+	}
+	parents, ok := group.Parents.([]P)
+	if !ok {
+		return batchParents[P]{}, false
+	}
+	idx, ok := parentIndex(ctx)
+	if !ok {
+		return batchParents[P]{}, false
+	}
+	return batchParents[P]{Parents: parents, Index: idx, IndexMap: group.IndexMap, group: group}, true
+}
+
+// parentIndex is graphql.BatchParentIndex: the second-to-last element of
+// the path, if it is an index. It walks the field contexts the way
+// FieldContext.Path does, stopping at that element.
+func parentIndex(ctx context.Context) (ast.PathIndex, bool) {
+	if graphql.GetPathContext(ctx) != nil {
+		// The path starts in an input value: gqlgen's own reading.
+		return graphql.BatchParentIndex(ctx)
+	}
+	n := 0
+	for it := graphql.GetFieldContext(ctx); it != nil; it = it.Parent {
+		switch {
+		case it.Index != nil:
+			if n == 1 {
+				return ast.PathIndex(*it.Index), true
+			}
+		case it.Field.Field != nil:
+			if n == 1 {
+				return 0, false
+			}
+		default:
+			continue
+		}
+		n++
+	}
+	return 0, false
+}

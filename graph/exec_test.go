@@ -1,9 +1,13 @@
 package graph
 
 import (
+	"context"
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/vektah/gqlparser/v2/ast"
 )
 
 // TestRelationsAreTheBatchResolvers keeps marshalSlice's list of fields that
@@ -37,6 +41,35 @@ func TestRelationsAreTheBatchResolvers(t *testing.T) {
 	for _, f := range plain {
 		if !known[f] {
 			t.Errorf("%s is a resolver that is not a batch one: if it can wait on a loader, add it to relations", f)
+		}
+	}
+}
+
+// parentIndex must read what graphql.BatchParentIndex reads from the whole
+// path, for every shape of field-context chain.
+func TestParentIndexIsBatchParentIndex(t *testing.T) {
+	idx := func(i int) *graphql.FieldContext { return &graphql.FieldContext{Index: &i} }
+	named := func(name string) *graphql.FieldContext {
+		return &graphql.FieldContext{Field: graphql.CollectedField{Field: &ast.Field{Alias: name, Name: name}}}
+	}
+	for _, chain := range [][]*graphql.FieldContext{
+		nil,
+		{named("posts")},
+		{named("posts"), named("nodes")},
+		{named("posts"), named("nodes"), idx(7), named("member")},
+		{named("posts"), named("nodes"), idx(7), {}, named("member")},
+		{named("posts"), named("nodes"), idx(3), named("member"), named("projects"), idx(1), named("name")},
+		{named("posts"), idx(2), idx(5)},
+		{idx(4), named("x")},
+	} {
+		ctx := context.Background()
+		for _, fc := range chain {
+			ctx = graphql.WithFieldContext(ctx, fc)
+		}
+		wantIdx, wantOK := graphql.BatchParentIndex(ctx)
+		gotIdx, gotOK := parentIndex(ctx)
+		if gotIdx != wantIdx || gotOK != wantOK {
+			t.Errorf("path %v: got %v %v, want %v %v", graphql.GetPath(ctx), gotIdx, gotOK, wantIdx, wantOK)
 		}
 	}
 }

@@ -2617,7 +2617,7 @@ func (ec *executionContext) fieldContext_Group_members(ctx context.Context, fiel
 func (ec *executionContext) resolveBatch_Group_members(ctx context.Context, field graphql.CollectedField, obj *aspire.Group) (any, error) {
 	resolver := ec.Resolvers.Group()
 	fc := graphql.GetFieldContext(ctx)
-	if batch, ok := graphql.BatchParentsFor[*aspire.Group](ctx, "Group"); ok {
+	if batch, ok := batchParentsFor[*aspire.Group](ctx, "Group"); ok {
 		result := batch.FieldResult(field, func() (any, error) {
 			return resolver.Members(ctx, batch.Parents, fc.Args["range"].(model.DateRangeInput), fc.Args["sort"].(*model.MemberSort), fc.Args["first"].(*int), fc.Args["after"].(*string))
 		})
@@ -2684,7 +2684,7 @@ func (ec *executionContext) fieldContext_Group_posts(ctx context.Context, field 
 func (ec *executionContext) resolveBatch_Group_posts(ctx context.Context, field graphql.CollectedField, obj *aspire.Group) (any, error) {
 	resolver := ec.Resolvers.Group()
 	fc := graphql.GetFieldContext(ctx)
-	if batch, ok := graphql.BatchParentsFor[*aspire.Group](ctx, "Group"); ok {
+	if batch, ok := batchParentsFor[*aspire.Group](ctx, "Group"); ok {
 		result := batch.FieldResult(field, func() (any, error) {
 			return resolver.Posts(ctx, batch.Parents, fc.Args["range"].(model.DateRangeInput), fc.Args["filter"].(*model.PostFilter), fc.Args["sort"].(*model.PostSort), fc.Args["first"].(*int), fc.Args["after"].(*string))
 		})
@@ -3106,7 +3106,7 @@ func (ec *executionContext) fieldContext_Member_projects(_ context.Context, fiel
 }
 func (ec *executionContext) resolveBatch_Member_projects(ctx context.Context, field graphql.CollectedField, obj *aspire.Member) (any, error) {
 	resolver := ec.Resolvers.Member()
-	if batch, ok := graphql.BatchParentsFor[*aspire.Member](ctx, "Member"); ok {
+	if batch, ok := batchParentsFor[*aspire.Member](ctx, "Member"); ok {
 		result := batch.FieldResult(field, func() (any, error) {
 			return resolver.Projects(ctx, batch.Parents)
 		})
@@ -3161,7 +3161,7 @@ func (ec *executionContext) fieldContext_Member_groups(_ context.Context, field 
 }
 func (ec *executionContext) resolveBatch_Member_groups(ctx context.Context, field graphql.CollectedField, obj *aspire.Member) (any, error) {
 	resolver := ec.Resolvers.Member()
-	if batch, ok := graphql.BatchParentsFor[*aspire.Member](ctx, "Member"); ok {
+	if batch, ok := batchParentsFor[*aspire.Member](ctx, "Member"); ok {
 		result := batch.FieldResult(field, func() (any, error) {
 			return resolver.Groups(ctx, batch.Parents)
 		})
@@ -3228,7 +3228,7 @@ func (ec *executionContext) fieldContext_Member_posts(ctx context.Context, field
 func (ec *executionContext) resolveBatch_Member_posts(ctx context.Context, field graphql.CollectedField, obj *aspire.Member) (any, error) {
 	resolver := ec.Resolvers.Member()
 	fc := graphql.GetFieldContext(ctx)
-	if batch, ok := graphql.BatchParentsFor[*aspire.Member](ctx, "Member"); ok {
+	if batch, ok := batchParentsFor[*aspire.Member](ctx, "Member"); ok {
 		result := batch.FieldResult(field, func() (any, error) {
 			return resolver.Posts(ctx, batch.Parents, fc.Args["range"].(model.DateRangeInput), fc.Args["filter"].(*model.PostFilter), fc.Args["sort"].(*model.PostSort), fc.Args["first"].(*int), fc.Args["after"].(*string))
 		})
@@ -3295,7 +3295,7 @@ func (ec *executionContext) fieldContext_Member_performance(ctx context.Context,
 func (ec *executionContext) resolveBatch_Member_performance(ctx context.Context, field graphql.CollectedField, obj *aspire.Member) (any, error) {
 	resolver := ec.Resolvers.Member()
 	fc := graphql.GetFieldContext(ctx)
-	if batch, ok := graphql.BatchParentsFor[*aspire.Member](ctx, "Member"); ok {
+	if batch, ok := batchParentsFor[*aspire.Member](ctx, "Member"); ok {
 		result := batch.FieldResult(field, func() (any, error) {
 			return resolver.Performance(ctx, batch.Parents, fc.Args["range"].(model.DateRangeInput), fc.Args["filter"].(*model.PostFilter))
 		})
@@ -4328,7 +4328,7 @@ func (ec *executionContext) fieldContext_Post_member(_ context.Context, field gr
 }
 func (ec *executionContext) resolveBatch_Post_member(ctx context.Context, field graphql.CollectedField, obj *aspire.Post) (any, error) {
 	resolver := ec.Resolvers.Post()
-	if batch, ok := graphql.BatchParentsFor[*aspire.Post](ctx, "Post"); ok {
+	if batch, ok := batchParentsFor[*aspire.Post](ctx, "Post"); ok {
 		result := batch.FieldResult(field, func() (any, error) {
 			return resolver.Member(ctx, batch.Parents)
 		})
@@ -4383,7 +4383,7 @@ func (ec *executionContext) fieldContext_Post_projects(_ context.Context, field 
 }
 func (ec *executionContext) resolveBatch_Post_projects(ctx context.Context, field graphql.CollectedField, obj *aspire.Post) (any, error) {
 	resolver := ec.Resolvers.Post()
-	if batch, ok := graphql.BatchParentsFor[*aspire.Post](ctx, "Post"); ok {
+	if batch, ok := batchParentsFor[*aspire.Post](ctx, "Post"); ok {
 		result := batch.FieldResult(field, func() (any, error) {
 			return resolver.Projects(ctx, batch.Parents)
 		})
@@ -4438,7 +4438,7 @@ func (ec *executionContext) fieldContext_Post_groups(_ context.Context, field gr
 }
 func (ec *executionContext) resolveBatch_Post_groups(ctx context.Context, field graphql.CollectedField, obj *aspire.Post) (any, error) {
 	resolver := ec.Resolvers.Post()
-	if batch, ok := graphql.BatchParentsFor[*aspire.Post](ctx, "Post"); ok {
+	if batch, ok := batchParentsFor[*aspire.Post](ctx, "Post"); ok {
 		result := batch.FieldResult(field, func() (any, error) {
 			return resolver.Groups(ctx, batch.Parents)
 		})
@@ -4849,7 +4849,7 @@ func (ec *executionContext) fieldContext_Project_members(ctx context.Context, fi
 func (ec *executionContext) resolveBatch_Project_members(ctx context.Context, field graphql.CollectedField, obj *aspire.Project) (any, error) {
 	resolver := ec.Resolvers.Project()
 	fc := graphql.GetFieldContext(ctx)
-	if batch, ok := graphql.BatchParentsFor[*aspire.Project](ctx, "Project"); ok {
+	if batch, ok := batchParentsFor[*aspire.Project](ctx, "Project"); ok {
 		result := batch.FieldResult(field, func() (any, error) {
 			return resolver.Members(ctx, batch.Parents, fc.Args["range"].(model.DateRangeInput), fc.Args["sort"].(*model.MemberSort), fc.Args["first"].(*int), fc.Args["after"].(*string))
 		})
@@ -4916,7 +4916,7 @@ func (ec *executionContext) fieldContext_Project_posts(ctx context.Context, fiel
 func (ec *executionContext) resolveBatch_Project_posts(ctx context.Context, field graphql.CollectedField, obj *aspire.Project) (any, error) {
 	resolver := ec.Resolvers.Project()
 	fc := graphql.GetFieldContext(ctx)
-	if batch, ok := graphql.BatchParentsFor[*aspire.Project](ctx, "Project"); ok {
+	if batch, ok := batchParentsFor[*aspire.Project](ctx, "Project"); ok {
 		result := batch.FieldResult(field, func() (any, error) {
 			return resolver.Posts(ctx, batch.Parents, fc.Args["range"].(model.DateRangeInput), fc.Args["filter"].(*model.PostFilter), fc.Args["sort"].(*model.PostSort), fc.Args["first"].(*int), fc.Args["after"].(*string))
 		})

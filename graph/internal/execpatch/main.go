@@ -1,7 +1,7 @@
-// Command execpatch rewrites two calls in gqlgen's generated executor to the
+// Command execpatch rewrites three calls in gqlgen's generated executor to the
 // graph package's cheaper equivalents (see graph/exec.go for why). It runs
 // from go generate right after gqlgen, on the file named by its argument,
-// and fails if gqlgen stops generating either call, rather than silently
+// and fails if gqlgen stops generating any of them, rather than silently
 // losing the saving.
 package main
 
@@ -14,6 +14,7 @@ import (
 var patches = []struct{ from, to string }{
 	{"graphql.MarshalSliceConcurrently(", "marshalSlice("},
 	{"graphql.NewDeferredGroup(ctx)", "newDeferredGroup(ctx, fields)"},
+	{"graphql.BatchParentsFor[", "batchParentsFor["},
 }
 
 func main() {
