@@ -50,11 +50,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if len(args) > 0 && args[0] == "export" {
 		return exportCommand(ctx, name+" export", args[1:], getenv, stdout, stderr)
 	}
-	tuneGC(getenv) // serving only: the export command keeps its small heap
 	cfg, _, err := config.LoadWithUsage(name, args, getenv, stderr, nil, mainUsage)
 	if err != nil {
 		return err
 	}
+	tuneGC(getenv, cfg.CacheBytes+cfg.ResponseCacheBytes) // serving only: the export command keeps its small heap
 	log := newLogger(cfg, stdout)
 	metrics := telemetry.New()
 

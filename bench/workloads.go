@@ -125,8 +125,9 @@ var w5Sorts = []struct{ field, fieldPeer, order, orderPeer string }{
 }
 
 // w5Vars maps n one to one onto (first, sort, network, start day, length):
-// 21 × 4 × 5 × 700 × 60 ≈ 17.6 million distinct requests, more than a run
-// sends.
+// 21 × 4 × 5 × 600 × 60 ≈ 15 million distinct requests, more than a run
+// sends. Ranges of 14–73 days inside the simulator's two years of posts
+// fill most pages, with a network filter too.
 func w5Vars(kind string, n int) map[string]any {
 	first := 80 + n%21
 	n /= 21
@@ -134,22 +135,24 @@ func w5Vars(kind string, n int) map[string]any {
 	n /= len(w5Sorts)
 	network := n%5 - 1
 	n /= 5
-	start := time.Date(2024, 6, 1, 0, 0, 0, 0, time.UTC).AddDate(0, 0, n%700)
-	n /= 700
-	end := start.AddDate(0, 0, 7+n%60)
+	start := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC).AddDate(0, 0, n%600)
+	n /= 600
+	end := start.AddDate(0, 0, 13+n%60)
 	v := map[string]any{"r": map[string]any{"start": start.Format("2006-01-02"), "end": end.Format("2006-01-02")}, "first": first}
 	if kind == "peer" {
 		v["s"] = map[string]any{"field": s.fieldPeer, "order": s.orderPeer}
 	} else {
 		v["s"] = map[string]any{"field": s.field, "order": s.order}
 	}
+	f := map[string]any{} // always defined: the peer refuses an undefined variable
 	if network >= 0 {
 		nw := networks[network].ours
 		if kind == "peer" {
 			nw = networks[network].peer
 		}
-		v["f"] = map[string]any{"networks": []string{nw}}
+		f["networks"] = []string{nw}
 	}
+	v["f"] = f
 	return v
 }
 
