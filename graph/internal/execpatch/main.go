@@ -1,4 +1,4 @@
-// Command execpatch rewrites three calls in gqlgen's generated executor to the
+// Command execpatch rewrites four calls in gqlgen's generated executor to the
 // graph package's cheaper equivalents (see graph/exec.go for why). It runs
 // from go generate right after gqlgen, on the file named by its argument,
 // and fails if gqlgen stops generating any of them, rather than silently
@@ -15,6 +15,7 @@ var patches = []struct{ from, to string }{
 	{"graphql.MarshalSliceConcurrently(", "marshalSlice("},
 	{"graphql.NewDeferredGroup(ctx)", "newDeferredGroup(ctx, fields)"},
 	{"graphql.BatchParentsFor[", "batchParentsFor["},
+	{"graphql.ResolveField(", "resolveField("},
 }
 
 func main() {
@@ -25,6 +26,12 @@ func main() {
 	b, err := os.ReadFile(os.Args[1])
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "execpatch:", err)
+		os.Exit(1)
+	}
+	// graph.resolveField does not run field middleware: a field with a
+	// directive needs gqlgen's own ResolveField.
+	if bytes.Contains(b, []byte("next graphql.Resolver) graphql.Resolver")) {
+		fmt.Fprintln(os.Stderr, "execpatch: a field has a directive (field middleware); graph.resolveField cannot serve it: patch only the other fields")
 		os.Exit(1)
 	}
 	for _, p := range patches {
