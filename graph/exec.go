@@ -10,6 +10,12 @@ import (
 	"github.com/vektah/gqlparser/v2/ast"
 )
 
+// This file holds the graph package's replacements for four of gqlgen's
+// runtime calls in generated.go (marshalSlice, newDeferredGroup,
+// batchParentsFor, resolveField); graph/internal/execpatch swaps them in
+// right after gqlgen runs. Each has the signature of the call it replaces,
+// and says what it saves and why that is safe.
+
 // gqlgen marshals every list of objects with one goroutine per element
 // (graphql.MarshalSliceConcurrently), which made goroutine start-up, stack
 // growth and stack scanning about a third of the CPU of a 100-post query.
