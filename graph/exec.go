@@ -247,7 +247,7 @@ func resolveField[T any](
 		return m
 	}
 	var t T
-	oc.Errorf(ctx, "unexpected type %T from field resolver, should be %T", res, t)
+	graphql.AddErrorf(ctx, "unexpected type %T from field resolver, should be %T", res, t)
 	return graphql.Null
 }
 
