@@ -2,7 +2,6 @@ package aspire_test
 
 import (
 	"context"
-	"encoding/json"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -10,6 +9,7 @@ import (
 
 	"github.com/aspire-graphql/aspire-graphql/aspire"
 	"github.com/aspire-graphql/aspire-graphql/aspire/aspiretest"
+	"github.com/aspire-graphql/aspire-graphql/aspire/contract"
 )
 
 var full = aspire.Range{Start: aspire.NewDate(2025, 1, 1), End: aspire.NewDate(2026, 12, 31)}
@@ -29,13 +29,11 @@ func BenchmarkDecodePostsPage(b *testing.B) {
 	resp.Body.Close()
 	b.SetBytes(int64(len(body)))
 	b.ReportAllocs()
+	c := contract.Default()
 	for b.Loop() {
-		var l struct {
-			Data       []aspire.Post   `json:"data"`
-			Pagination json.RawMessage `json:"pagination"`
-		}
-		if err := json.Unmarshal(body, &l); err != nil || len(l.Data) != 500 {
-			b.Fatal(err, len(l.Data))
+		rows, _, err := aspire.DecodePosts(c, body)
+		if err != nil || len(rows) != 500 {
+			b.Fatal(err, len(rows))
 		}
 	}
 }

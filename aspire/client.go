@@ -13,6 +13,8 @@ import (
 
 	"github.com/maypok86/otter/v2"
 	"golang.org/x/time/rate"
+
+	"github.com/aspire-graphql/aspire-graphql/aspire/contract"
 )
 
 // Client speaks the Aspire REST API. It holds no credentials: call As to get
@@ -28,6 +30,7 @@ type Client struct {
 	flight   *flightGroup   // nil when de-duplication is off
 	limiters *otter.Cache[string, *rate.Limiter]
 	drift    driftSampler
+	wf       *wireFormat // the active contract, compiled
 }
 
 // Creds are the credentials of one workspace: an API key and the workspace's
@@ -61,12 +64,11 @@ type Tenant struct {
 	c     *Client
 	creds Creds
 	id    string // Creds.TenantID
-	auth  string // Authorization header value
 }
 
 // As returns the view of c that calls with creds.
 func (c *Client) As(creds Creds) *Tenant {
-	return &Tenant{c: c, creds: creds, id: creds.TenantID(), auth: authHeader(creds.APIKey)}
+	return &Tenant{c: c, creds: creds, id: creds.TenantID()}
 }
 
 // ID is the tenant's fingerprint (see Creds.TenantID).
@@ -96,6 +98,7 @@ type config struct {
 	decode          func([]byte, any) error
 	l2              SharedCache   // nil: in-process cache only
 	sharedLimiter   SharedLimiter // nil: the in-process bucket
+	contract        *contract.Contract
 }
 
 func defaults() config {
@@ -184,6 +187,14 @@ func WithTransport(rt http.RoundTripper) Option { return func(c *config) { c.tra
 // WithUserAgent sets the User-Agent header.
 func WithUserAgent(ua string) Option { return func(c *config) { c.userAgent = ua } }
 
+// WithContract sets the wire format the client speaks (default: the
+// built-in contract, contract.Default). c must be valid (contract.Load and
+// Parse validate).
+func WithContract(c *contract.Contract) Option { return func(cfg *config) { cfg.contract = c } }
+
+// Contract returns the wire format the client speaks.
+func (c *Client) Contract() *contract.Contract { return c.wf.c.Clone() }
+
 // WithClock replaces time.Now, for tests of date-dependent behaviour.
 func WithClock(now func() time.Time) Option { return func(c *config) { c.now = now } }
 
@@ -201,6 +212,11 @@ func New(baseURL string, opts ...Option) (*Client, error) {
 	for _, o := range opts {
 		o(&cfg)
 	}
+	if cfg.contract == nil {
+		cfg.contract = contract.Default()
+	} else if err := cfg.contract.Validate(); err != nil {
+		return nil, fmt.Errorf("aspire: %w", err)
+	}
 	if cfg.transport == nil {
 		cfg.transport = NewTransport()
 	}
@@ -208,6 +224,7 @@ func New(baseURL string, opts ...Option) (*Client, error) {
 		base: strings.TrimRight(u.String(), "/"),
 		hc:   &http.Client{Transport: cfg.transport, CheckRedirect: noRedirects},
 		cfg:  cfg,
+		wf:   compile(cfg.contract),
 	}
 	if cfg.cacheBytes > 0 {
 		c.cache = newResponseCache(cfg.cacheBytes)

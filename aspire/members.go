@@ -33,7 +33,7 @@ func (t *Tenant) Members(ctx context.Context, q MemberQuery) (*Page[Member], err
 	if err != nil {
 		return nil, err
 	}
-	return list[Member](ctx, t, wire.PathMembers, v, q.Offset, q.Limit)
+	return list[Member](ctx, t, wire.PathMembers, v, q.Offset, q.Limit, true)
 }
 
 // MemberPages yields every page of members from q.Offset on.

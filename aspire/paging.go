@@ -10,6 +10,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/aspire-graphql/aspire-graphql/aspire/contract"
 	"github.com/aspire-graphql/aspire-graphql/aspire/internal/wire"
 )
 
@@ -29,23 +30,70 @@ const (
 	MaxIDs       = wire.MaxIDsPerCall
 )
 
-// list fetches one page.
-func list[T any](ctx context.Context, t *Tenant, path string, v url.Values, offset, limit int) (*Page[T], error) {
+// list fetches one page. Where the upstream sends no total, count says
+// whether to count the rows by paging on with the largest page (each page a
+// call, counted against the budget and cached); without count Total is -1
+// unless the page itself shows the end.
+func list[T any](ctx context.Context, t *Tenant, path string, v url.Values, offset, limit int, count ...bool) (*Page[T], error) {
 	if err := checkPaging(path, offset, limit); err != nil {
 		return nil, err
 	}
+	l, err := fetchList[T](ctx, t, path, v, offset, limit)
+	if err != nil {
+		return nil, err
+	}
+	eff := limit
+	if eff == 0 {
+		eff = DefaultLimit
+	}
+	p := &Page[T]{Items: l.Rows, Offset: offset, Limit: eff, Total: -1}
+	switch {
+	case l.Total != nil:
+		p.Total = *l.Total
+	case len(l.Rows) < eff || (l.HasMore != nil && !*l.HasMore):
+		p.Total = offset + len(l.Rows) // the page shows the end
+	case len(count) > 0 && count[0]:
+		n, err := countFrom[T](ctx, t, path, v, offset+len(l.Rows))
+		if err != nil {
+			return nil, err
+		}
+		p.Total = n
+	}
+	switch {
+	case l.HasMore != nil:
+		p.HasMore = *l.HasMore
+	case p.Total >= 0:
+		p.HasMore = offset+len(l.Rows) < p.Total
+	default:
+		p.HasMore = len(l.Rows) == eff
+	}
+	return p, nil
+}
+
+func fetchList[T any](ctx context.Context, t *Tenant, path string, v url.Values, offset, limit int) (listBody[T], error) {
 	if offset > 0 {
 		v.Set(wire.ParamOffset, strconv.Itoa(offset))
 	}
 	if limit > 0 {
 		v.Set(wire.ParamLimit, strconv.Itoa(limit))
 	}
-	l, err := get[wire.List[T]](ctx, t, path, path, v)
-	if err != nil {
-		return nil, err
+	return get(ctx, t, path, path, v, func(b []byte) (listBody[T], error) {
+		return decodeList[T](t.c.wf, path, b, t.c.cfg.decode)
+	})
+}
+
+// countFrom counts the rows from offset on by paging with the largest page.
+func countFrom[T any](ctx context.Context, t *Tenant, path string, v url.Values, offset int) (int, error) {
+	for {
+		l, err := fetchList[T](ctx, t, path, cloneValues(v), offset, MaxLimit)
+		if err != nil {
+			return 0, err
+		}
+		offset += len(l.Rows)
+		if len(l.Rows) < MaxLimit || (l.HasMore != nil && !*l.HasMore) {
+			return offset, nil
+		}
 	}
-	return &Page[T]{Items: l.Data, Offset: l.Pagination.Offset, Limit: l.Pagination.Limit,
-		Total: l.Pagination.Total, HasMore: l.Pagination.HasMore}, nil
 }
 
 func checkPaging(endpoint string, offset, limit int) error {
@@ -74,7 +122,7 @@ func pages[T any](ctx context.Context, t *Tenant, path string, v url.Values, off
 		}
 		// The first page's total says how many pages follow: fetch them
 		// concurrently, at most `conc` ahead of the consumer.
-		var offsets []int
+		var offsets []int // none when the upstream sends no total: one page at a time then
 		for o := offset + limit; o < first.Total; o += limit {
 			offsets = append(offsets, o)
 		}
@@ -204,14 +252,26 @@ func byID[T interface{ key() string }](ctx context.Context, t *Tenant, path, par
 		sem      = make(chan struct{}, t.c.cfg.pageConcurrency)
 		ttl      = t.c.ttlFor(v)
 	)
-	for chunk := range slices.Chunk(missing, MaxIDs) {
+	single := t.c.wf.c.IDs.Batch == contract.BatchSingle
+	for chunk := range slices.Chunk(missing, min(MaxIDs, t.c.wf.c.IDs.Max)) {
 		wg.Add(1)
 		sem <- struct{}{}
 		go func() {
 			defer func() { <-sem; wg.Done() }()
-			q := cloneValues(v)
-			q.Set(param, strings.Join(chunk, ","))
-			p, err := list[T](ctx, t, path, q, 0, len(chunk))
+			var p *Page[T]
+			var err error
+			if single { // one by-id call per id; an unknown id is not an error
+				var r *T
+				if r, err = one[T](ctx, t, path, chunk[0], cloneValues(v)); err == nil {
+					p = &Page[T]{Items: []T{*r}}
+				} else if e, ok := err.(*Error); ok && e.Code == CodeNotFound {
+					p, err = &Page[T]{}, nil
+				}
+			} else {
+				q := cloneValues(v)
+				q.Set(param, strings.Join(chunk, ","))
+				p, err = list[T](ctx, t, path, q, 0, len(chunk))
+			}
 			mu.Lock()
 			defer mu.Unlock()
 			if err != nil {
@@ -241,11 +301,13 @@ func one[T any](ctx context.Context, t *Tenant, path, id string, v url.Values) (
 	if id == "" || strings.ContainsAny(id, "/?#%") {
 		return nil, invalid(path, "invalid id %q", id)
 	}
-	r, err := get[wire.One[T]](ctx, t, path+"/{id}", path+"/"+url.PathEscape(id), v)
+	r, err := get(ctx, t, path+"/{id}", path+"/"+url.PathEscape(id), v, func(b []byte) (T, error) {
+		return decodeOne[T](t.c.wf, path, b, t.c.cfg.decode)
+	})
 	if err != nil {
 		return nil, err
 	}
-	return &r.Data, nil
+	return &r, nil
 }
 
 func invalid(endpoint, format string, args ...any) *Error {

@@ -33,7 +33,7 @@ func (t *Tenant) Posts(ctx context.Context, q PostQuery) (*Page[Post], error) {
 	if err != nil {
 		return nil, err
 	}
-	return list[Post](ctx, t, wire.PathPosts, v, q.Offset, q.Limit)
+	return list[Post](ctx, t, wire.PathPosts, v, q.Offset, q.Limit, true)
 }
 
 // PostPages yields every page of posts from q.Offset on (q.Limit per page,

@@ -16,7 +16,7 @@ type ListQuery struct {
 
 // Projects fetches one page of the workspace's projects.
 func (t *Tenant) Projects(ctx context.Context, q ListQuery) (*Page[Project], error) {
-	return list[Project](ctx, t, wire.PathProjects, url.Values{}, q.Offset, q.Limit)
+	return list[Project](ctx, t, wire.PathProjects, url.Values{}, q.Offset, q.Limit, true)
 }
 
 // ProjectPages yields every page of projects.
@@ -41,7 +41,7 @@ func (t *Tenant) ProjectsByID(ctx context.Context, ids []string) (map[string]Pro
 
 // Groups fetches one page of the workspace's groups.
 func (t *Tenant) Groups(ctx context.Context, q ListQuery) (*Page[Group], error) {
-	return list[Group](ctx, t, wire.PathGroups, url.Values{}, q.Offset, q.Limit)
+	return list[Group](ctx, t, wire.PathGroups, url.Values{}, q.Offset, q.Limit, true)
 }
 
 // GroupPages yields every page of groups.

@@ -74,7 +74,7 @@ func (c *Client) sawRateLimit(ctx context.Context, t *Tenant, err error) {
 }
 
 // sharedGet answers a call from the shared cache, filling the local one.
-func sharedGet[T any](ctx context.Context, c *Client, endpoint, key string, ttl time.Duration) (T, bool) {
+func sharedGet[T any](ctx context.Context, c *Client, endpoint, key string, ttl time.Duration, dec func([]byte) (T, error)) (T, bool) {
 	var v T
 	if c.cfg.l2 == nil {
 		return v, false
@@ -83,7 +83,8 @@ func sharedGet[T any](ctx context.Context, c *Client, endpoint, key string, ttl 
 	if !ok {
 		return v, false
 	}
-	if err := c.cfg.decode(b, &v); err != nil {
+	v, err := dec(b) // the upstream's body, read as the contract says
+	if err != nil {
 		return v, false // written by another version, say: fetch afresh
 	}
 	c.cache.set(key, v, len(b), ttl)

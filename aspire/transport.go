@@ -23,13 +23,13 @@ import (
 // Every key of the cache and of the de-duplication starts with the tenant's
 // fingerprint, so one tenant's response never answers another's call.
 
-// get fetches path with params for t and decodes a 2xx body into a T.
-// endpoint is the route template reported to the observer and in errors.
-func get[T any](ctx context.Context, t *Tenant, endpoint, path string, params url.Values) (T, error) {
+// get fetches path with params for t and decodes a 2xx body with dec.
+// endpoint is the route template reported to the observer and in errors;
+// path and params use our names, which the contract translates.
+func get[T any](ctx context.Context, t *Tenant, endpoint, path string, params url.Values, dec func([]byte) (T, error)) (T, error) {
 	var zero T
 	c := t.c
-	params.Set(wire.ParamClientID, t.creds.ClientID)
-	canonical := path + "?" + params.Encode() // Encode sorts by key
+	canonical := c.wf.url(endpoint, path, params, t.creds.ClientID) // never holds the key
 	key := t.id + " " + canonical
 
 	useCache := c.cache != nil && ctx.Value(noCacheKey{}) == nil
@@ -43,7 +43,7 @@ func get[T any](ctx context.Context, t *Tenant, endpoint, path string, params ur
 
 	load := func(ctx context.Context) (any, error) {
 		if useCache {
-			if v, ok := sharedGet[T](ctx, c, endpoint, key, c.ttlFor(params)); ok {
+			if v, ok := sharedGet(ctx, c, endpoint, key, c.ttlFor(params), dec); ok {
 				return v, nil
 			}
 		}
@@ -53,8 +53,8 @@ func get[T any](ctx context.Context, t *Tenant, endpoint, path string, params ur
 		}
 		defer putBuffer(body)
 		c.checkDrift(ctx, endpoint, body.Bytes())
-		var v T
-		if err := c.cfg.decode(body.Bytes(), &v); err != nil {
+		v, err := dec(body.Bytes())
+		if err != nil {
 			return nil, &Error{Code: CodeUnavailable, Endpoint: endpoint, Status: http.StatusOK,
 				Message: "the Aspire API sent a response that could not be read", Detail: scrub(err.Error(), t.creds.APIKey)}
 		}
@@ -192,13 +192,13 @@ func (c *Client) roundTrip(ctx context.Context, t *Tenant, endpoint, canonical s
 	if err != nil {
 		return nil, 0, &Error{Code: CodeInvalid, Endpoint: endpoint, Message: "could not build the request", Err: err}
 	}
-	req.Header.Set(wire.HeaderAuthorization, t.auth)
+	c.wf.authorize(req, t.creds.APIKey)
 	req.Header.Set("Accept", "application/json")
 	req.Header.Set("User-Agent", c.cfg.userAgent)
 	resp, err := c.hc.Do(req)
 	if err != nil {
 		return nil, 0, &Error{Code: CodeUnavailable, Endpoint: endpoint, Err: err,
-			Message: "could not reach the Aspire API", Detail: scrub(err.Error(), t.creds.APIKey)}
+			Message: "could not reach the Aspire API", Detail: scrub(scrub(err.Error(), url.QueryEscape(t.creds.APIKey)), t.creds.APIKey)}
 	}
 	defer resp.Body.Close()
 	buf := getBuffer()
@@ -232,8 +232,6 @@ func putBuffer(b *bytes.Buffer) {
 	b.Reset()
 	bufPool.Put(b)
 }
-
-func authHeader(key string) string { return wire.AuthScheme + " " + key }
 
 type noCacheKey struct{}
 

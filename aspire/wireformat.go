@@ -1,0 +1,610 @@
+package aspire
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+	"unicode"
+
+	"github.com/aspire-graphql/aspire-graphql/aspire/contract"
+	"github.com/aspire-graphql/aspire-graphql/aspire/internal/wire"
+)
+
+// wireFormat is a contract compiled for the hot path. Requests are built
+// with our names (the built-in contract's) and translated here; responses
+// are rewritten, in one linear pass over the bytes, into the shape and
+// field names of the records' json tags and then decoded by encoding/json.
+// That keeps the records' plain struct decoding (the fast part) and makes
+// every wire name a table lookup.
+//
+// Lenient by default: a list may be a bare array or the contract's
+// envelope; every record field is accepted under its contract name, its
+// snake_case and its camelCase spelling.
+type wireFormat struct {
+	c        *contract.Contract
+	builtin  bool // c is the built-in contract: requests need no translation
+	rows     []string
+	total    []string
+	hasMore  []string
+	data     []string
+	post     *node
+	member   *node
+	project  *node
+	group    *node
+	enumOut  map[string]map[string]string // enum → our value → wire spelling
+	paramFor map[string]string            // our parameter → enum it holds
+}
+
+func compile(c *contract.Contract) *wireFormat {
+	f := &wireFormat{c: c, builtin: c.IsDefault(), rows: split(c.List.Rows), total: split(c.List.Total),
+		hasMore: split(c.List.HasMore), data: split(c.Record.Data), enumOut: c.Enums}
+	enumIn := func(e string) *node {
+		m := map[string]string{}
+		identity := true
+		for ours, w := range c.Enums[e] {
+			m[w] = ours
+			identity = identity && ours == w
+		}
+		if identity {
+			return nil
+		}
+		return &node{kind: nodeEnum, enum: m}
+	}
+	obj := func(rec string, children map[string]*node) *node {
+		n := &node{kind: nodeObject, fields: map[string]field{}, names: map[string]string{}}
+		ours := contract.RecordFields[rec]
+		for _, f := range ours { // the contract's names first: they win over lenient spellings
+			w := c.Field(rec, f)
+			n.fields[w] = field{out: strconv.Quote(f) + ":", child: children[f]}
+			n.names[f] = w
+		}
+		for _, f := range ours {
+			w := c.Field(rec, f)
+			for _, alt := range []string{snake(w), camel(w)} {
+				if _, taken := n.fields[alt]; !taken {
+					n.fields[alt] = field{out: strconv.Quote(f) + ":", child: children[f], alias: true}
+				}
+			}
+		}
+		return n
+	}
+	metrics := obj("metrics", nil)
+	mapOf := func(e string) *node {
+		n := &node{kind: nodeMap, elem: metrics}
+		if en := enumIn(e); en != nil {
+			n.enum = en.enum
+		}
+		return n
+	}
+	f.post = obj("post", map[string]*node{"metrics": metrics, "network": enumIn("network"), "post_type": enumIn("post_type"),
+		"mention_source": enumIn("mention_source"), "status": enumIn("post_status")})
+	f.member = obj("member", map[string]*node{"metrics": metrics, "handles": obj("handles", nil),
+		"by_network": mapOf("network"), "by_post_type": mapOf("post_type")})
+	f.project = obj("project", map[string]*node{"status": enumIn("project_status")})
+	f.group = obj("group", nil)
+	f.paramFor = map[string]string{wire.ParamNetwork: "network", wire.ParamPostType: "post_type",
+		wire.ParamMentionSource: "mention_source", wire.ParamPostStatus: "post_status",
+		wire.ParamMetricsWindow: "metrics_window", wire.ParamSortBy: "sort_by", wire.ParamSortOrder: "sort_order"}
+	return f
+}
+
+func split(path string) []string {
+	if path == "" {
+		return nil
+	}
+	return strings.Split(path, ".")
+}
+
+// recordNode returns the node of the records of an endpoint ("/v1/posts"…).
+func (f *wireFormat) recordNode(endpoint string) *node {
+	switch strings.TrimSuffix(endpoint, "/{id}") {
+	case wire.PathPosts:
+		return f.post
+	case wire.PathMembers:
+		return f.member
+	case wire.PathProjects:
+		return f.project
+	case wire.PathGroups:
+		return f.group
+	}
+	return nil
+}
+
+// url builds the path and query of a call: path is ours ("/v1/posts" or
+// "/v1/posts/<id>"), params ours. The key is not in it (see authorize): the
+// result keys caches and is safe to log.
+func (f *wireFormat) url(endpoint, path string, params url.Values, clientID string) string {
+	if f.builtin {
+		params.Set(wire.ParamClientID, clientID)
+		return path + "?" + params.Encode() // Encode sorts by key
+	}
+	c := f.c
+	base := strings.TrimSuffix(endpoint, "/{id}")
+	var p string
+	if base != endpoint {
+		p = strings.Replace(c.RecordPath(base), "{id}", strings.TrimPrefix(path, base+"/"), 1)
+	} else {
+		p = c.ListPath(base)
+	}
+	q := url.Values{}
+	if c.ClientID.In == "path" {
+		p = strings.Replace(p, "{client_id}", url.PathEscape(clientID), 1)
+	} else {
+		q.Set(c.ClientID.Name, clientID)
+	}
+	for k, vs := range params {
+		name := c.Param(k)
+		for _, v := range vs {
+			switch k {
+			case wire.ParamStartDate, wire.ParamEndDate:
+				if d, err := ParseDate(v); err == nil {
+					v = contract.FormatDate(c.DateFormat, d.Time())
+				}
+				q.Add(name, v)
+				continue
+			}
+			parts := strings.Split(v, ",")
+			if e, ok := f.paramFor[k]; ok {
+				for i, s := range parts {
+					parts[i] = c.Enum(e, s)
+				}
+			}
+			if c.IDs.Batch == contract.BatchRepeat {
+				q[name] = append(q[name], parts...)
+			} else {
+				q.Add(name, strings.Join(parts, ","))
+			}
+		}
+	}
+	return p + "?" + q.Encode()
+}
+
+// authorize puts the key where the contract says.
+func (f *wireFormat) authorize(req *http.Request, key string) {
+	switch f.c.Auth.In {
+	case contract.AuthAuthorization:
+		req.Header.Set("Authorization", key)
+	case contract.AuthHeader:
+		req.Header.Set(f.c.Auth.Name, key)
+	case contract.AuthQuery:
+		q := req.URL.Query()
+		q.Set(f.c.Auth.Name, key)
+		req.URL.RawQuery = q.Encode()
+	default:
+		req.Header.Set("Authorization", "Bearer "+key)
+	}
+}
+
+// listBody is a list response in our shape.
+type listBody[T any] struct {
+	Rows    []T
+	Total   *int
+	HasMore *bool
+}
+
+var errNoRows = errors.New("no list rows where the contract puts them")
+
+// decodeList reads a list response: a bare array, or an envelope with the
+// rows, total and has-more flag at the contract's paths.
+func decodeList[T any](f *wireFormat, endpoint string, body []byte, decode func([]byte, any) error) (listBody[T], error) {
+	var out listBody[T]
+	root := skipSpace(body, 0)
+	var rows []byte
+	if root < len(body) && body[root] == '[' {
+		rows = body
+	} else {
+		paths := [][]string{f.rows, f.total, f.hasMore}
+		if f.rows == nil {
+			paths[0] = []string{"data"} // an object where a bare array was expected: try the usual envelope
+		}
+		got, err := extract(body, paths)
+		if err != nil {
+			return out, err
+		}
+		if rows = got[0]; rows == nil {
+			return out, errNoRows
+		}
+		if got[1] != nil {
+			n, err := strconv.Atoi(string(bytes.TrimSpace(got[1])))
+			if err == nil {
+				out.Total = &n
+			}
+		}
+		if got[2] != nil {
+			switch string(bytes.TrimSpace(got[2])) {
+			case "true":
+				out.HasMore = new(bool)
+				*out.HasMore = true
+			case "false":
+				out.HasMore = new(bool)
+			}
+		}
+	}
+	bp := rewritePool.Get().(*[]byte)
+	b, err := rewrite((*bp)[:0], rows, &node{kind: nodeArray, elem: f.recordNode(endpoint)})
+	if err == nil {
+		err = decode(b, &out.Rows)
+		*bp = b
+	}
+	if cap(*bp) <= 4<<20 { // let the GC have outsized buffers rather than pin them
+		rewritePool.Put(bp)
+	}
+	return out, err
+}
+
+// decodeOne reads a by-id response: the record in the contract's envelope,
+// or bare.
+func decodeOne[T any](f *wireFormat, endpoint string, body []byte, decode func([]byte, any) error) (T, error) {
+	var out T
+	rec := body
+	if f.data != nil {
+		got, err := extract(body, [][]string{f.data})
+		if err != nil {
+			return out, err
+		}
+		if got[0] != nil {
+			rec = got[0]
+		}
+	}
+	bp := rewritePool.Get().(*[]byte)
+	b, err := rewrite((*bp)[:0], rec, f.recordNode(endpoint))
+	if err == nil {
+		err = decode(b, &out)
+		*bp = b
+	}
+	if cap(*bp) <= 4<<20 { // let the GC have outsized buffers rather than pin them
+		rewritePool.Put(bp)
+	}
+	return out, err
+}
+
+// The rewriter.
+
+type nodeKind uint8
+
+const (
+	nodeLeaf nodeKind = iota
+	nodeObject
+	nodeArray
+	nodeMap  // an object whose keys are enum values (enum, if set, translates them)
+	nodeEnum // a string value translated by enum
+)
+
+type node struct {
+	kind   nodeKind
+	fields map[string]field  // object: wire key → our key
+	names  map[string]string // object: our key → the contract's wire name
+	elem   *node             // array and map elements
+	enum   map[string]string // wire spelling → ours
+}
+
+type field struct {
+	out   string // `"ours":`
+	child *node
+	alias bool // matched by a lenient spelling, not the contract's name
+}
+
+var errSyntax = errors.New("malformed JSON")
+
+// rewritePool holds the buffers responses are rewritten into.
+var rewritePool = sync.Pool{New: func() any { return new([]byte) }}
+
+// rewrite appends src (one JSON value) to dst with object keys renamed and
+// enum values translated as n says; keys n does not know are dropped.
+func rewrite(dst, src []byte, n *node) ([]byte, error) {
+	i := skipSpace(src, 0)
+	dst, i, err := rewriteValue(dst, src, i, n)
+	if err != nil {
+		return nil, err
+	}
+	if skipSpace(src, i) != len(src) {
+		return nil, errSyntax
+	}
+	return dst, nil
+}
+
+func rewriteValue(dst, src []byte, i int, n *node) ([]byte, int, error) {
+	if i >= len(src) {
+		return nil, i, errSyntax
+	}
+	if n == nil || n.kind == nodeLeaf {
+		end, err := skipValue(src, i)
+		if err != nil {
+			return nil, i, err
+		}
+		return append(dst, src[i:end]...), end, nil
+	}
+	switch src[i] {
+	case '{':
+		if n.kind != nodeObject && n.kind != nodeMap {
+			break
+		}
+		dst = append(dst, '{')
+		i = skipSpace(src, i+1)
+		first := true
+		if i < len(src) && src[i] == '}' {
+			return append(dst, '}'), i + 1, nil
+		}
+		for {
+			key, end, err := readString(src, i)
+			if err != nil {
+				return nil, i, err
+			}
+			i = skipSpace(src, end)
+			if i >= len(src) || src[i] != ':' {
+				return nil, i, errSyntax
+			}
+			i = skipSpace(src, i+1)
+			if n.kind == nodeObject {
+				if fl, ok := n.fields[string(key)]; ok {
+					if !first {
+						dst = append(dst, ',')
+					}
+					first = false
+					dst = append(dst, fl.out...)
+					if dst, i, err = rewriteValue(dst, src, i, fl.child); err != nil {
+						return nil, i, err
+					}
+				} else if i, err = skipValue(src, i); err != nil {
+					return nil, i, err
+				}
+			} else {
+				if !first {
+					dst = append(dst, ',')
+				}
+				first = false
+				if ours, ok := n.enum[string(key)]; ok {
+					dst = strconv.AppendQuote(dst, ours)
+				} else {
+					dst = strconv.AppendQuote(dst, string(key))
+				}
+				dst = append(dst, ':')
+				if dst, i, err = rewriteValue(dst, src, i, n.elem); err != nil {
+					return nil, i, err
+				}
+			}
+			i = skipSpace(src, i)
+			if i >= len(src) {
+				return nil, i, errSyntax
+			}
+			if src[i] == '}' {
+				return append(dst, '}'), i + 1, nil
+			}
+			if src[i] != ',' {
+				return nil, i, errSyntax
+			}
+			i = skipSpace(src, i+1)
+		}
+	case '[':
+		if n.kind != nodeArray {
+			break
+		}
+		dst = append(dst, '[')
+		i = skipSpace(src, i+1)
+		if i < len(src) && src[i] == ']' {
+			return append(dst, ']'), i + 1, nil
+		}
+		for first := true; ; first = false {
+			if !first {
+				dst = append(dst, ',')
+			}
+			var err error
+			if dst, i, err = rewriteValue(dst, src, i, n.elem); err != nil {
+				return nil, i, err
+			}
+			i = skipSpace(src, i)
+			if i >= len(src) {
+				return nil, i, errSyntax
+			}
+			if src[i] == ']' {
+				return append(dst, ']'), i + 1, nil
+			}
+			if src[i] != ',' {
+				return nil, i, errSyntax
+			}
+			i = skipSpace(src, i+1)
+		}
+	case '"':
+		if n.kind != nodeEnum {
+			break
+		}
+		s, end, err := readString(src, i)
+		if err != nil {
+			return nil, i, err
+		}
+		if ours, ok := n.enum[string(s)]; ok {
+			return strconv.AppendQuote(dst, ours), end, nil
+		}
+		return append(dst, src[i:end]...), end, nil
+	}
+	// A value of another type than n expects: copied, for encoding/json to
+	// judge (null is fine, a wrong type is an error it names).
+	end, err := skipValue(src, i)
+	if err != nil {
+		return nil, i, err
+	}
+	return append(dst, src[i:end]...), end, nil
+}
+
+// extract finds the values at dotted paths in the object src (nil where a
+// path is absent or nil), in one pass.
+func extract(src []byte, paths [][]string) ([][]byte, error) {
+	out := make([][]byte, len(paths))
+	i := skipSpace(src, 0)
+	if _, err := extractAt(src, i, paths, 0, out); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func extractAt(src []byte, i int, paths [][]string, depth int, out [][]byte) (int, error) {
+	if i >= len(src) || src[i] != '{' {
+		return skipValue(src, i)
+	}
+	i = skipSpace(src, i+1)
+	if i < len(src) && src[i] == '}' {
+		return i + 1, nil
+	}
+	for {
+		key, end, err := readString(src, i)
+		if err != nil {
+			return i, err
+		}
+		i = skipSpace(src, end)
+		if i >= len(src) || src[i] != ':' {
+			return i, errSyntax
+		}
+		i = skipSpace(src, i+1)
+		var deeper [][]string
+		var at []int
+		for j, p := range paths {
+			if len(p) > depth && p[depth] == string(key) {
+				if len(p) == depth+1 {
+					at = append(at, j)
+				} else {
+					deeper = append(deeper, p)
+				}
+			}
+		}
+		start := i
+		if len(deeper) > 0 {
+			sub := make([][]byte, len(deeper))
+			if i, err = extractAt(src, i, deeper, depth+1, sub); err != nil {
+				return i, err
+			}
+			k := 0
+			for j, p := range paths {
+				if len(p) > depth+1 && p[depth] == string(key) {
+					out[j] = sub[k]
+					k++
+				}
+			}
+		} else if i, err = skipValue(src, i); err != nil {
+			return i, err
+		}
+		for _, j := range at {
+			out[j] = src[start:i]
+		}
+		i = skipSpace(src, i)
+		if i >= len(src) {
+			return i, errSyntax
+		}
+		if src[i] == '}' {
+			return i + 1, nil
+		}
+		if src[i] != ',' {
+			return i, errSyntax
+		}
+		i = skipSpace(src, i+1)
+	}
+}
+
+func skipSpace(src []byte, i int) int {
+	for i < len(src) && (src[i] == ' ' || src[i] == '\n' || src[i] == '\t' || src[i] == '\r') {
+		i++
+	}
+	return i
+}
+
+// readString reads the string at src[i] and returns its contents (unescaped
+// only when it holds escapes) and the index after it.
+func readString(src []byte, i int) ([]byte, int, error) {
+	if i >= len(src) || src[i] != '"' {
+		return nil, i, errSyntax
+	}
+	escaped := false
+	for j := i + 1; j < len(src); j++ {
+		switch src[j] {
+		case '\\':
+			escaped = true
+			j++
+		case '"':
+			if !escaped {
+				return src[i+1 : j], j + 1, nil
+			}
+			var s string
+			if err := json.Unmarshal(src[i:j+1], &s); err != nil {
+				return nil, i, errSyntax
+			}
+			return []byte(s), j + 1, nil
+		}
+	}
+	return nil, i, errSyntax
+}
+
+// skipValue returns the index after the JSON value at src[i].
+func skipValue(src []byte, i int) (int, error) {
+	if i >= len(src) {
+		return i, errSyntax
+	}
+	switch src[i] {
+	case '"':
+		_, end, err := readString(src, i)
+		return end, err
+	case '{', '[':
+		depth := 0
+		for j := i; j < len(src); j++ {
+			switch src[j] {
+			case '{', '[':
+				depth++
+			case '}', ']':
+				depth--
+				if depth == 0 {
+					return j + 1, nil
+				}
+			case '"':
+				_, end, err := readString(src, j)
+				if err != nil {
+					return j, err
+				}
+				j = end - 1
+			}
+		}
+		return len(src), errSyntax
+	}
+	j := i
+	for j < len(src) && !strings.ContainsRune(",}] \t\r\n", rune(src[j])) {
+		j++
+	}
+	if j == i {
+		return i, errSyntax
+	}
+	return j, nil
+}
+
+// snake and camel spell a field name the other way: postedAt ⇄ posted_at.
+func snake(s string) string {
+	var b strings.Builder
+	for i, r := range s {
+		if unicode.IsUpper(r) {
+			if i > 0 {
+				b.WriteByte('_')
+			}
+			r = unicode.ToLower(r)
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
+func camel(s string) string {
+	var b strings.Builder
+	up := false
+	for _, r := range s {
+		switch {
+		case r == '_' || r == '-':
+			up = b.Len() > 0
+		case up:
+			b.WriteRune(unicode.ToUpper(r))
+			up = false
+		default:
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
+}
