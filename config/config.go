@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/aspire-graphql/aspire-graphql/aspire"
+	"github.com/aspire-graphql/aspire-graphql/aspire/contract"
 )
 
 // Mode is how the server reaches Aspire and whose key it uses.
@@ -76,6 +77,11 @@ type Config struct {
 	RedisURL         string
 	RedisTimeout     time.Duration
 	ExpectedReplicas int
+
+	// ContractFile is the -contract file; Contract its contents, loaded and
+	// validated (nil: the built-in contract).
+	ContractFile string
+	Contract     *contract.Contract
 
 	// KeyTrimmed and ClientIDFromURL say the settings were tidied: the key
 	// had surrounding spaces, the client id was a pasted workspace URL.
@@ -201,6 +207,11 @@ var settings = []setting{
 	{"redis-url", "redis:// or rediss:// URL (password and db in it) of a Redis 7 or Valkey shared by replicas: upstream and response caches, APQ and the rate budget; empty keeps all in process", "", str(func(c *Config) *string { return &c.RedisURL })},
 	{"redis-timeout", "time limit of one Redis command; past it the replica falls back to local state until Redis answers", "100ms", dur(func(c *Config) *time.Duration { return &c.RedisTimeout })},
 	{"expected-replicas", "replicas sharing the rate budget: while Redis is unreachable each keeps to rate-limit / expected-replicas", "3", integer(func(c *Config) *int { return &c.ExpectedReplicas })},
+	{"contract", "a contract file (JSON) saying where your Aspire API's wire format differs from the built-in one (`aspire-graphql contract` prints it; `doctor --write-contract` writes one)", "", func(c *Config, v string) error {
+		ct, err := contract.Load(v)
+		c.ContractFile, c.Contract = v, ct
+		return err
+	}},
 }
 
 // ErrHelp is returned when -h was asked; the usage has been printed.

@@ -72,6 +72,8 @@ type Server struct {
 	logMax   int
 	counts   map[string]int
 	total    int
+
+	sp *speaker // the wire format
 }
 
 type window struct {
@@ -129,6 +131,7 @@ type options struct {
 	faults     []Fault
 	now        func() time.Time
 	logMax     int
+	wire       Wire
 }
 
 // WithSeed seeds the demo workspace (default 1); the other workspace uses
@@ -196,6 +199,7 @@ func New(opts ...Option) *Server {
 		jitter:     o.jitter,
 		logMax:     o.logMax,
 		counts:     map[string]int{},
+		sp:         newSpeaker(o.wire),
 	}
 	for _, k := range keys {
 		s.keys[k.Token] = k
@@ -314,8 +318,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusNoContent)
 		return
 	}
-	endpoint, id := route(r.URL.Path)
-	rec := Request{Method: r.Method, Path: r.URL.Path, Endpoint: endpoint, Query: r.URL.Query(), At: s.now()}
+	endpoint, id, pathClientID := s.sp.route(r.URL.Path)
+	query, qerr := s.sp.query(r) // our names; never the key
+	rec := Request{Method: r.Method, Path: r.URL.Path, Endpoint: endpoint, Query: query, At: s.now()}
 	// The request is logged when its status is decided, before a byte goes
 	// out, so that a test reading the log after its call returns sees it.
 	rw := &statusWriter{ResponseWriter: w, onStatus: func(status int) {
@@ -362,42 +367,40 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeError(rw, http.StatusUnauthorized, wire.ErrInsufficientScope, "the key lacks the "+scope+" scope")
 		return
 	}
-	clientID := r.URL.Query().Get(wire.ParamClientID)
+	clientID := s.sp.clientID(r)
+	if clientID == "" {
+		clientID = pathClientID
+	}
 	if clientID == "" {
 		writeError(rw, http.StatusBadRequest, wire.ErrInvalidParameter, "client_id is required")
 		return
 	}
 	if clientID != key.ClientID {
+		if s.sp.w.ForeignClientEmpty && id == "" {
+			s.writeBody(rw, s.sp.emptyList(endpoint))
+			return
+		}
 		writeError(rw, http.StatusForbidden, wire.ErrForbidden, "the key does not belong to this client_id")
 		return
 	}
-	body, status, err := s.answer(s.workspaces[key.ClientID], base, id, r.URL.Query())
+	if qerr != nil {
+		writeError(rw, http.StatusBadRequest, wire.ErrInvalidParameter, qerr.Error())
+		return
+	}
+	body, status, err := s.answer(s.workspaces[key.ClientID], base, id, query)
 	if err != nil {
 		writeError(rw, status, errCode(status), err.Error())
 		return
 	}
-	s.writeBody(rw, body)
-}
-
-// route maps a path to its endpoint template and the record id, if any.
-func route(path string) (endpoint, id string) {
-	for _, p := range []string{wire.PathPosts, wire.PathMembers, wire.PathProjects, wire.PathGroups} {
-		if path == p {
-			return p, ""
-		}
-		if rest, ok := strings.CutPrefix(path, p+"/"); ok && rest != "" && !strings.Contains(rest, "/") {
-			return p + "/{id}", rest
-		}
-	}
-	return "", ""
+	s.writeBody(rw, s.sp.body(endpoint, body))
 }
 
 func (s *Server) authenticate(w http.ResponseWriter, r *http.Request) (Key, bool) {
-	scheme, token, _ := strings.Cut(r.Header.Get(wire.HeaderAuthorization), " ")
+	token, placed := s.sp.key(r)
 	k, ok := s.keys[token]
 	switch {
-	case !strings.EqualFold(scheme, wire.AuthScheme) || token == "":
-		writeError(w, http.StatusUnauthorized, wire.ErrInvalidToken, "missing bearer token")
+	case !placed:
+		writeError(w, http.StatusUnauthorized, wire.ErrInvalidToken, "missing API key")
 	case !ok:
 		writeError(w, http.StatusUnauthorized, wire.ErrInvalidToken, "unknown API key")
 	case !k.ExpiresAt.IsZero() && !s.now().Before(k.ExpiresAt):
