@@ -47,6 +47,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if len(args) > 0 && args[0] == "doctor" {
 		return doctorCommand(ctx, name+" doctor", args[1:], getenv, stdout, stderr)
 	}
+	if len(args) > 0 && args[0] == "contract" {
+		return contractCommand(name+" contract", args[1:], getenv, stdout, stderr)
+	}
 	if len(args) > 0 && args[0] == "export" {
 		return exportCommand(ctx, name+" export", args[1:], getenv, stdout, stderr)
 	}

@@ -208,6 +208,10 @@ var settings = []setting{
 	{"redis-timeout", "time limit of one Redis command; past it the replica falls back to local state until Redis answers", "100ms", dur(func(c *Config) *time.Duration { return &c.RedisTimeout })},
 	{"expected-replicas", "replicas sharing the rate budget: while Redis is unreachable each keeps to rate-limit / expected-replicas", "3", integer(func(c *Config) *int { return &c.ExpectedReplicas })},
 	{"contract", "a contract file (JSON) saying where your Aspire API's wire format differs from the built-in one (`aspire-graphql contract` prints it; `doctor --write-contract` writes one)", "", func(c *Config, v string) error {
+		if v == "" {
+			c.ContractFile, c.Contract = "", nil // the built-in contract
+			return nil
+		}
 		ct, err := contract.Load(v)
 		c.ContractFile, c.Contract = v, ct
 		return err

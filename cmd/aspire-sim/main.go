@@ -12,10 +12,12 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 
 	"github.com/aspire-graphql/aspire-graphql/aspire/aspiretest"
+	"github.com/aspire-graphql/aspire-graphql/aspire/contract"
 )
 
 func main() {
@@ -40,10 +42,26 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	latency := fs.Duration("latency", 0, "added latency per request")
 	jitter := fs.Duration("jitter", 0, "latency jitter (uniform ±)")
 	rateLimit := fs.Int("rate-limit", 600, "requests per key per minute (0: unlimited)")
+	profile := fs.String("wire", "builtin", "wire variant: "+strings.Join(aspiretest.ProfileNames(), ", "))
+	contractFile := fs.String("contract", "", "a contract file to speak (overrides -wire's contract)")
+	foreignEmpty := fs.Bool("foreign-client-empty", false, "answer a foreign client id with 200 and an empty list, not 403")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	sim := aspiretest.New(aspiretest.WithSeed(*seed), aspiretest.WithSizes(sz),
+	mk, ok := aspiretest.Profiles[*profile]
+	if !ok {
+		return fmt.Errorf("-wire %q: want one of %s", *profile, strings.Join(aspiretest.ProfileNames(), ", "))
+	}
+	w := mk()
+	if *contractFile != "" {
+		c, err := contract.Load(*contractFile)
+		if err != nil {
+			return err
+		}
+		w.Contract = c
+	}
+	w.ForeignClientEmpty = w.ForeignClientEmpty || *foreignEmpty
+	sim := aspiretest.New(aspiretest.WithSeed(*seed), aspiretest.WithSizes(sz), aspiretest.WithWire(w),
 		aspiretest.WithLatency(*latency, *jitter), aspiretest.WithRateLimit(*rateLimit, time.Minute),
 		aspiretest.WithLogSize(1000))
 	ln, err := net.Listen("tcp", *addr)
@@ -51,7 +69,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	srv := &http.Server{Handler: sim, ReadHeaderTimeout: 10 * time.Second}
-	fmt.Fprintf(stdout, "aspire-sim: serving the simulated Aspire API on http://%s\n%s", ln.Addr(), sim)
+	fmt.Fprintf(stdout, "aspire-sim: serving the simulated Aspire API on http://%s (%s)\n%s", ln.Addr(), w, sim)
 	fmt.Fprintf(stdout, "try: curl -H 'Authorization: Bearer %s' 'http://%s/v1/posts?client_id=%s&start_date=2026-01-01&end_date=2026-01-31&limit=2'\n",
 		aspiretest.DemoKey, ln.Addr(), aspiretest.DemoClientID)
 	errc := make(chan error, 1)
