@@ -127,6 +127,9 @@ func pages[T any](ctx context.Context, t *Tenant, path string, v url.Values, off
 			offsets = append(offsets, o)
 		}
 		last, ok := fetchAhead(ctx, t, path, v, offsets, limit, yield)
+		if last == nil {
+			last = first
+		}
 		// Rows added since the first page: carry on one page at a time rather
 		// than stop short.
 		for ok && last != nil && last.HasMore && len(last.Items) > 0 {

@@ -31,16 +31,23 @@ type env struct {
 
 func newEnv(t testing.TB, simOpts ...aspiretest.Option) *env {
 	t.Helper()
-	sim := aspiretest.New(append([]aspiretest.Option{aspiretest.WithRateLimit(0, 0)}, simOpts...)...)
+	return newEnvWire(t, aspiretest.Profiles["builtin"](), simOpts...)
+}
+
+// newEnvWire is newEnv over a simulator speaking w, the server's client
+// speaking w's contract.
+func newEnvWire(t testing.TB, w aspiretest.Wire, simOpts ...aspiretest.Option) *env {
+	t.Helper()
+	sim := aspiretest.New(append([]aspiretest.Option{aspiretest.WithRateLimit(0, 0), aspiretest.WithWire(w)}, simOpts...)...)
 	up := httptest.NewServer(sim)
 	t.Cleanup(up.Close)
-	c, err := aspire.New(up.URL, aspire.WithRetry(3, time.Millisecond, 5*time.Millisecond), aspire.WithRateLimit(0, 0))
+	c, err := aspire.New(up.URL, aspire.WithRetry(3, time.Millisecond, 5*time.Millisecond), aspire.WithRateLimit(0, 0), aspire.WithContract(w.Contract))
 	if err != nil {
 		t.Fatal(err)
 	}
 	// The reference answers come from a client of its own with no cache, so
 	// they neither warm nor read the cache of the server under test.
-	rest, _ := aspire.New(up.URL, aspire.WithCache(0, 0, 0), aspire.WithRateLimit(0, 0))
+	rest, _ := aspire.New(up.URL, aspire.WithCache(0, 0, 0), aspire.WithRateLimit(0, 0), aspire.WithContract(w.Contract))
 	e := &env{sim: sim, client: rest, creds: demo}
 	h := graph.NewHandler(graph.HandlerConfig{Introspection: true})
 	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
