@@ -29,17 +29,11 @@ var readmeQueries = []struct {
 }
 
 // TestWireVariants runs the README's queries against the simulator speaking
-// each wire variant, with the server started on the matching contract file:
-// the GraphQL answers equal the built-in contract's, and so do the upstream
-// counts, except where the variant sends no totals and the client counts
-// rows by paging (one more call per 500 rows past the page).
+// each wire variant, with the server started on the matching contract file
+// (-contract): the GraphQL answers equal the built-in contract's. The exact
+// upstream counts are asserted in graph.TestREADMECountsAcrossWires, whose
+// loaders wait long enough for batches to be deterministic under load.
 func TestWireVariants(t *testing.T) {
-	want := map[string][3]int{
-		"builtin":             {2, 1, 3},
-		"envelope-token-path": {2, 1, 3}, // a total but no has-more flag: derived from the total
-		"array-camel-xapikey": {4, 2, 4}, // no totals: TopPosts counts 837 rows past its page in 2 calls, the others 1
-		"raw-renamed-upper":   {4, 2, 4},
-	}
 	answers := map[string][]byte{}
 	for _, name := range []string{"builtin", "envelope-token-path", "array-camel-xapikey", "raw-renamed-upper"} {
 		w := aspiretest.Profiles[name]()
@@ -47,17 +41,13 @@ func TestWireVariants(t *testing.T) {
 		if err := os.WriteFile(file, w.Contract.Marshal(), 0o600); err != nil {
 			t.Fatal(err)
 		}
-		for i, q := range readmeQueries {
+		for _, q := range readmeQueries {
 			s := newStack(t, []string{"-contract", file}, aspiretest.WithWire(w))
 			r := s.query(t, q.query, q.vars)
 			if len(r.Errors) > 0 || r.status != 200 {
 				t.Fatalf("%s %s: %d %s", name, q.name, r.status, r.body)
 			}
-			got := s.sim.Count("")
-			t.Logf("%-20s %-9s %d upstream requests", name, q.name, got)
-			if got != want[name][i] {
-				t.Errorf("%s %s: %d upstream requests, want %d", name, q.name, got, want[name][i])
-			}
+			t.Logf("%-20s %-9s %d upstream requests", name, q.name, s.sim.Count(""))
 			if base, ok := answers[q.name]; !ok {
 				answers[q.name] = r.Data
 			} else if !jsonEqual(base, r.Data) {
