@@ -82,9 +82,13 @@ func fetchList[T any](ctx context.Context, t *Tenant, path string, v url.Values,
 	})
 }
 
+// maxCountPages bounds counting: an upstream that ignores the offset would
+// otherwise send full pages for ever.
+const maxCountPages = 1000
+
 // countFrom counts the rows from offset on by paging with the largest page.
 func countFrom[T any](ctx context.Context, t *Tenant, path string, v url.Values, offset int) (int, error) {
-	for {
+	for range maxCountPages {
 		l, err := fetchList[T](ctx, t, path, cloneValues(v), offset, MaxLimit)
 		if err != nil {
 			return 0, err
@@ -94,6 +98,8 @@ func countFrom[T any](ctx context.Context, t *Tenant, path string, v url.Values,
 			return offset, nil
 		}
 	}
+	return 0, &Error{Code: CodeUnavailable, Endpoint: path,
+		Message: fmt.Sprintf("the Aspire API sent no total and more than %d full pages while counting", maxCountPages)}
 }
 
 func checkPaging(endpoint string, offset, limit int) error {
