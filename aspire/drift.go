@@ -3,31 +3,49 @@ package aspire
 import (
 	"context"
 	"encoding/json"
-	"reflect"
+	"maps"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
 	"time"
 
-	"github.com/aspire-graphql/aspire-graphql/aspire/internal/wire"
+	"github.com/aspire-graphql/aspire-graphql/aspire/contract"
 )
 
 // Contract drift: the client decodes leniently (unknown fields are ignored,
-// missing ones stay null), but it notices. Every so often per endpoint it
-// compares a response's keys with the contract's (the json tags of the
-// records and the envelope) and reports each difference as an EventDrift.
+// missing ones stay null, other spellings are accepted), but it notices.
+// Every so often per endpoint it compares a response's keys with the active
+// contract's (file or built-in) and reports each difference as an
+// EventDrift.
 
 // Drift is one difference between a response and the contract.
 type Drift struct {
-	Field string // dotted path, "[]" for list elements: "data[].metrics.tmv"
-	Kind  string // "unknown" (sent, not in the contract) or "missing" (in the contract, not sent)
+	Field string `json:"field"` // dotted path in the contract's names, "[]" for list elements: "data[].metrics.tmv"
+	// Kind is "unknown" (sent, not in the contract), "missing" (in the
+	// contract, not sent), "spelling" (sent as Got, another spelling of the
+	// contract's name: accepted), "bare array" (a list sent as a bare array
+	// where the contract has an envelope: accepted) or "envelope" (the
+	// reverse).
+	Kind string `json:"kind"`
+	Got  string `json:"got,omitempty"`
 }
 
-// ShapeDiff compares body, the answer of path (a list or a by-id path such
-// as "/v1/posts" or "/v1/posts/{id}"), with the contract.
-func ShapeDiff(endpoint string, body []byte) []Drift {
-	t := contractType(endpoint)
-	if t == nil {
+var builtinFormat = compile(contract.Default())
+
+// ShapeDiff compares body, the answer of endpoint (a list or a by-id
+// endpoint such as "/v1/posts" or "/v1/posts/{id}"), with the built-in
+// contract.
+func ShapeDiff(endpoint string, body []byte) []Drift { return shapeDiff(builtinFormat, endpoint, body) }
+
+// ShapeDiffWith compares body with contract c (see ShapeDiff).
+func ShapeDiffWith(c *contract.Contract, endpoint string, body []byte) []Drift {
+	return shapeDiff(compile(c), endpoint, body)
+}
+
+func shapeDiff(f *wireFormat, endpoint string, body []byte) []Drift {
+	rec := f.recordNode(endpoint)
+	if rec == nil {
 		return nil
 	}
 	var v any
@@ -35,81 +53,116 @@ func ShapeDiff(endpoint string, body []byte) []Drift {
 		return []Drift{{Field: "(body)", Kind: "unreadable"}}
 	}
 	var out []Drift
-	diff(&out, "", v, t)
+	if strings.HasSuffix(endpoint, "/{id}") {
+		path := strings.Join(f.data, ".")
+		if f.data != nil {
+			if r, ok := at(v, f.data); ok {
+				v = r
+			} else {
+				out = append(out, Drift{Field: path, Kind: "missing"})
+				path = ""
+			}
+		}
+		diffNode(&out, path, v, rec)
+	} else {
+		rows := v
+		prefix := strings.Join(f.rows, ".")
+		switch obj := v.(type) {
+		case []any:
+			if f.rows != nil {
+				out = append(out, Drift{Field: "(list)", Kind: "bare array"})
+			}
+		case map[string]any:
+			if f.rows == nil {
+				out = append(out, Drift{Field: "(list)", Kind: "envelope"})
+				prefix = "data"
+				rows, _ = obj["data"]
+				break
+			}
+			var ok bool
+			if rows, ok = at(v, f.rows); !ok {
+				out = append(out, Drift{Field: prefix, Kind: "missing"})
+			}
+			for _, p := range [][]string{f.total, f.hasMore} {
+				if _, ok := at(v, p); p != nil && !ok {
+					out = append(out, Drift{Field: strings.Join(p, "."), Kind: "missing"})
+				}
+			}
+			for k := range obj {
+				if !slices.ContainsFunc([][]string{f.rows, f.total, f.hasMore}, func(p []string) bool { return len(p) > 0 && p[0] == k }) {
+					out = append(out, Drift{Field: k, Kind: "unknown"})
+				}
+			}
+		}
+		if arr, ok := rows.([]any); ok && len(arr) > 0 {
+			diffNode(&out, prefix+"[]", arr[0], rec)
+		}
+	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Field+out[i].Kind < out[j].Field+out[j].Kind })
 	return out
 }
 
-func contractType(endpoint string) reflect.Type {
-	one := strings.HasSuffix(endpoint, "/{id}")
-	var rec reflect.Type
-	switch strings.TrimSuffix(endpoint, "/{id}") {
-	case wire.PathPosts:
-		rec = reflect.TypeFor[Post]()
-	case wire.PathMembers:
-		rec = reflect.TypeFor[Member]()
-	case wire.PathProjects:
-		rec = reflect.TypeFor[Project]()
-	case wire.PathGroups:
-		rec = reflect.TypeFor[Group]()
-	default:
-		return nil
-	}
-	if one {
-		return reflect.StructOf([]reflect.StructField{{Name: "Data", Type: rec, Tag: `json:"data"`}})
-	}
-	return reflect.StructOf([]reflect.StructField{
-		{Name: "Data", Type: reflect.SliceOf(rec), Tag: `json:"data"`},
-		{Name: "Pagination", Type: reflect.TypeFor[wire.Pagination](), Tag: `json:"pagination"`},
-	})
-}
-
-var timeType = reflect.TypeFor[time.Time]()
-
-// diff compares a decoded JSON value with the Go type it should fill.
-func diff(out *[]Drift, path string, v any, t reflect.Type) {
-	for t.Kind() == reflect.Pointer {
-		t = t.Elem()
-	}
-	switch t.Kind() {
-	case reflect.Struct:
-		if t == timeType || reflect.PointerTo(t).Implements(reflect.TypeFor[interface{ UnmarshalText([]byte) error }]()) {
-			return
-		}
+// at returns the value at a dotted path.
+func at(v any, path []string) (any, bool) {
+	for _, p := range path {
 		obj, ok := v.(map[string]any)
 		if !ok {
-			return // null or a wrong type: json decoding reports the latter
+			return nil, false
 		}
-		known := map[string]bool{}
-		for i := range t.NumField() {
-			f := t.Field(i)
-			name, opts, _ := strings.Cut(f.Tag.Get("json"), ",")
-			if name == "" || name == "-" {
-				continue
-			}
-			known[name] = true
-			child, present := obj[name]
+		if v, ok = obj[p]; !ok {
+			return nil, false
+		}
+	}
+	return v, true
+}
+
+// diffNode compares a decoded JSON value with the node that reads it.
+func diffNode(out *[]Drift, path string, v any, n *node) {
+	if n == nil {
+		return
+	}
+	switch n.kind {
+	case nodeObject:
+		obj, ok := v.(map[string]any)
+		if !ok {
+			return // null or a wrong type: decoding reports the latter
+		}
+		seen := map[string]bool{}
+		for _, ours := range slices.Sorted(maps.Keys(n.names)) {
+			w := n.names[ours]
+			child, present := obj[w]
+			got := w
 			if !present {
-				if !strings.Contains(opts, "omitempty") {
-					*out = append(*out, Drift{Field: join(path, name), Kind: "missing"})
+				for _, alt := range []string{snake(w), camel(w)} {
+					if child, present = obj[alt]; present {
+						got = alt
+						*out = append(*out, Drift{Field: join(path, w), Kind: "spelling", Got: alt})
+						break
+					}
+				}
+			}
+			if !present {
+				if !n.optional {
+					*out = append(*out, Drift{Field: join(path, w), Kind: "missing"})
 				}
 				continue
 			}
-			diff(out, join(path, name), child, f.Type)
+			seen[got] = true
+			diffNode(out, join(path, w), child, n.fields[got].child)
 		}
 		for k := range obj {
-			if !known[k] {
+			if !seen[k] {
 				*out = append(*out, Drift{Field: join(path, k), Kind: "unknown"})
 			}
 		}
-	case reflect.Slice:
+	case nodeArray:
 		if arr, ok := v.([]any); ok && len(arr) > 0 {
-			diff(out, path+"[]", arr[0], t.Elem())
+			diffNode(out, path+"[]", arr[0], n.elem)
 		}
-	case reflect.Map:
+	case nodeMap:
 		if obj, ok := v.(map[string]any); ok {
 			for _, child := range obj {
-				diff(out, path+"{}", child, t.Elem())
+				diffNode(out, path+"{}", child, n.elem)
 				break
 			}
 		}
@@ -146,7 +199,7 @@ func (c *Client) checkDrift(ctx context.Context, endpoint string, body []byte) {
 	if c.cfg.observer == nil || !c.drift.due(endpoint, c.cfg.now()) {
 		return
 	}
-	for _, d := range ShapeDiff(endpoint, body) {
+	for _, d := range shapeDiff(c.wf, endpoint, body) {
 		c.observe(ctx, Event{Kind: EventDrift, Endpoint: endpoint, Field: d.Field, Drift: d.Kind})
 	}
 }

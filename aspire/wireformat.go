@@ -83,7 +83,9 @@ func compile(c *contract.Contract) *wireFormat {
 	}
 	f.post = obj("post", map[string]*node{"metrics": metrics, "network": enumIn("network"), "post_type": enumIn("post_type"),
 		"mention_source": enumIn("mention_source"), "status": enumIn("post_status")})
-	f.member = obj("member", map[string]*node{"metrics": metrics, "handles": obj("handles", nil),
+	handles := obj("handles", nil)
+	handles.optional = true
+	f.member = obj("member", map[string]*node{"metrics": metrics, "handles": handles,
 		"by_network": mapOf("network"), "by_post_type": mapOf("post_type")})
 	f.project = obj("project", map[string]*node{"status": enumIn("project_status")})
 	f.group = obj("group", nil)
@@ -281,6 +283,9 @@ type node struct {
 	names  map[string]string // object: our key → the contract's wire name
 	elem   *node             // array and map elements
 	enum   map[string]string // wire spelling → ours
+	// optional: an absent field is not drift (handles: a member has no
+	// account on most networks).
+	optional bool
 }
 
 type field struct {

@@ -3,8 +3,11 @@ package server_test
 import (
 	"bytes"
 	"encoding/json"
+	"io"
+	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/aspire-graphql/aspire-graphql/aspire/aspiretest"
@@ -81,4 +84,46 @@ func jsonEqual(a, b []byte) bool {
 	ja, _ := json.Marshal(x)
 	jb, _ := json.Marshal(y)
 	return bytes.Equal(ja, jb)
+}
+
+// TestDriftAgainstTheActiveContract: drift is measured against the contract
+// file the server runs with, not the built-in one.
+func TestDriftAgainstTheActiveContract(t *testing.T) {
+	t.Parallel()
+	w := aspiretest.Profiles["raw-renamed-upper"]()
+	file := filepath.Join(t.TempDir(), "c.json")
+	if err := os.WriteFile(file, w.Contract.Marshal(), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	const q = `query($r: DateRangeInput!) { posts(range: $r, first: 5) { nodes { id caption metrics { tmv engagements } } } }`
+	metrics := func(s *stack) string {
+		resp, err := http.Get(s.url + "/metrics")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return string(b)
+	}
+	matching := newStack(t, []string{"-contract", file}, aspiretest.WithWire(w), aspiretest.WithSizes(aspiretest.SmallSizes))
+	if r := matching.query(t, q, oct); len(r.Errors) > 0 || strings.Contains(string(r.Data), `"tmv":null`) {
+		t.Fatalf("%s", r.body)
+	}
+	if m := metrics(matching); strings.Contains(m, "aspire_contract_drift_total{") {
+		t.Fatalf("drift against the matching contract:\n%s", m)
+	}
+	drifted := newStack(t, []string{"-contract", file}, aspiretest.WithWire(w), aspiretest.WithSizes(aspiretest.SmallSizes))
+	drifted.sim.SetDrift(map[string]string{"total_media_value": "tmv_usd"})
+	if r := drifted.query(t, q, oct); len(r.Errors) > 0 || !strings.Contains(string(r.Data), `"tmv":null`) {
+		t.Fatalf("%s", r.body)
+	}
+	m := metrics(drifted)
+	for _, want := range []string{
+		`aspire_contract_drift_total{endpoint="/v1/posts",field="items[].metrics.total_media_value",kind="missing"} 1`,
+		`aspire_contract_drift_total{endpoint="/v1/posts",field="items[].metrics.tmv_usd",kind="unknown"} 1`,
+	} {
+		if !strings.Contains(m, want) {
+			t.Errorf("/metrics lacks %s", want)
+		}
+	}
 }
