@@ -29,7 +29,7 @@ func TestDoctor(t *testing.T) {
 	t.Run("demo: all green", func(t *testing.T) {
 		t.Parallel()
 		out, err := runDoctor(t)
-		if err != nil || strings.Count(out, "✓ ") != 7 || strings.Contains(out, "✗") {
+		if err != nil || strings.Count(out, "✓ ") != 9 || strings.Contains(out, "✗") {
 			t.Fatalf("err %v\n%s", err, out)
 		}
 		// It says what it checks, and no 401 stands beside a ✓.

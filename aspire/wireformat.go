@@ -613,3 +613,20 @@ func camel(s string) string {
 	}
 	return b.String()
 }
+
+// RequestURL is the path and query (without the key) a client speaking c
+// sends for endpoint (ours: "/v1/posts", "/v1/posts/{id}"), path (ours,
+// with the id) and params (ours), for clientID. The doctor probes with it.
+func RequestURL(c *contract.Contract, endpoint, path string, params url.Values, clientID string) string {
+	return compile(c).url(endpoint, path, params, clientID)
+}
+
+// Authorize puts key where c says.
+func Authorize(c *contract.Contract, req *http.Request, key string) { compile(c).authorize(req, key) }
+
+// DecodeListWith reads a list body as a client speaking c does: the rows
+// (as raw JSON objects with our field names) and the total, if sent.
+func DecodeListWith(c *contract.Contract, endpoint string, body []byte) ([]json.RawMessage, *int, error) {
+	l, err := decodeList[json.RawMessage](compile(c), endpoint, body, json.Unmarshal)
+	return l.Rows, l.Total, err
+}

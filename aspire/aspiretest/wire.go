@@ -328,8 +328,8 @@ func recordType(endpoint string) string {
 }
 
 var children = map[string]map[string]string{ // record type → field → the type of its value
-	"post":   {"metrics": "metrics", "network": "=network", "post_type": "=post_type", "mention_source": "=mention_source", "status": "=post_status"},
-	"member": {"metrics": "metrics", "handles": "handles", "by_network": "{}network", "by_post_type": "{}post_type"},
+	"post":    {"metrics": "metrics", "network": "=network", "post_type": "=post_type", "mention_source": "=mention_source", "status": "=post_status"},
+	"member":  {"metrics": "metrics", "handles": "handles", "by_network": "{}network", "by_post_type": "{}post_type"},
 	"project": {"status": "=project_status"},
 }
 

@@ -14,14 +14,17 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/aspire-graphql/aspire-graphql/aspire"
+	"github.com/aspire-graphql/aspire-graphql/aspire/contract"
 	"github.com/aspire-graphql/aspire-graphql/aspire/internal/wire"
 )
 
@@ -38,6 +41,13 @@ type Report struct {
 	OK     bool                      `json:"ok"`
 	Checks []Check                   `json:"checks"`
 	Drift  map[string][]aspire.Drift `json:"drift,omitempty"` // by endpoint
+	// Unmapped lists, per record type, our fields the doctor found no
+	// field for in the records it received.
+	Unmapped map[string][]string `json:"unmapped,omitempty"`
+	// Contract is the contract the findings call for: the checked one with
+	// what the doctor learned (where the key goes, the list and record
+	// shapes, field names, enum spellings). --write-contract writes it.
+	Contract *contract.Contract `json:"-"`
 }
 
 // Input is what the doctor checks.
@@ -50,6 +60,8 @@ type Input struct {
 	HTTP            *http.Client
 	// Demo says BaseURL is the built-in simulator (no upstream-url given).
 	Demo bool
+	// Contract is the wire format to check against (nil: the built-in one).
+	Contract *contract.Contract
 }
 
 type answer struct {
@@ -61,18 +73,22 @@ type answer struct {
 }
 
 func get(ctx context.Context, in Input, path string, q url.Values, withKey bool) answer {
+	return getAs(ctx, in, in.Contract, in.Creds.ClientID, path, path, q, withKey)
+}
+
+// getAs calls endpoint (ours: "/v1/posts", "/v1/posts/{id}") at path (ours,
+// with the id) as contract c says, for clientID.
+func getAs(ctx context.Context, in Input, c *contract.Contract, clientID, endpoint, path string, q url.Values, withKey bool) answer {
 	if q == nil {
 		q = url.Values{}
 	}
-	if withKey {
-		q.Set(wire.ParamClientID, in.Creds.ClientID)
-	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, strings.TrimRight(in.BaseURL, "/")+path+"?"+q.Encode(), nil)
+	target := aspire.RequestURL(c, endpoint, path, q, clientID)
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, strings.TrimRight(in.BaseURL, "/")+target, nil)
 	if err != nil {
 		return answer{err: err}
 	}
 	if withKey {
-		req.Header.Set(wire.HeaderAuthorization, wire.AuthScheme+" "+in.Creds.APIKey)
+		aspire.Authorize(c, req, in.Creds.APIKey)
 	}
 	resp, err := in.HTTP.Do(req)
 	if err != nil {
@@ -96,7 +112,14 @@ func Run(ctx context.Context, in Input) Report {
 	if in.Now.IsZero() {
 		in.Now = time.Now()
 	}
-	var r Report
+	if in.Contract == nil {
+		in.Contract = contract.Default()
+	}
+	// Findings go in a copy, which the later probes speak; drift is told
+	// against the contract checked.
+	checked := in.Contract
+	in.Contract = checked.Clone()
+	r := Report{Contract: in.Contract}
 	add := func(c Check) { r.Checks = append(r.Checks, c) }
 
 	// 1. The host answers.
@@ -128,6 +151,11 @@ func Run(ctx context.Context, in Input) Report {
 	fromURL := ""
 	if in.ClientIDFromURL {
 		fromURL = " (reduced from the pasted workspace URL)"
+	}
+	if in.Creds.APIKey != "" {
+		if a, ok := keyPlacement(ctx, in, &r); ok {
+			in.Contract.Auth = a
+		}
 	}
 	members := get(ctx, in, wire.PathProjects, url.Values{wire.ParamLimit: {"1"}}, true)
 	start := aspire.DateOf(in.Now).AddDays(-30)
@@ -168,13 +196,34 @@ func Run(ctx context.Context, in Input) Report {
 		return r.done()
 	}
 	add(Check{Name: "client id matches the key's workspace", OK: true, Detail: in.Creds.ClientID + fromURL})
+	if posts.status == http.StatusNotFound || members.status == http.StatusNotFound {
+		add(Check{Name: "endpoints found", Detail: "the list endpoints answer HTTP 404: the API's paths differ from the contract's",
+			Advice: "set paths (and client_id, params, date_format if they differ) in a contract file and run doctor -contract FILE; the doctor learns the rest"})
+	}
 
 	// 5. Posts in the last 30 days, or the nearest range that has some.
 	var shapeBody []byte
 	if posts.status == http.StatusOK {
-		total := pageTotal(posts.body)
+		learnList(in.Contract, posts.body)
+	}
+	pageTotal := func(body []byte) (int, string) {
+		rows, total, err := aspire.DecodeListWith(in.Contract, wire.PathPosts, body)
+		switch {
+		case err != nil:
+			return 0, ""
+		case total != nil:
+			return *total, ""
+		}
+		return len(rows), "at least " // no total sent; the probe asks for one row
+	}
+	foreign := foreignClientID(ctx, in, start, end)
+	if foreign != nil {
+		add(*foreign)
+	}
+	if posts.status == http.StatusOK {
+		total, atLeast := pageTotal(posts.body)
 		if total > 0 {
-			add(Check{Name: "posts in the last 30 days", OK: true, Detail: fmt.Sprintf("%d posts (%s…%s)", total, start, end)})
+			add(Check{Name: "posts in the last 30 days", OK: true, Detail: fmt.Sprintf("%s%d posts (%s…%s)", atLeast, total, start, end)})
 			shapeBody = posts.body
 		} else {
 			c := Check{Name: "posts in the last 30 days", Detail: fmt.Sprintf("none (%s…%s)", start, end),
@@ -182,43 +231,72 @@ func Run(ctx context.Context, in Input) Report {
 			for _, days := range []int{90, 365, wire.MaxRangeDays} {
 				s := end.AddDays(-days + 1)
 				wider := get(ctx, in, wire.PathPosts, url.Values{wire.ParamStartDate: {s.String()}, wire.ParamEndDate: {end.String()}, wire.ParamLimit: {"1"}}, true)
-				if n := pageTotal(wider.body); wider.status == http.StatusOK && n > 0 {
-					c.Advice += fmt.Sprintf("; the last %d days (%s…%s) have %d posts", days, s, end, n)
+				if n, atLeast := pageTotal(wider.body); wider.status == http.StatusOK && n > 0 {
+					c.Advice += fmt.Sprintf("; the last %d days (%s…%s) have %s%d posts", days, s, end, atLeast, n)
 					shapeBody = wider.body
 					break
 				}
+			}
+			if foreign != nil && strings.Contains(foreign.Detail, "empty") {
+				c.Advice += "; this API answers a wrong client id with an empty list, so check the client id first"
 			}
 			add(c)
 		}
 	}
 
-	// 6. The response shape against the contract.
+	// 6. The response shape against the contract, and what it should be.
 	r.Drift = map[string][]aspire.Drift{}
-	if shapeBody != nil {
-		if d := aspire.ShapeDiff(wire.PathPosts, shapeBody); len(d) > 0 {
-			r.Drift[wire.PathPosts] = d
-		}
-	}
-	if members.status == http.StatusOK {
-		if d := aspire.ShapeDiff(wire.PathProjects, members.body); len(d) > 0 {
-			r.Drift[wire.PathProjects] = d
-		}
-	}
+	r.Unmapped = map[string][]string{}
 	mem := get(ctx, in, wire.PathMembers, url.Values{wire.ParamStartDate: {end.AddDays(-364).String()}, wire.ParamEndDate: {end.String()}, wire.ParamLimit: {"1"}}, true)
-	if mem.status == http.StatusOK {
-		if d := aspire.ShapeDiff(wire.PathMembers, mem.body); len(d) > 0 {
-			r.Drift[wire.PathMembers] = d
+	groups := get(ctx, in, wire.PathGroups, url.Values{wire.ParamLimit: {"1"}}, true)
+	for _, b := range []struct {
+		endpoint string
+		a        answer
+	}{{wire.PathPosts, answer{status: http.StatusOK, body: shapeBody}}, {wire.PathProjects, members}, {wire.PathMembers, mem}, {wire.PathGroups, groups}} {
+		if b.a.status != http.StatusOK || b.a.body == nil {
+			continue
 		}
-	}
-	if n := len(r.Drift); n > 0 {
-		var fields []string
-		for ep, ds := range r.Drift {
-			for _, d := range ds {
-				fields = append(fields, fmt.Sprintf("%s %s (%s)", ep, d.Field, d.Kind))
+		if d := aspire.ShapeDiffWith(checked, b.endpoint, b.a.body); len(d) > 0 {
+			r.Drift[b.endpoint] = d
+		}
+		if id, ok := learnRecords(in.Contract, b.endpoint, b.a.body, r.Unmapped); ok {
+			rec := getAs(ctx, in, in.Contract, in.Creds.ClientID, b.endpoint+"/{id}", b.endpoint+"/"+url.PathEscape(id), nil, true)
+			if rec.status == http.StatusOK {
+				learnRecordShape(in.Contract, b.endpoint, id, rec.body)
+				if d := aspire.ShapeDiffWith(checked, b.endpoint+"/{id}", rec.body); len(d) > 0 {
+					r.Drift[b.endpoint+"/{id}"] = d
+				}
 			}
 		}
-		add(Check{Name: "response shape matches the contract", Detail: strings.Join(fields, "; "),
-			Advice: "the API differs from what this server assumes: the fields listed are null or ignored; report them to the maintainers"})
+	}
+	for rec, fs := range r.Unmapped {
+		if len(fs) == 0 {
+			delete(r.Unmapped, rec)
+		}
+	}
+	if n := len(r.Drift) + len(r.Unmapped); n > 0 {
+		var fields []string
+		for _, ep := range slices.Sorted(maps.Keys(r.Drift)) {
+			for _, d := range r.Drift[ep] {
+				k := d.Kind
+				if d.Got != "" {
+					k = "sent as " + d.Got
+				}
+				fields = append(fields, fmt.Sprintf("%s %s (%s)", ep, d.Field, k))
+			}
+		}
+		advice := "the API differs from the contract: `doctor --write-contract FILE` writes one that matches, then start with -contract FILE"
+		if len(r.Unmapped) > 0 {
+			var un []string
+			for _, rec := range slices.Sorted(maps.Keys(r.Unmapped)) {
+				for _, f := range r.Unmapped[rec] {
+					un = append(un, rec+"."+f)
+				}
+			}
+			fields = append(fields, "no field found for "+strings.Join(un, ", "))
+			advice += "; map the fields not found by hand under \"fields\" in that file"
+		}
+		add(Check{Name: "response shape matches the contract", Detail: strings.Join(fields, "; "), Advice: advice})
 	} else {
 		add(Check{Name: "response shape matches the contract", OK: true, Detail: "envelope, paging keys and record fields as assumed"})
 	}
@@ -247,14 +325,6 @@ func (r Report) done() Report {
 		r.OK = r.OK && c.OK
 	}
 	return r
-}
-
-func pageTotal(body []byte) int {
-	var l wire.List[json.RawMessage]
-	if json.Unmarshal(body, &l) != nil {
-		return 0
-	}
-	return l.Pagination.Total
 }
 
 // network tells DNS, TLS, timeout and refused connections apart.
@@ -292,9 +362,13 @@ func (r Report) Text() string {
 	}
 	if len(r.Drift) > 0 {
 		b.WriteString("\n  endpoint        field                          difference\n")
-		for ep, ds := range r.Drift {
-			for _, d := range ds {
-				fmt.Fprintf(&b, "  %-15s %-30s %s\n", ep, d.Field, d.Kind)
+		for _, ep := range slices.Sorted(maps.Keys(r.Drift)) {
+			for _, d := range r.Drift[ep] {
+				k := d.Kind
+				if d.Got != "" {
+					k = "sent as " + d.Got
+				}
+				fmt.Fprintf(&b, "  %-15s %-30s %s\n", ep, d.Field, k)
 			}
 		}
 	}
