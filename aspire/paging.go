@@ -19,8 +19,12 @@ type Page[T any] struct {
 	Items   []T
 	Offset  int
 	Limit   int
-	Total   int  // rows matching the query, over all pages
+	Total   int  // rows matching the query, over all pages; -1 when unknown (see TotalErr)
 	HasMore bool // whether rows follow this page
+	// TotalErr says why Total is unknown when the upstream sends no total
+	// and counting the rows failed (say, past the operation's budget): the
+	// page itself is good.
+	TotalErr error
 }
 
 // Paging limits, as the upstream has them.
@@ -55,7 +59,8 @@ func list[T any](ctx context.Context, t *Tenant, path string, v url.Values, offs
 	case len(count) > 0 && count[0]:
 		n, err := countFrom[T](ctx, t, path, v, offset+len(l.Rows))
 		if err != nil {
-			return nil, err
+			p.TotalErr = err
+			break
 		}
 		p.Total = n
 	}

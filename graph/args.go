@@ -170,6 +170,9 @@ func decodeCursor(s, fp string) (int, error) {
 
 // pageInfo describes items at offset in a list of total rows.
 func pageInfo(fp string, offset, n, total int) *model.PageInfo {
+	if total < 0 { // unknown (counting failed): the page was full, so more may follow
+		total = offset + n + 1
+	}
 	pi := &model.PageInfo{HasNextPage: offset+n < total, HasPreviousPage: offset > 0}
 	if n > 0 {
 		s, e := encodeCursor(fp, offset), encodeCursor(fp, offset+n-1)
@@ -195,4 +198,13 @@ func edges[T, E any](nodes []*T, w model.Window, mk func(cursor string, node *T)
 		out[i] = mk(encodeCursor(w.Fingerprint, w.Offset+i), n)
 	}
 	return out
+}
+
+// totalCount is a connection's totalCount: null with the reason when the
+// upstream sent no total and counting failed (see aspire.Page.TotalErr).
+func totalCount(total int, err error) (*int, error) {
+	if err != nil || total < 0 {
+		return nil, err
+	}
+	return &total, nil
 }

@@ -207,6 +207,8 @@ type GroupResolver interface {
 }
 type GroupConnectionResolver interface {
 	Edges(ctx context.Context, obj *model.GroupConnection) ([]*model.GroupEdge, error)
+
+	TotalCount(ctx context.Context, obj *model.GroupConnection) (*int, error)
 }
 type MemberResolver interface {
 	Handles(ctx context.Context, obj *aspire.Member) (*model.Handles, error)
@@ -217,6 +219,8 @@ type MemberResolver interface {
 }
 type MemberConnectionResolver interface {
 	Edges(ctx context.Context, obj *model.MemberConnection) ([]*model.MemberEdge, error)
+
+	TotalCount(ctx context.Context, obj *model.MemberConnection) (*int, error)
 }
 type PostResolver interface {
 	Member(ctx context.Context, objs []*aspire.Post) ([]*aspire.Member, error)
@@ -225,6 +229,8 @@ type PostResolver interface {
 }
 type PostConnectionResolver interface {
 	Edges(ctx context.Context, obj *model.PostConnection) ([]*model.PostEdge, error)
+
+	TotalCount(ctx context.Context, obj *model.PostConnection) (*int, error)
 }
 type ProjectResolver interface {
 	Members(ctx context.Context, objs []*aspire.Project, rangeArg model.DateRangeInput, sort *model.MemberSort, first *int, after *string) ([]*model.MemberConnection, error)
@@ -232,6 +238,8 @@ type ProjectResolver interface {
 }
 type ProjectConnectionResolver interface {
 	Edges(ctx context.Context, obj *model.ProjectConnection) ([]*model.ProjectEdge, error)
+
+	TotalCount(ctx context.Context, obj *model.ProjectConnection) (*int, error)
 }
 type QueryResolver interface {
 	Groups(ctx context.Context, first *int, after *string) (*model.GroupConnection, error)
@@ -1095,8 +1103,10 @@ type GroupConnection {
   nodes: [Group!]!
   "Where this page sits, and the cursor to the next."
   pageInfo: PageInfo!
-  "Rows in the whole list, over all pages."
-  totalCount: Int!
+  """
+  Rows in the whole list, over all pages. Null only when the Aspire API sends no total and counting its rows would pass the operation's upstream budget: the error at this path says so (OPERATION_LIMIT_EXCEEDED), and the nodes still come back.
+  """
+  totalCount: Int
 }
 
 "A group and its cursor."
@@ -1226,8 +1236,10 @@ type MemberConnection {
   nodes: [Member!]!
   "Where this page sits, and the cursor to the next."
   pageInfo: PageInfo!
-  "Members in the whole list, over all pages."
-  totalCount: Int!
+  """
+  Members in the whole list, over all pages. Null only when the Aspire API sends no total and counting its rows would pass the operation's upstream budget: the error at this path says so (OPERATION_LIMIT_EXCEEDED), and the nodes still come back.
+  """
+  totalCount: Int
 }
 
 "A member and its cursor."
@@ -1467,8 +1479,10 @@ type PostConnection {
   nodes: [Post!]!
   "Where this page sits, and the cursor to the next."
   pageInfo: PageInfo!
-  "Posts in the whole list, over all pages."
-  totalCount: Int!
+  """
+  Posts in the whole list, over all pages. Null only when the Aspire API sends no total and counting its rows would pass the operation's upstream budget: the error at this path says so (OPERATION_LIMIT_EXCEEDED), and the nodes still come back.
+  """
+  totalCount: Int
 }
 
 "A post and its cursor."
@@ -1557,8 +1571,10 @@ type ProjectConnection {
   nodes: [Project!]!
   "Where this page sits, and the cursor to the next."
   pageInfo: PageInfo!
-  "Rows in the whole list, over all pages."
-  totalCount: Int!
+  """
+  Rows in the whole list, over all pages. Null only when the Aspire API sends no total and counting its rows would pass the operation's upstream budget: the error at this path says so (OPERATION_LIMIT_EXCEEDED), and the nodes still come back.
+  """
+  totalCount: Int
 }
 
 "A project and its cursor."
@@ -2811,18 +2827,18 @@ func (ec *executionContext) _GroupConnection_totalCount(ctx context.Context, fie
 			return ec.fieldContext_GroupConnection_totalCount(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.TotalCount, nil
+			return ec.Resolvers.GroupConnection().TotalCount(ctx, obj)
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
-			return ec.marshalNInt2int(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_GroupConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("GroupConnection", field, false, false, "Int")
+	return graphql.NewScalarFieldContext("GroupConnection", field, true, true, "Int")
 }
 
 func (ec *executionContext) _GroupEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.GroupEdge) (ret graphql.Marshaler) {
@@ -3422,18 +3438,18 @@ func (ec *executionContext) _MemberConnection_totalCount(ctx context.Context, fi
 			return ec.fieldContext_MemberConnection_totalCount(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.TotalCount, nil
+			return ec.Resolvers.MemberConnection().TotalCount(ctx, obj)
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
-			return ec.marshalNInt2int(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_MemberConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("MemberConnection", field, false, false, "Int")
+	return graphql.NewScalarFieldContext("MemberConnection", field, true, true, "Int")
 }
 
 func (ec *executionContext) _MemberEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.MemberEdge) (ret graphql.Marshaler) {
@@ -4565,18 +4581,18 @@ func (ec *executionContext) _PostConnection_totalCount(ctx context.Context, fiel
 			return ec.fieldContext_PostConnection_totalCount(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.TotalCount, nil
+			return ec.Resolvers.PostConnection().TotalCount(ctx, obj)
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
-			return ec.marshalNInt2int(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_PostConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PostConnection", field, false, false, "Int")
+	return graphql.NewScalarFieldContext("PostConnection", field, true, true, "Int")
 }
 
 func (ec *executionContext) _PostEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.PostEdge) (ret graphql.Marshaler) {
@@ -5043,18 +5059,18 @@ func (ec *executionContext) _ProjectConnection_totalCount(ctx context.Context, f
 			return ec.fieldContext_ProjectConnection_totalCount(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.TotalCount, nil
+			return ec.Resolvers.ProjectConnection().TotalCount(ctx, obj)
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
-			return ec.marshalNInt2int(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_ProjectConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ProjectConnection", field, false, false, "Int")
+	return graphql.NewScalarFieldContext("ProjectConnection", field, true, true, "Int")
 }
 
 func (ec *executionContext) _ProjectEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.ProjectEdge) (ret graphql.Marshaler) {
@@ -7041,10 +7057,11 @@ func (ec *executionContext) _GroupConnection(ctx context.Context, sel ast.Select
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "totalCount":
-			out.Values[i] = ec._GroupConnection_totalCount(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
-			}
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._GroupConnection_totalCount(ctx, field, obj)
+				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -7249,10 +7266,11 @@ func (ec *executionContext) _MemberConnection(ctx context.Context, sel ast.Selec
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "totalCount":
-			out.Values[i] = ec._MemberConnection_totalCount(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
-			}
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._MemberConnection_totalCount(ctx, field, obj)
+				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -7659,10 +7677,11 @@ func (ec *executionContext) _PostConnection(ctx context.Context, sel ast.Selecti
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "totalCount":
-			out.Values[i] = ec._PostConnection_totalCount(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
-			}
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._PostConnection_totalCount(ctx, field, obj)
+				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -7849,10 +7868,11 @@ func (ec *executionContext) _ProjectConnection(ctx context.Context, sel ast.Sele
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "totalCount":
-			out.Values[i] = ec._ProjectConnection_totalCount(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
-			}
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._ProjectConnection_totalCount(ctx, field, obj)
+				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}

@@ -28,6 +28,11 @@ func (r *groupConnectionResolver) Edges(ctx context.Context, obj *model.GroupCon
 	return edges(obj.Nodes, obj.Window, func(c string, n *aspire.Group) *model.GroupEdge { return &model.GroupEdge{Cursor: c, Node: n} }), nil
 }
 
+// TotalCount is the resolver for the totalCount field.
+func (r *groupConnectionResolver) TotalCount(ctx context.Context, obj *model.GroupConnection) (*int, error) {
+	return totalCount(obj.TotalCount, obj.TotalErr)
+}
+
 // Groups is the resolver for the groups field.
 func (r *queryResolver) Groups(ctx context.Context, first *int, after *string) (*model.GroupConnection, error) {
 	fp := fingerprint("Query.groups")
@@ -44,7 +49,7 @@ func (r *queryResolver) Groups(ctx context.Context, first *int, after *string) (
 	for _, n := range nodes {
 		l.Group.Prime(ctx, n.ID, n)
 	}
-	return &model.GroupConnection{Nodes: nodes, TotalCount: p.Total, PageInfo: pageInfo(fp, offset, len(nodes), p.Total),
+	return &model.GroupConnection{Nodes: nodes, TotalCount: p.Total, TotalErr: p.TotalErr, PageInfo: pageInfo(fp, offset, len(nodes), p.Total),
 		Window: model.Window{Offset: offset, Fingerprint: fp}}, nil
 }
 

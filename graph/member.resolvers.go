@@ -64,6 +64,11 @@ func (r *memberConnectionResolver) Edges(ctx context.Context, obj *model.MemberC
 	return edges(obj.Nodes, obj.Window, func(c string, n *aspire.Member) *model.MemberEdge { return &model.MemberEdge{Cursor: c, Node: n} }), nil
 }
 
+// TotalCount is the resolver for the totalCount field.
+func (r *memberConnectionResolver) TotalCount(ctx context.Context, obj *model.MemberConnection) (*int, error) {
+	return totalCount(obj.TotalCount, obj.TotalErr)
+}
+
 // Members is the resolver for the members field.
 func (r *queryResolver) Members(ctx context.Context, rangeArg model.DateRangeInput, filter *model.MemberFilter, sort *model.MemberSort, first *int, after *string) (*model.MemberConnection, error) {
 	rng, err := dateRange("range", rangeArg)
@@ -98,7 +103,7 @@ func (r *queryResolver) Members(ctx context.Context, rangeArg model.DateRangeInp
 		l.Member.Prime(ctx, m.ID, m)
 		l.Performance.Prime(ctx, loaders.Key{ID: m.ID, Args: perf}, m)
 	}
-	return &model.MemberConnection{Nodes: nodes, TotalCount: p.Total, PageInfo: pageInfo(fp, offset, len(nodes), p.Total),
+	return &model.MemberConnection{Nodes: nodes, TotalCount: p.Total, TotalErr: p.TotalErr, PageInfo: pageInfo(fp, offset, len(nodes), p.Total),
 		Window: model.Window{Offset: offset, Fingerprint: fp}}, nil
 }
 

@@ -33,6 +33,11 @@ func (r *postConnectionResolver) Edges(ctx context.Context, obj *model.PostConne
 	return edges(obj.Nodes, obj.Window, func(c string, n *aspire.Post) *model.PostEdge { return &model.PostEdge{Cursor: c, Node: n} }), nil
 }
 
+// TotalCount is the resolver for the totalCount field.
+func (r *postConnectionResolver) TotalCount(ctx context.Context, obj *model.PostConnection) (*int, error) {
+	return totalCount(obj.TotalCount, obj.TotalErr)
+}
+
 // Posts is the resolver for the posts field.
 func (r *queryResolver) Posts(ctx context.Context, rangeArg model.DateRangeInput, filter *model.PostFilter, sort *model.PostSort, first *int, after *string) (*model.PostConnection, error) {
 	q, err := postQuery(rangeArg, filter, sort, "")
@@ -53,7 +58,7 @@ func (r *queryResolver) Posts(ctx context.Context, rangeArg model.DateRangeInput
 	if p.Total == 0 {
 		emptyHint(ctx, "posts", q.Filter)
 	}
-	return &model.PostConnection{Nodes: nodes, TotalCount: p.Total, PageInfo: pageInfo(fp, offset, len(nodes), p.Total),
+	return &model.PostConnection{Nodes: nodes, TotalCount: p.Total, TotalErr: p.TotalErr, PageInfo: pageInfo(fp, offset, len(nodes), p.Total),
 		Window: model.Window{Offset: offset, Fingerprint: fp}}, nil
 }
 

@@ -28,6 +28,11 @@ func (r *projectConnectionResolver) Edges(ctx context.Context, obj *model.Projec
 	return edges(obj.Nodes, obj.Window, func(c string, n *aspire.Project) *model.ProjectEdge { return &model.ProjectEdge{Cursor: c, Node: n} }), nil
 }
 
+// TotalCount is the resolver for the totalCount field.
+func (r *projectConnectionResolver) TotalCount(ctx context.Context, obj *model.ProjectConnection) (*int, error) {
+	return totalCount(obj.TotalCount, obj.TotalErr)
+}
+
 // Projects is the resolver for the projects field.
 func (r *queryResolver) Projects(ctx context.Context, first *int, after *string) (*model.ProjectConnection, error) {
 	fp := fingerprint("Query.projects")
@@ -44,7 +49,7 @@ func (r *queryResolver) Projects(ctx context.Context, first *int, after *string)
 	for _, n := range nodes {
 		l.Project.Prime(ctx, n.ID, n)
 	}
-	return &model.ProjectConnection{Nodes: nodes, TotalCount: p.Total, PageInfo: pageInfo(fp, offset, len(nodes), p.Total),
+	return &model.ProjectConnection{Nodes: nodes, TotalCount: p.Total, TotalErr: p.TotalErr, PageInfo: pageInfo(fp, offset, len(nodes), p.Total),
 		Window: model.Window{Offset: offset, Fingerprint: fp}}, nil
 }
 

@@ -77,7 +77,7 @@ func childPosts(ctx context.Context, l *dataloader.Loader[loaders.ChildKey, *loa
 	out := make([]*model.PostConnection, len(parents))
 	for i, c := range res {
 		if c != nil {
-			out[i] = &model.PostConnection{Nodes: c.Items, TotalCount: c.Total, Window: wins[i],
+			out[i] = &model.PostConnection{Nodes: c.Items, TotalCount: c.Total, TotalErr: c.TotalErr, Window: wins[i],
 				PageInfo: pageInfo(wins[i].Fingerprint, wins[i].Offset, len(c.Items), c.Total)}
 		}
 	}
@@ -96,7 +96,7 @@ func childMembers(ctx context.Context, l *dataloader.Loader[loaders.ChildKey, *l
 	out := make([]*model.MemberConnection, len(parents))
 	for i, c := range res {
 		if c != nil {
-			out[i] = &model.MemberConnection{Nodes: c.Items, TotalCount: c.Total, Window: wins[i],
+			out[i] = &model.MemberConnection{Nodes: c.Items, TotalCount: c.Total, TotalErr: c.TotalErr, Window: wins[i],
 				PageInfo: pageInfo(wins[i].Fingerprint, wins[i].Offset, len(c.Items), c.Total)}
 		}
 	}

@@ -106,6 +106,9 @@ func (c children[T]) batched(ctx context.Context, args string, keys []ChildKey, 
 		fill(out, idx, err)
 		return true
 	}
+	if first.Total < 0 {
+		return false // no total and counting failed: one page per parent at least gives the nodes
+	}
 	pages := max(1, (first.Total+aspire.MaxLimit-1)/aspire.MaxLimit) // a parent may have no children
 	if pages > 1+len(idx) {
 		return false
@@ -168,7 +171,7 @@ func (c children[T]) onePerParent(ctx context.Context, args string, keys []Child
 			for j := range n {
 				items[j] = &p.Items[j]
 			}
-			out[i] = &dataloader.Result[*Children[T]]{Data: &Children[T]{Items: items, Total: p.Total}}
+			out[i] = &dataloader.Result[*Children[T]]{Data: &Children[T]{Items: items, Total: p.Total, TotalErr: p.TotalErr}}
 		}()
 	}
 	wg.Wait()

@@ -53,8 +53,9 @@ type ChildKey struct {
 
 // Children is one parent's page of children and how many it has in all.
 type Children[T any] struct {
-	Items []*T
-	Total int
+	Items    []*T
+	Total    int   // -1 when unknown
+	TotalErr error // why Total is unknown (see aspire.Page.TotalErr)
 }
 
 // Loaders are one request's dataloaders.

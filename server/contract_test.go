@@ -127,3 +127,34 @@ func TestDriftAgainstTheActiveContract(t *testing.T) {
 		}
 	}
 }
+
+// TestCountingPastTheBudget: without totals, counting that would pass the
+// operation's upstream budget leaves totalCount null with
+// OPERATION_LIMIT_EXCEEDED at its path; the nodes come back.
+func TestCountingPastTheBudget(t *testing.T) {
+	t.Parallel()
+	w := aspiretest.Profiles["array-camel-xapikey"]()
+	file := filepath.Join(t.TempDir(), "c.json")
+	if err := os.WriteFile(file, w.Contract.Marshal(), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	// October has 840 posts: the page of 3, then counting needs 2 more calls.
+	s := newStack(t, []string{"-contract", file, "-upstream-budget", "2"}, aspiretest.WithWire(w))
+	r := s.query(t, `query($r: DateRangeInput!) { posts(range: $r, first: 3) { totalCount pageInfo { hasNextPage } nodes { id } } }`, oct)
+	var d struct {
+		Posts struct {
+			TotalCount *int
+			PageInfo   struct{ HasNextPage bool }
+			Nodes      []struct{ ID string }
+		}
+	}
+	if err := json.Unmarshal(r.Data, &d); err != nil || d.Posts.TotalCount != nil || len(d.Posts.Nodes) != 3 || !d.Posts.PageInfo.HasNextPage {
+		t.Fatalf("%v: %s", err, r.body)
+	}
+	if len(r.Errors) != 1 || r.code() != "OPERATION_LIMIT_EXCEEDED" || len(r.Errors[0].Path) != 2 || r.Errors[0].Path[1] != "totalCount" {
+		t.Fatalf("errors: %s", r.body)
+	}
+	if got := s.sim.Count(""); got != 2 {
+		t.Fatalf("%d upstream requests, want 2 (the budget)", got)
+	}
+}

@@ -26,6 +26,7 @@ type PostConnection struct {
 	Nodes      []*aspire.Post
 	PageInfo   *PageInfo
 	TotalCount int
+	TotalErr   error // why TotalCount is unknown (see aspire.Page.TotalErr)
 	Window     Window
 }
 
@@ -40,6 +41,7 @@ type MemberConnection struct {
 	Nodes      []*aspire.Member
 	PageInfo   *PageInfo
 	TotalCount int
+	TotalErr   error // why TotalCount is unknown (see aspire.Page.TotalErr)
 	Window     Window
 }
 
@@ -54,6 +56,7 @@ type ProjectConnection struct {
 	Nodes      []*aspire.Project
 	PageInfo   *PageInfo
 	TotalCount int
+	TotalErr   error // why TotalCount is unknown (see aspire.Page.TotalErr)
 	Window     Window
 }
 
@@ -68,6 +71,7 @@ type GroupConnection struct {
 	Nodes      []*aspire.Group
 	PageInfo   *PageInfo
 	TotalCount int
+	TotalErr   error // why TotalCount is unknown (see aspire.Page.TotalErr)
 	Window     Window
 }
 
