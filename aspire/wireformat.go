@@ -542,6 +542,20 @@ func readString(src []byte, i int) ([]byte, int, error) {
 	return nil, i, errSyntax
 }
 
+// stringEnd returns the index after the string at src[i], without
+// unescaping it.
+func stringEnd(src []byte, i int) (int, error) {
+	for j := i + 1; j < len(src); j++ {
+		switch src[j] {
+		case '\\':
+			j++
+		case '"':
+			return j + 1, nil
+		}
+	}
+	return i, errSyntax
+}
+
 // skipValue returns the index after the JSON value at src[i].
 func skipValue(src []byte, i int) (int, error) {
 	if i >= len(src) {
@@ -549,8 +563,7 @@ func skipValue(src []byte, i int) (int, error) {
 	}
 	switch src[i] {
 	case '"':
-		_, end, err := readString(src, i)
-		return end, err
+		return stringEnd(src, i)
 	case '{', '[':
 		depth := 0
 		for j := i; j < len(src); j++ {
@@ -563,7 +576,7 @@ func skipValue(src []byte, i int) (int, error) {
 					return j + 1, nil
 				}
 			case '"':
-				_, end, err := readString(src, j)
+				end, err := stringEnd(src, j)
 				if err != nil {
 					return j, err
 				}
