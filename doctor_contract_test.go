@@ -1,8 +1,10 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"io"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
@@ -162,4 +164,31 @@ func readAll(t *testing.T, base string, c *contract.Contract) snapshot {
 		t.Fatalf("nothing read: %+v", s)
 	}
 	return s
+}
+
+func TestContractCommandAndRefusal(t *testing.T) {
+	t.Parallel()
+	var out bytes.Buffer
+	if err := run(context.Background(), []string{"aspire-graphql", "contract"}, func(string) string { return "" }, &out, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	c, err := contract.Parse(out.Bytes())
+	if err != nil || !c.IsDefault() {
+		t.Fatalf("`contract` printed what does not read back as the built-in contract: %v\n%s", err, out.String())
+	}
+	// A bad file stops the server before it listens, with the line.
+	file := filepath.Join(t.TempDir(), "bad.json")
+	if err := os.WriteFile(file, []byte("{\n  \"paths\": {\"posts\": \"v1/posts\"}\n}"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	env := func(k string) string {
+		if k == "ASPIRE_GRAPHQL_CONTRACT" {
+			return file
+		}
+		return ""
+	}
+	err = run(context.Background(), []string{"aspire-graphql", "-addr", "127.0.0.1:0"}, env, io.Discard, io.Discard)
+	if err == nil || !strings.Contains(err.Error(), file+":2: paths.posts: path \"v1/posts\" must start with a slash") {
+		t.Fatalf("start-up with a bad contract: %v", err)
+	}
 }

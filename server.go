@@ -173,7 +173,8 @@ func healthcheck(ctx context.Context, name string, args []string, getenv func(st
 func connect(cfg *config.Config, observer aspire.Observer, extra ...aspire.Option) (client *aspire.Client, demo *aspire.Creds, upstream string, close func(), err error) {
 	upstream, stopSim := cfg.UpstreamURL, func() {}
 	if cfg.Mode() == config.Demo {
-		sim := aspiretest.New(aspiretest.WithLatency(cfg.DemoLatency, 0), aspiretest.WithRateLimit(6000, time.Minute), aspiretest.WithLogSize(1000))
+		sim := aspiretest.New(aspiretest.WithLatency(cfg.DemoLatency, 0), aspiretest.WithRateLimit(6000, time.Minute), aspiretest.WithLogSize(1000),
+			aspiretest.WithWire(aspiretest.Wire{Contract: cfg.Contract})) // with -contract, the demo speaks it too
 		ln, err := net.Listen("tcp", "127.0.0.1:0")
 		if err != nil {
 			return nil, nil, "", nil, fmt.Errorf("demo simulator: %w", err)

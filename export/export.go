@@ -42,7 +42,8 @@ type Options struct {
 	// upstream's total (0 while unknown).
 	Progress func(rows, pages, total int)
 	// Started is called once the first page has arrived, before anything is
-	// written: a caller can still choose its status then.
+	// written: a caller can still choose its status then. total is -1 when
+	// the upstream sends no total.
 	Started func(total int)
 }
 

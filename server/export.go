@@ -48,7 +48,9 @@ func exportHandler(o Options) http.Handler {
 				h.Set("Content-Type", "application/x-ndjson")
 			}
 			h.Set("Content-Disposition", `attachment; filename="`+export.FileName(entity, job.Range, f)+`"`)
-			h.Set("X-Total-Count", strconv.Itoa(total))
+			if total >= 0 { // -1: the upstream sends no total
+				h.Set("X-Total-Count", strconv.Itoa(total))
+			}
 			h.Set("Cache-Control", "no-store")
 			w.WriteHeader(http.StatusOK)
 			started = true

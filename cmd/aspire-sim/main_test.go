@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"regexp"
+	"strings"
 	"testing"
 	"time"
 
@@ -63,3 +64,45 @@ func TestServesPageableWorkspace(t *testing.T) {
 }
 
 func itoa(n int) string { b, _ := json.Marshal(n); return string(b) }
+
+func TestServesAWireVariant(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	pr, pw := io.Pipe()
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, []string{"-addr", "127.0.0.1:0", "-posts", "50", "-members", "10", "-wire", "array-camel-xapikey"}, pw, io.Discard)
+	}()
+	line, err := bufio.NewReader(pr).ReadString('\n')
+	if err != nil {
+		t.Fatal(err)
+	}
+	go io.Copy(io.Discard, pr)
+	base := regexp.MustCompile(`http://[0-9.:]+`).FindString(line)
+	get := func(header string) (int, []map[string]any) {
+		req, _ := http.NewRequest("GET", base+"/v1/posts?limit=5&start_date=2025-01-01&end_date=2026-12-31&client_id="+aspiretest.DemoClientID, nil)
+		req.Header.Set(header, aspiretest.DemoKey)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var rows []map[string]any
+		_ = json.NewDecoder(resp.Body).Decode(&rows)
+		return resp.StatusCode, rows
+	}
+	if status, _ := get("Authorization"); status != 401 {
+		t.Fatalf("the key in Authorization: %d, want 401", status)
+	}
+	status, rows := get("X-API-Key")
+	if status != 200 || len(rows) != 5 || rows[0]["postedAt"] == nil || rows[0]["posted_at"] != nil {
+		t.Fatalf("status %d, rows %v", status, rows)
+	}
+	if err := run(ctx, []string{"-wire", "nope"}, io.Discard, io.Discard); err == nil || !strings.Contains(err.Error(), "array-camel-xapikey") {
+		t.Fatalf("unknown variant: %v", err)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+}
