@@ -266,8 +266,11 @@ func byID[T interface{ key() string }](ctx context.Context, t *Tenant, path, par
 		sem      = make(chan struct{}, t.c.cfg.pageConcurrency)
 		ttl      = t.c.ttlFor(v)
 	)
-	single := t.c.wf.c.IDs.Batch == contract.BatchSingle
-	for chunk := range slices.Chunk(missing, min(MaxIDs, t.c.wf.c.IDs.Max)) {
+	single, size := t.c.wf.c.IDs.Batch == contract.BatchSingle, min(MaxIDs, t.c.wf.c.IDs.Max)
+	if single {
+		size = 1
+	}
+	for chunk := range slices.Chunk(missing, size) {
 		wg.Add(1)
 		sem <- struct{}{}
 		go func() {
