@@ -61,6 +61,8 @@ func compile(c *contract.Contract) *wireFormat {
 		for _, f := range ours { // the contract's names first: they win over lenient spellings
 			w := c.Field(rec, f)
 			n.fields[w] = field{out: strconv.Quote(f) + ":", child: children[f]}
+			n.order = append(n.order, w)
+			n.orderF = append(n.orderF, n.fields[w])
 			n.names[f] = w
 		}
 		for _, f := range ours {
@@ -197,6 +199,8 @@ func decodeList[T any](f *wireFormat, endpoint string, body []byte, decode func(
 	var out listBody[T]
 	root := skipSpace(body, 0)
 	var rows []byte
+	var sink *rowsSink
+	bp := rewritePool.Get().(*[]byte)
 	if root < len(body) && body[root] == '[' {
 		rows = body
 	} else {
@@ -204,11 +208,15 @@ func decodeList[T any](f *wireFormat, endpoint string, body []byte, decode func(
 		if f.rows == nil {
 			paths[0] = []string{"data"} // an object where a bare array was expected: try the usual envelope
 		}
-		got, err := extract(body, paths)
+		// The rows are rewritten as the walk meets them: one pass, not two.
+		sink = &rowsSink{node: &node{kind: nodeArray, elem: f.recordNode(endpoint)}, dst: (*bp)[:0]}
+		got, err := extract(body, paths, sink)
 		if err != nil {
+			rewritePool.Put(bp)
 			return out, err
 		}
 		if rows = got[0]; rows == nil {
+			rewritePool.Put(bp)
 			return out, errNoRows
 		}
 		if got[1] != nil {
@@ -227,8 +235,13 @@ func decodeList[T any](f *wireFormat, endpoint string, body []byte, decode func(
 			}
 		}
 	}
-	bp := rewritePool.Get().(*[]byte)
-	b, err := rewrite((*bp)[:0], rows, &node{kind: nodeArray, elem: f.recordNode(endpoint)})
+	var b []byte
+	var err error
+	if sink != nil && sink.done {
+		b = sink.dst
+	} else {
+		b, err = rewrite((*bp)[:0], rows, &node{kind: nodeArray, elem: f.recordNode(endpoint)})
+	}
 	if err == nil {
 		err = decode(b, &out.Rows)
 		*bp = b
@@ -245,7 +258,7 @@ func decodeOne[T any](f *wireFormat, endpoint string, body []byte, decode func([
 	var out T
 	rec := body
 	if f.data != nil {
-		got, err := extract(body, [][]string{f.data})
+		got, err := extract(body, [][]string{f.data}, nil)
 		if err != nil {
 			return out, err
 		}
@@ -283,9 +296,24 @@ type node struct {
 	names  map[string]string // object: our key → the contract's wire name
 	elem   *node             // array and map elements
 	enum   map[string]string // wire spelling → ours
+	order  []string          // object: the contract's names, in record order
+	orderF []field           // object: their fields
 	// optional: an absent field is not drift (handles: a member has no
 	// account on most networks).
 	optional bool
+}
+
+// lookup finds the field of key; hint is where the previous key was in
+// n.order: upstreams send a record's keys in one order, so comparing with
+// the next expected key first saves hashing most keys.
+func (n *node) lookup(key []byte, hint *int) (field, bool) {
+	if *hint < len(n.order) && string(key) == n.order[*hint] {
+		f := n.orderF[*hint]
+		*hint++
+		return f, true
+	}
+	f, ok := n.fields[string(key)]
+	return f, ok
 }
 
 type field struct {
@@ -331,7 +359,7 @@ func rewriteValue(dst, src []byte, i int, n *node) ([]byte, int, error) {
 		}
 		dst = append(dst, '{')
 		i = skipSpace(src, i+1)
-		first := true
+		first, hint := true, 0
 		if i < len(src) && src[i] == '}' {
 			return append(dst, '}'), i + 1, nil
 		}
@@ -346,7 +374,7 @@ func rewriteValue(dst, src []byte, i int, n *node) ([]byte, int, error) {
 			}
 			i = skipSpace(src, i+1)
 			if n.kind == nodeObject {
-				if fl, ok := n.fields[string(key)]; ok {
+				if fl, ok := n.lookup(key, &hint); ok {
 					if !first {
 						dst = append(dst, ',')
 					}
@@ -436,18 +464,26 @@ func rewriteValue(dst, src []byte, i int, n *node) ([]byte, int, error) {
 	return append(dst, src[i:end]...), end, nil
 }
 
+// rowsSink, given to extract, receives the value at paths[0] rewritten.
+type rowsSink struct {
+	node *node
+	dst  []byte
+	done bool
+}
+
 // extract finds the values at dotted paths in the object src (nil where a
-// path is absent or nil), in one pass.
-func extract(src []byte, paths [][]string) ([][]byte, error) {
+// path is absent or nil), in one pass; with a sink, the value at paths[0]
+// is also rewritten into it.
+func extract(src []byte, paths [][]string, sink *rowsSink) ([][]byte, error) {
 	out := make([][]byte, len(paths))
 	i := skipSpace(src, 0)
-	if _, err := extractAt(src, i, paths, 0, out); err != nil {
+	if _, err := extractAt(src, i, paths, 0, out, sink); err != nil {
 		return nil, err
 	}
 	return out, nil
 }
 
-func extractAt(src []byte, i int, paths [][]string, depth int, out [][]byte) (int, error) {
+func extractAt(src []byte, i int, paths [][]string, depth int, out [][]byte, sink *rowsSink) (int, error) {
 	if i >= len(src) || src[i] != '{' {
 		return skipValue(src, i)
 	}
@@ -479,7 +515,11 @@ func extractAt(src []byte, i int, paths [][]string, depth int, out [][]byte) (in
 		start := i
 		if len(deeper) > 0 {
 			sub := make([][]byte, len(deeper))
-			if i, err = extractAt(src, i, deeper, depth+1, sub); err != nil {
+			var subSink *rowsSink
+			if len(paths[0]) > depth+1 && paths[0][depth] == string(key) {
+				subSink = sink // paths[0] is deeper[0]
+			}
+			if i, err = extractAt(src, i, deeper, depth+1, sub, subSink); err != nil {
 				return i, err
 			}
 			k := 0
@@ -489,6 +529,11 @@ func extractAt(src []byte, i int, paths [][]string, depth int, out [][]byte) (in
 					k++
 				}
 			}
+		} else if sink != nil && !sink.done && len(at) > 0 && at[0] == 0 {
+			if sink.dst, i, err = rewriteValue(sink.dst, src, i, sink.node); err != nil {
+				return i, err
+			}
+			sink.done = true
 		} else if i, err = skipValue(src, i); err != nil {
 			return i, err
 		}
@@ -519,41 +564,44 @@ func skipSpace(src []byte, i int) int {
 // readString reads the string at src[i] and returns its contents (unescaped
 // only when it holds escapes) and the index after it.
 func readString(src []byte, i int) ([]byte, int, error) {
-	if i >= len(src) || src[i] != '"' {
+	end, err := stringEnd(src, i)
+	if err != nil {
+		return nil, i, err
+	}
+	raw := src[i+1 : end-1]
+	if bytes.IndexByte(raw, '\\') < 0 {
+		return raw, end, nil
+	}
+	var s string
+	if err := json.Unmarshal(src[i:end], &s); err != nil {
 		return nil, i, errSyntax
 	}
-	escaped := false
-	for j := i + 1; j < len(src); j++ {
-		switch src[j] {
-		case '\\':
-			escaped = true
-			j++
-		case '"':
-			if !escaped {
-				return src[i+1 : j], j + 1, nil
-			}
-			var s string
-			if err := json.Unmarshal(src[i:j+1], &s); err != nil {
-				return nil, i, errSyntax
-			}
-			return []byte(s), j + 1, nil
-		}
-	}
-	return nil, i, errSyntax
+	return []byte(s), end, nil
 }
 
 // stringEnd returns the index after the string at src[i], without
 // unescaping it.
 func stringEnd(src []byte, i int) (int, error) {
-	for j := i + 1; j < len(src); j++ {
-		switch src[j] {
-		case '\\':
-			j++
-		case '"':
-			return j + 1, nil
-		}
+	if i >= len(src) || src[i] != '"' {
+		return i, errSyntax
 	}
-	return i, errSyntax
+	j := i + 1
+	for {
+		k := bytes.IndexByte(src[j:], '"')
+		if k < 0 {
+			return i, errSyntax
+		}
+		// The quote ends the string unless an odd run of backslashes
+		// escapes it.
+		n := 0
+		for b := j + k - 1; b > i && src[b] == '\\'; b-- {
+			n++
+		}
+		if n%2 == 0 {
+			return j + k + 1, nil
+		}
+		j += k + 1
+	}
 }
 
 // skipValue returns the index after the JSON value at src[i].
@@ -586,8 +634,12 @@ func skipValue(src []byte, i int) (int, error) {
 		return len(src), errSyntax
 	}
 	j := i
-	for j < len(src) && !strings.ContainsRune(",}] \t\r\n", rune(src[j])) {
-		j++
+scalar:
+	for ; j < len(src); j++ {
+		switch src[j] {
+		case ',', '}', ']', ' ', '\t', '\r', '\n':
+			break scalar
+		}
 	}
 	if j == i {
 		return i, errSyntax

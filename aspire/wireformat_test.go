@@ -79,3 +79,24 @@ func TestMalformedBodiesAreErrors(t *testing.T) {
 		}
 	}
 }
+
+// FuzzContractDecoding: any body, under a contract with a nested envelope,
+// renamed fields and respelled enums, decodes or fails; never panics.
+func FuzzContractDecoding(f *testing.F) {
+	f.Add(`{"result":{"count":3,"items":[{"id":"1","network":"IG","published":"2026-01-02T03:04:05Z","metrics":{"mediaValue":2}}]}}`)
+	f.Add(`[{"id":"1","by_network":{"IG":{"media_value":4}}}]`)
+	f.Add(`{"result":{"items":[{"a\"b":"\\\"","x":[1,{"y":"]"}]}]}}`)
+	c := contract.Default()
+	c.List = contract.List{Rows: "result.items", Total: "result.count"}
+	c.Record = contract.Record{Data: "result"}
+	c.Fields["post"]["posted_at"] = "published"
+	c.Fields["metrics"]["tmv"] = "media_value"
+	c.Enums["network"]["instagram"] = "IG"
+	wf := compile(c)
+	f.Fuzz(func(t *testing.T, body string) {
+		_, _ = decodeList[Post](wf, wire.PathPosts, []byte(body), json.Unmarshal)
+		_, _ = decodeList[Member](wf, wire.PathMembers, []byte(body), json.Unmarshal)
+		_, _ = decodeOne[Post](wf, wire.PathPosts, []byte(body), json.Unmarshal)
+		_ = shapeDiff(wf, wire.PathMembers, []byte(body))
+	})
+}
