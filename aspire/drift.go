@@ -8,7 +8,6 @@ import (
 	"sort"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/aspire-graphql/aspire-graphql/aspire/contract"
@@ -30,8 +29,6 @@ type Drift struct {
 	// reverse).
 	Kind string `json:"kind"`
 	Got  string `json:"got,omitempty"`
-
-	rec, ours string // for "missing": the record type and our field name
 }
 
 var builtinFormat = compile(contract.Default())
@@ -146,7 +143,7 @@ func diffNode(out *[]Drift, path string, v any, n *node) {
 			}
 			if !present {
 				if !n.optional {
-					*out = append(*out, Drift{Field: join(path, w), Kind: "missing", rec: n.rec, ours: ours})
+					*out = append(*out, Drift{Field: join(path, w), Kind: "missing"})
 				}
 				continue
 			}
@@ -181,10 +178,8 @@ func join(path, name string) string {
 
 // driftSampler checks an endpoint's responses at most once a minute.
 type driftSampler struct {
-	mu         sync.Mutex
-	last       map[string]time.Time
-	missing    map[string]map[string]bool // endpoint → "record.field" the latest sample lacked
-	anyMissing atomic.Bool
+	mu   sync.Mutex
+	last map[string]time.Time
 }
 
 func (d *driftSampler) due(endpoint string, now time.Time) bool {
@@ -201,61 +196,10 @@ func (d *driftSampler) due(endpoint string, now time.Time) bool {
 }
 
 func (c *Client) checkDrift(ctx context.Context, endpoint string, body []byte) {
-	if !c.drift.due(endpoint, c.cfg.now()) {
+	if c.cfg.observer == nil || !c.drift.due(endpoint, c.cfg.now()) {
 		return
 	}
-	diffs := shapeDiff(c.wf, endpoint, body)
-	c.drift.setMissing(endpoint, diffs)
-	if c.cfg.observer == nil {
-		return
-	}
-	for _, d := range diffs {
+	for _, d := range shapeDiff(c.wf, endpoint, body) {
 		c.observe(ctx, Event{Kind: EventDrift, Endpoint: endpoint, Field: d.Field, Drift: d.Kind})
 	}
-}
-
-// setMissing remembers the fields the latest sample of endpoint lacked.
-func (d *driftSampler) setMissing(endpoint string, diffs []Drift) {
-	var set map[string]bool
-	for _, x := range diffs {
-		if x.Kind == "missing" && x.rec != "" {
-			if set == nil {
-				set = map[string]bool{}
-			}
-			set[x.rec+"."+x.ours] = true
-		}
-	}
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	if d.missing == nil {
-		d.missing = map[string]map[string]bool{}
-	}
-	d.missing[endpoint] = set
-	n := 0
-	for _, s := range d.missing {
-		n += len(s)
-	}
-	d.anyMissing.Store(n > 0)
-}
-
-// Drifting reports whether the latest samples lacked any field: a cheap
-// test before Missing.
-func (t *Tenant) Drifting() bool { return t.c.drift.anyMissing.Load() }
-
-// Missing reports whether the upstream, in the latest sample of any
-// endpoint, no longer sent field (our name) of record type rec ("metrics",
-// "tmv"): a null there is drift, not data.
-func (t *Tenant) Missing(rec, field string) bool {
-	d := &t.c.drift
-	if !d.anyMissing.Load() {
-		return false
-	}
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	for _, s := range d.missing {
-		if s[rec+"."+field] {
-			return true
-		}
-	}
-	return false
 }

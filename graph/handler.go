@@ -77,7 +77,6 @@ func NewHandler(cfg HandlerConfig) *handler.Server {
 		srv.Use(extension.AutomaticPersistedQuery{Cache: apq})
 	}
 	srv.Use(limitsExtension{limits: cfg.Limits, es: es, introspection: cfg.Introspection, authenticated: cfg.Authenticated})
-	srv.AroundFields(driftErrors)
 	srv.SetErrorPresenter(ErrorPresenter)
 	srv.SetRecoverFunc(Recover)
 	return srv

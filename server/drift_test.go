@@ -15,18 +15,8 @@ func TestContractDriftIsSeenAndNeverCrashes(t *testing.T) {
 	s.sim.SetDrift(map[string]string{"tmv": "total_media_value", "caption": ""})
 	for range 2 {
 		r := s.query(t, `query($r: DateRangeInput!) { posts(range: $r, first: 5) { nodes { id caption metrics { tmv engagements } } } }`, oct)
-		if !strings.Contains(string(r.Data), `"tmv":null`) || !strings.Contains(string(r.Data), `"engagements":`) {
+		if len(r.Errors) > 0 || !strings.Contains(string(r.Data), `"tmv":null`) || !strings.Contains(string(r.Data), `"engagements":`) {
 			t.Fatalf("%s", r.body)
-		}
-		// The nulls that are drift carry an error at their path; the rest
-		// of the data is untouched.
-		if len(r.Errors) != 5 {
-			t.Fatalf("%d errors, want one per tmv: %s", len(r.Errors), r.body)
-		}
-		for _, e := range r.Errors {
-			if len(e.Path) != 5 || e.Path[4] != "tmv" || !strings.Contains(e.Message, "no longer sends metrics.tmv") {
-				t.Fatalf("error %+v", e)
-			}
 		}
 	}
 	resp, err := http.Get(s.url + "/metrics")
