@@ -17,12 +17,14 @@ import (
 	"time"
 
 	"github.com/rs/zerolog"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/aspire-graphql/aspire-graphql/aspire"
 	"github.com/aspire-graphql/aspire-graphql/aspire/aspiretest"
 	"github.com/aspire-graphql/aspire-graphql/config"
 	"github.com/aspire-graphql/aspire-graphql/server"
 	"github.com/aspire-graphql/aspire-graphql/telemetry"
+	"github.com/aspire-graphql/aspire-graphql/tracing"
 )
 
 func main() {
@@ -66,7 +68,24 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return err
 	}
 	defer sh.close()
-	client, demo, _, closeUpstream, err := connect(cfg, metrics.Observer(), sh.clientOptions()...)
+	tr, err := tracing.FromEnv(ctx, getenv, "aspire-graphql")
+	if err != nil {
+		return err
+	}
+	defer func() { // flush the spans not yet sent, after the last request
+		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		defer cancel()
+		if err := tr.Shutdown(sctx); err != nil {
+			log.Warn().Err(err).Msg("tracing: could not flush the last spans")
+		}
+	}()
+	var tracer trace.TracerProvider
+	clientOpts := sh.clientOptions()
+	if tr.Enabled() {
+		tracer = tr.Provider
+		clientOpts = append(clientOpts, aspire.WithTracing(cfg.TraceUpstream))
+	}
+	client, demo, _, closeUpstream, err := connect(cfg, metrics.Observer(), clientOpts...)
 	if err != nil {
 		return err
 	}
@@ -79,7 +98,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if err != nil {
 		return err
 	}
-	handler, release := server.New(sh.serverOptions(server.Options{Logger: log, Config: cfg, Client: client, Metrics: metrics, Demo: demo, Ready: ready, SavedQueries: saved}))
+	handler, release := server.New(sh.serverOptions(server.Options{Logger: log, Config: cfg, Client: client, Metrics: metrics, Demo: demo, Ready: ready, SavedQueries: saved, Tracer: tracer}))
 	defer release()
 
 	ln, err := net.Listen("tcp", cfg.Addr)
@@ -94,6 +113,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		fmt.Fprintf(stdout, "aspire-graphql: playground at %s/ (%s mode, upstream %s)\n", base, cfg.Mode(), cfg.UpstreamURL)
 	}
 	fmt.Fprintf(stdout, "aspire-graphql: GraphQL endpoint %s/graphql · health %s/healthz · metrics %s/metrics\n", base, base, base)
+	if tr.Enabled() {
+		fmt.Fprintf(stdout, "aspire-graphql: tracing to %s (OTLP %s)\n", tr.Endpoint, tr.Protocol)
+	}
 
 	srv := &http.Server{
 		Handler:           handler,

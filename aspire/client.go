@@ -93,6 +93,8 @@ type config struct {
 	maxBody         int64
 	observer        Observer
 	transport       http.RoundTripper
+	tracing         bool // WithTracing
+	propagate       bool
 	userAgent       string
 	now             func() time.Time
 	decode          func([]byte, any) error
@@ -219,6 +221,9 @@ func New(baseURL string, opts ...Option) (*Client, error) {
 	}
 	if cfg.transport == nil {
 		cfg.transport = NewTransport()
+	}
+	if cfg.tracing {
+		cfg.transport = tracedTransport{next: cfg.transport, propagate: cfg.propagate}
 	}
 	c := &Client{
 		base: strings.TrimRight(u.String(), "/"),

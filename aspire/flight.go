@@ -23,6 +23,7 @@ type flightCall struct {
 	err     error
 	waiters int
 	cancel  context.CancelFunc
+	origin  context.Context // the starter's, for tracing (linkJoined)
 }
 
 func newFlightGroup() *flightGroup { return &flightGroup{calls: make(map[string]*flightCall)} }
@@ -35,6 +36,7 @@ func (g *flightGroup) do(ctx context.Context, key string, fn func(context.Contex
 	if c, ok := g.calls[key]; ok {
 		c.waiters++
 		g.mu.Unlock()
+		linkJoined(ctx, c.origin)
 		v, err = g.wait(ctx, key, c)
 		return v, true, err
 	}
@@ -45,7 +47,7 @@ func (g *flightGroup) do(ctx context.Context, key string, fn func(context.Contex
 	} else {
 		fctx, cancel = context.WithCancel(fctx)
 	}
-	c := &flightCall{done: make(chan struct{}), waiters: 1, cancel: cancel}
+	c := &flightCall{done: make(chan struct{}), waiters: 1, cancel: cancel, origin: ctx}
 	g.calls[key] = c
 	g.mu.Unlock()
 

@@ -72,4 +72,7 @@ func (c *Client) observe(ctx context.Context, e Event) {
 	if c.cfg.observer != nil {
 		c.cfg.observer(ctx, e)
 	}
+	if c.cfg.tracing {
+		traceEvent(ctx, e)
+	}
 }

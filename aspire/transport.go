@@ -23,10 +23,11 @@ import (
 // Every key of the cache and of the de-duplication starts with the tenant's
 // fingerprint, so one tenant's response never answers another's call.
 
-// get fetches path with params for t and decodes a 2xx body with dec.
+// getCall fetches path with params for t and decodes a 2xx body with dec.
 // endpoint is the route template reported to the observer and in errors;
-// path and params use our names, which the contract translates.
-func get[T any](ctx context.Context, t *Tenant, endpoint, path string, params url.Values, dec func([]byte) (T, error)) (T, error) {
+// path and params use our names, which the contract translates. (get, in
+// trace.go, wraps it in the call's span.)
+func getCall[T any](ctx context.Context, t *Tenant, endpoint, path string, params url.Values, dec func([]byte) (T, error)) (T, error) {
 	var zero T
 	c := t.c
 	canonical := c.wf.url(endpoint, path, params, t.creds.ClientID) // never holds the key

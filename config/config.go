@@ -83,6 +83,8 @@ type Config struct {
 	ContractFile string
 	Contract     *contract.Contract
 
+	TraceUpstream bool
+
 	// KeyTrimmed and ClientIDFromURL say the settings were tidied: the key
 	// had surrounding spaces, the client id was a pasted workspace URL.
 	KeyTrimmed, ClientIDFromURL bool
@@ -216,6 +218,7 @@ var settings = []setting{
 		c.ContractFile, c.Contract = v, ct
 		return err
 	}},
+	{"trace-upstream", "when tracing (OTEL_EXPORTER_OTLP_ENDPOINT set), send traceparent to the Aspire API; false for upstreams that reject unknown headers", "true", boolean(func(c *Config) *bool { return &c.TraceUpstream })},
 }
 
 // ErrHelp is returned when -h was asked; the usage has been printed.

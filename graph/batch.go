@@ -17,6 +17,8 @@ import (
 // with per-parent errors. The keys are enqueued in one loop before any is
 // awaited, so siblings share a batch.
 func loadEach[K comparable, V any](ctx context.Context, l *dataloader.Loader[K, V], keys []K) ([]V, error) {
+	ctx, span := traceResolver(ctx, len(keys), len(keys))
+	defer span.End()
 	thunks := make([]dataloader.Thunk[V], len(keys))
 	for i, k := range keys {
 		thunks[i] = l.Load(ctx, k)
@@ -44,6 +46,8 @@ func loadEach[K comparable, V any](ctx context.Context, l *dataloader.Loader[K, 
 // key of every parent is enqueued first; a parent fails if one of its keys
 // does (the field is nullable, so only that parent's list is lost).
 func loadLists[V any](ctx context.Context, l *dataloader.Loader[string, *V], lists [][]string) ([][]*V, error) {
+	ctx, span := traceResolver(ctx, len(lists), countKeys(lists))
+	defer span.End()
 	thunks := make([][]dataloader.Thunk[*V], len(lists))
 	for i, ids := range lists {
 		thunks[i] = make([]dataloader.Thunk[*V], len(ids))
@@ -73,4 +77,12 @@ func loadLists[V any](ctx context.Context, l *dataloader.Loader[string, *V], lis
 		return out, errs
 	}
 	return out, nil
+}
+
+func countKeys(lists [][]string) int {
+	n := 0
+	for _, ids := range lists {
+		n += len(ids)
+	}
+	return n
 }

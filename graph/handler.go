@@ -13,6 +13,7 @@ import (
 	"github.com/vektah/gqlparser/v2/formatter"
 
 	"github.com/aspire-graphql/aspire-graphql/graph/model"
+	"github.com/aspire-graphql/aspire-graphql/tracing"
 )
 
 // HandlerConfig tunes the GraphQL handler.
@@ -40,6 +41,9 @@ type HandlerConfig struct {
 	Limits Limits
 	// TokenLimit bounds the tokens of a document (0: gqlgen's default, 15,000).
 	TokenLimit int
+	// Tracing adds the operation span and, on a document-cache miss, parse
+	// and validate spans (package tracing) to traced requests.
+	Tracing bool
 }
 
 // NewHandler returns the GraphQL executor with its transports, caches,
@@ -59,7 +63,12 @@ func NewHandler(cfg HandlerConfig) *handler.Server {
 	srv.AddTransport(transport.Options{})
 	srv.AddTransport(transport.GET{})
 	srv.AddTransport(transport.POST{})
-	srv.SetQueryCache(lru.New[*ast.QueryDocument](cfg.QueryCacheSize))
+	if cfg.Tracing {
+		srv.SetQueryCache(tracing.QueryCache[*ast.QueryDocument](lru.New[*ast.QueryDocument](cfg.QueryCacheSize)))
+		srv.Use(tracing.Operations{})
+	} else {
+		srv.SetQueryCache(lru.New[*ast.QueryDocument](cfg.QueryCacheSize))
+	}
 	if cfg.TokenLimit > 0 {
 		srv.SetParserTokenLimit(cfg.TokenLimit)
 	}

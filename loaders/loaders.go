@@ -166,6 +166,7 @@ func New(t *aspire.Tenant, opts ...Option) *Loaders {
 func (l *Loaders) Tenant() *aspire.Tenant { return l.tenant }
 
 func newLoader[K comparable, V any](o options, name string, fn dataloader.BatchFunc[K, V]) *dataloader.Loader[K, V] {
+	fn = traced(name, fn)
 	if o.observe != nil {
 		inner := fn
 		fn = func(ctx context.Context, keys []K) []*dataloader.Result[V] {

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/rs/zerolog"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/aspire-graphql/aspire-graphql/aspire"
 	"github.com/aspire-graphql/aspire-graphql/config"
@@ -70,7 +71,8 @@ func accessLog(o Options, next http.Handler) http.Handler {
 		route := routeOf(r.URL.Path)
 		d := time.Since(start)
 		o.Metrics.HTTPRequests.WithLabelValues(route, strconv.Itoa(rw.status)).Inc()
-		o.Metrics.HTTPDuration.WithLabelValues(route).Observe(d.Seconds())
+		sc := trace.SpanContextFromContext(r.Context())
+		o.Metrics.ObserveHTTPDuration(route, d, sc)
 		if route == "/graphql" {
 			o.Metrics.UpstreamPerOp.Observe(float64(stats.Upstream.Load()))
 		}
@@ -79,6 +81,9 @@ func accessLog(o Options, next http.Handler) http.Handler {
 			ev = log.Error()
 		} else if route != "/graphql" {
 			ev = log.Debug() // health checks and assets would drown the log
+		}
+		if sc.IsValid() {
+			ev.Str("trace_id", sc.TraceID().String())
 		}
 		ev.Str("method", r.Method).Str("route", route).Int("status", rw.status).
 			Float64("duration_ms", float64(d.Microseconds())/1000).Int64("bytes", rw.bytes)

@@ -13,6 +13,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/rs/cors"
 	"github.com/rs/zerolog"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/aspire-graphql/aspire-graphql/aspire"
 	"github.com/aspire-graphql/aspire-graphql/config"
@@ -20,6 +21,7 @@ import (
 	"github.com/aspire-graphql/aspire-graphql/loaders"
 	"github.com/aspire-graphql/aspire-graphql/playground"
 	"github.com/aspire-graphql/aspire-graphql/telemetry"
+	"github.com/aspire-graphql/aspire-graphql/tracing"
 )
 
 // Options are the server's dependencies, built by the caller (see run in
@@ -46,6 +48,8 @@ type Options struct {
 	SharedResponses aspire.SharedCache
 	APQ             graphql.Cache[string]
 	Degraded        func() error
+	// Tracer, when set, traces requests (package tracing); nil: tracing off.
+	Tracer trace.TracerProvider
 
 	responses *responses
 }
@@ -85,7 +89,7 @@ func New(o Options) (http.Handler, func()) {
 		}
 		_, _ = w.Write([]byte("ready\n"))
 	})
-	mux.Handle("GET /metrics", promhttp.HandlerFor(o.Metrics.Registry, promhttp.HandlerOpts{}))
+	mux.Handle("GET /metrics", promhttp.HandlerFor(o.Metrics.Registry, promhttp.HandlerOpts{EnableOpenMetrics: true}))
 	pg := playground.Handler(func(*http.Request) playground.Config { return playgroundConfig(o) })
 	mux.Handle("GET /{$}", pg)
 	mux.Handle("GET /config.js", pg)
@@ -98,6 +102,9 @@ func New(o Options) (http.Handler, func()) {
 	h = corsFor(o.Config)(h)
 	h = accessLog(o, h)
 	h = requestID(h)
+	if o.Tracer != nil {
+		h = tracing.Handler(o.Tracer, routeOf, h) // outermost: the access log reads its trace id
+	}
 	return h, o.responses.close
 }
 
@@ -110,6 +117,7 @@ func graphqlHandler(o Options) http.Handler {
 		Authenticated: authenticated(o),
 		TokenLimit:    c.MaxTokens,
 		APQCache:      o.APQ,
+		Tracing:       o.Tracer != nil,
 		Limits: graph.Limits{Depth: c.MaxDepth, Aliases: c.MaxAliases, RootFields: c.MaxRootFields,
 			Directives: c.MaxDirectives, Complexity: c.MaxComplexity},
 		APQObserve: func(ctx context.Context, result string) {

@@ -15,6 +15,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/rs/zerolog"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/aspire-graphql/aspire-graphql/aspire"
 )
@@ -129,6 +130,20 @@ func (m *Metrics) Observer() aspire.Observer {
 			}
 		}
 	}
+}
+
+// ObserveHTTPDuration records a request's duration; a sampled trace's id
+// goes with it as an exemplar (shown by /metrics in the OpenMetrics format),
+// so a slow bucket leads to a trace that was kept.
+func (m *Metrics) ObserveHTTPDuration(route string, d time.Duration, sc trace.SpanContext) {
+	h := m.HTTPDuration.WithLabelValues(route)
+	if sc.IsSampled() {
+		if eo, ok := h.(prometheus.ExemplarObserver); ok {
+			eo.ObserveWithExemplar(d.Seconds(), prometheus.Labels{"trace_id": sc.TraceID().String()})
+			return
+		}
+	}
+	h.Observe(d.Seconds())
 }
 
 // ObserveBatch records a dataloader batch's size.
