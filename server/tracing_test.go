@@ -1,6 +1,7 @@
 package server_test
 
 import (
+	"context"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -47,9 +48,25 @@ func (s *tracedStack) traceparents() []string {
 // that notes the traceparent of each request before the simulator answers.
 func newTracedStack(t testing.TB, args []string, tracing bool) *tracedStack {
 	t.Helper()
+	exp := tracetest.NewInMemoryExporter()
+	var tp trace.TracerProvider
+	if tracing {
+		p := sdktrace.NewTracerProvider(sdktrace.WithSyncer(exp))
+		t.Cleanup(func() { _ = p.Shutdown(context.Background()) })
+		tp = p
+	}
+	s := newStackWithTracer(t, args, tp)
+	s.exp = exp
+	return s
+}
+
+// newStackWithTracer is newTracedStack with the given tracer provider (nil:
+// tracing off).
+func newStackWithTracer(t testing.TB, args []string, tp trace.TracerProvider) *tracedStack {
+	t.Helper()
 	sim := aspiretest.New(aspiretest.WithRateLimit(0, 0), aspiretest.WithKey(aspiretest.Key{Name: "canary", Token: canaryKey,
 		ClientID: aspiretest.DemoClientID, Scopes: []string{"read:social", "read:member"}}))
-	ts := &tracedStack{exp: tracetest.NewInMemoryExporter()}
+	ts := &tracedStack{}
 	up := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ts.mu.Lock()
 		ts.tps = append(ts.tps, r.Header.Get("traceparent"))
@@ -63,11 +80,7 @@ func newTracedStack(t testing.TB, args []string, tracing bool) *tracedStack {
 	}
 	m := telemetry.New()
 	opts := []aspire.Option{aspire.WithRetry(cfg.Retries, time.Millisecond, 5*time.Millisecond)}
-	var tp trace.TracerProvider
-	if tracing {
-		p := sdktrace.NewTracerProvider(sdktrace.WithSyncer(ts.exp))
-		t.Cleanup(func() { _ = p.Shutdown(t.Context()) })
-		tp = p
+	if tp != nil {
 		opts = append(opts, aspire.WithTracing(cfg.TraceUpstream))
 	}
 	c, err := server.NewClient(cfg, up.URL, m.Observer(), opts...)
