@@ -86,3 +86,11 @@ func countKeys(lists [][]string) int {
 	}
 	return n
 }
+
+// loadOne loads a single record (the by-id root fields), in a resolver span
+// when traced.
+func loadOne[V any](ctx context.Context, l *dataloader.Loader[string, *V], id string) (*V, error) {
+	ctx, span := traceResolver(ctx, 1, 1)
+	defer span.End()
+	return l.Load(ctx, id)()
+}

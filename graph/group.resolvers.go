@@ -55,7 +55,7 @@ func (r *queryResolver) Groups(ctx context.Context, first *int, after *string) (
 
 // Group is the resolver for the group field.
 func (r *queryResolver) Group(ctx context.Context, id string) (*aspire.Group, error) {
-	return loaders.For(ctx).Group.Load(ctx, id)()
+	return loadOne(ctx, loaders.For(ctx).Group, id)
 }
 
 // Group returns GroupResolver implementation.

@@ -109,7 +109,7 @@ func (r *queryResolver) Members(ctx context.Context, rangeArg model.DateRangeInp
 
 // Member is the resolver for the member field.
 func (r *queryResolver) Member(ctx context.Context, id string) (*aspire.Member, error) {
-	return loaders.For(ctx).Member.Load(ctx, id)()
+	return loadOne(ctx, loaders.For(ctx).Member, id)
 }
 
 // Member returns MemberResolver implementation.

@@ -64,7 +64,7 @@ func (r *queryResolver) Posts(ctx context.Context, rangeArg model.DateRangeInput
 
 // Post is the resolver for the post field.
 func (r *queryResolver) Post(ctx context.Context, id string) (*aspire.Post, error) {
-	return loaders.For(ctx).Post.Load(ctx, id)()
+	return loadOne(ctx, loaders.For(ctx).Post, id)
 }
 
 // Post returns PostResolver implementation.

@@ -55,7 +55,7 @@ func (r *queryResolver) Projects(ctx context.Context, first *int, after *string)
 
 // Project is the resolver for the project field.
 func (r *queryResolver) Project(ctx context.Context, id string) (*aspire.Project, error) {
-	return loaders.For(ctx).Project.Load(ctx, id)()
+	return loadOne(ctx, loaders.For(ctx).Project, id)
 }
 
 // Project returns ProjectResolver implementation.

@@ -35,7 +35,6 @@ func BenchmarkW1Tracing(b *testing.B) {
 	const q = `query W1($r: DateRangeInput!) { posts(range: $r, first: 100) { nodes { id caption postedAt metrics { impressions engagements tmv } member { id name } } } }`
 	vars := map[string]any{"r": map[string]any{"start": "2026-01-01", "end": "2026-01-31"}}
 	args := []string{"-rate-limit", "0", "-response-cache-bytes", "0"}
-	var recorded []byte
 	for _, tc := range []struct {
 		name  string
 		ratio float64 // < 0: tracing off
@@ -64,7 +63,6 @@ func BenchmarkW1Tracing(b *testing.B) {
 			if len(r.Errors) > 0 {
 				b.Fatal(string(r.body))
 			}
-			recorded = r.body
 			c0 := cpuNow()
 			b.SetParallelism(8)
 			b.RunParallel(func(pb *testing.PB) {
@@ -82,6 +80,7 @@ func BenchmarkW1Tracing(b *testing.B) {
 		})
 	}
 	b.Run("floor", func(b *testing.B) {
+		recorded := newStack(b, args).query(b, q, vars).body
 		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			_, _ = io.Copy(io.Discard, r.Body)
 			w.Header().Set("Content-Type", "application/json")

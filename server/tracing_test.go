@@ -516,3 +516,21 @@ func TestTracingSettings(t *testing.T) {
 		})
 	}
 }
+
+// TestTraceOfARecordByID: a root field that waits on a loader has its
+// resolver span too, with the loader's batch under it.
+func TestTraceOfARecordByID(t *testing.T) {
+	t.Parallel()
+	s := newTracedStack(t, nil, true)
+	r := s.queryAs(t, canaryHeaders, `{ post(id: "12018268") { id member { name } } }`, nil)
+	if len(r.Errors) > 0 || !strings.Contains(string(r.Data), "12018268") {
+		t.Fatal(string(r.body))
+	}
+	tr := treeOf(t, s.exp.GetSpans(), traceOfLastRequest(t, s.stack))
+	for child, parent := range map[string]string{"resolve Query.post": "query", "loader post": "resolve Query.post",
+		"aspire /v1/posts": "loader post", "resolve Post.member": "query", "loader member": "resolve Post.member"} {
+		if got := tr.parentName(tr.one(t, child)); got != parent {
+			t.Errorf("%s under %q, want %q: %s", child, got, parent, tr)
+		}
+	}
+}
