@@ -534,3 +534,35 @@ func TestTraceOfARecordByID(t *testing.T) {
 		}
 	}
 }
+
+// TestUnsampledRequestsStillPropagate: a request the sampler drops records
+// no span, yet Aspire still receives its trace context (not sampled), so the
+// upstream's own traces stay joined to the caller's.
+func TestUnsampledRequestsStillPropagate(t *testing.T) {
+	t.Parallel()
+	exp := tracetest.NewInMemoryExporter()
+	tp := sdktrace.NewTracerProvider(sdktrace.WithSyncer(exp), sdktrace.WithSampler(sdktrace.ParentBased(sdktrace.AlwaysSample())))
+	s := newStackWithTracer(t, nil, tp)
+	h := map[string]string{"traceparent": "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-00"}
+	for k, v := range canaryHeaders {
+		h[k] = v
+	}
+	if r := s.queryAs(t, h, topPosts, oct); len(r.Errors) > 0 {
+		t.Fatal(string(r.body))
+	}
+	if got := len(exp.GetSpans()); got != 0 {
+		t.Errorf("%d spans recorded for a request the caller did not sample", got)
+	}
+	tps := s.traceparents()
+	if len(tps) != 2 {
+		t.Fatalf("upstream requests: %d, want 2", len(tps))
+	}
+	for _, tp := range tps {
+		if !strings.HasPrefix(tp, "00-4bf92f3577b34da6a3ce929d0e0e4736-") || !strings.HasSuffix(tp, "-00") {
+			t.Errorf("upstream traceparent %q, want the caller's trace, not sampled", tp)
+		}
+	}
+	if id := traceOfLastRequest(t, s.stack); id.String() != "4bf92f3577b34da6a3ce929d0e0e4736" {
+		t.Errorf("access log trace_id %s", id)
+	}
+}
