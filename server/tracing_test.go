@@ -149,7 +149,7 @@ func (tr spanTree) String() string {
 	for _, s := range tr.spans {
 		b.WriteString("\n  " + s.Name + " ← " + tr.parentName(s))
 		for _, a := range s.Attributes {
-			b.WriteString(" " + string(a.Key) + "=" + a.Value.Emit())
+			b.WriteString(" " + string(a.Key) + "=" + a.Value.String())
 		}
 	}
 	return b.String()
@@ -299,7 +299,7 @@ func noSecretIn(t *testing.T, tr spanTree, secrets ...string) {
 	var all []string
 	kvs := func(attrs []attribute.KeyValue) {
 		for _, a := range attrs {
-			all = append(all, string(a.Key), a.Value.Emit())
+			all = append(all, string(a.Key), a.Value.String())
 		}
 	}
 	for _, s := range tr.spans {
