@@ -116,7 +116,8 @@ func TestTracesReachAnOTLPCollector(t *testing.T) {
 			var services []string
 			for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
 				spans, services = rc.snapshot()
-				if hasSpan(spans, "GET /v1/members") {
+				// The server span ends last, after the answer went out.
+				if hasSpan(spans, "GET /v1/members") && hasSpan(spans, "POST /graphql") {
 					break
 				}
 			}
