@@ -6,6 +6,8 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -62,10 +64,10 @@ func newTracedStack(t testing.TB, args []string, tracing bool) *tracedStack {
 
 // newStackWithTracer is newTracedStack with the given tracer provider (nil:
 // tracing off).
-func newStackWithTracer(t testing.TB, args []string, tp trace.TracerProvider) *tracedStack {
+func newStackWithTracer(t testing.TB, args []string, tp trace.TracerProvider, simOpts ...aspiretest.Option) *tracedStack {
 	t.Helper()
-	sim := aspiretest.New(aspiretest.WithRateLimit(0, 0), aspiretest.WithKey(aspiretest.Key{Name: "canary", Token: canaryKey,
-		ClientID: aspiretest.DemoClientID, Scopes: []string{"read:social", "read:member"}}))
+	sim := aspiretest.New(append([]aspiretest.Option{aspiretest.WithRateLimit(0, 0), aspiretest.WithKey(aspiretest.Key{Name: "canary", Token: canaryKey,
+		ClientID: aspiretest.DemoClientID, Scopes: []string{"read:social", "read:member"}})}, simOpts...)...)
 	ts := &tracedStack{}
 	up := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ts.mu.Lock()
@@ -565,4 +567,30 @@ func TestUnsampledRequestsStillPropagate(t *testing.T) {
 	if id := traceOfLastRequest(t, s.stack); id.String() != "4bf92f3577b34da6a3ce929d0e0e4736" {
 		t.Errorf("access log trace_id %s", id)
 	}
+}
+
+// TestNoSecretInSpansOverAnyWire: with a contract that puts the key in the
+// query string and the client id in the path, no span holds either.
+func TestNoSecretInSpansOverAnyWire(t *testing.T) {
+	t.Parallel()
+	w := aspiretest.Profiles["envelope-token-path"]()
+	file := filepath.Join(t.TempDir(), "wire.json")
+	if err := os.WriteFile(file, w.Contract.Marshal(), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	exp := tracetest.NewInMemoryExporter()
+	tp := sdktrace.NewTracerProvider(sdktrace.WithSyncer(exp))
+	s := newStackWithTracer(t, []string{"-contract", file}, tp, aspiretest.WithWire(w))
+	if r := s.queryAs(t, canaryHeaders, topPosts, oct); len(r.Errors) > 0 {
+		t.Fatal(string(r.body))
+	}
+	reqs := s.sim.Requests()
+	if len(reqs) != 2 || !strings.Contains(reqs[0].Path, aspiretest.DemoClientID) {
+		t.Fatalf("the client id should travel in the path: %+v", reqs)
+	}
+	tr := treeOf(t, exp.GetSpans(), traceOfLastRequest(t, s.stack))
+	if got := len(tr.named("GET ")); got != 2 {
+		t.Fatalf("%d attempt spans, want 2: %s", got, tr)
+	}
+	noSecretIn(t, tr, canaryKey, aspiretest.DemoClientID)
 }
