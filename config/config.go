@@ -62,6 +62,7 @@ type Config struct {
 	RequestTimeout time.Duration
 	MaxBodyBytes   int64
 	MaxTokens      int
+	MaxFields      int
 	MaxDepth       int
 	MaxAliases     int
 	MaxRootFields  int
@@ -197,6 +198,7 @@ var settings = []setting{
 	{"request-timeout", "deadline of one GraphQL request, upstream calls included", "30s", dur(func(c *Config) *time.Duration { return &c.RequestTimeout })},
 	{"max-body-bytes", "largest request body accepted (413 above)", "1048576", integer(func(c *Config) *int64 { return &c.MaxBodyBytes })},
 	{"max-tokens", "most tokens in a GraphQL document (the parser also caps nesting at 1,000)", "15000", integer(func(c *Config) *int { return &c.MaxTokens })},
+	{"max-fields", "most fields in an operation once its fragments are expanded (a fan-out of fragments is refused before anything runs); 0 turns the limit off", "2000", integer(func(c *Config) *int { return &c.MaxFields })},
 	{"max-depth", "deepest field nesting of an operation; 0 turns the limit off", "12", integer(func(c *Config) *int { return &c.MaxDepth })},
 	{"max-aliases", "most aliased fields in an operation; 0 turns the limit off", "30", integer(func(c *Config) *int { return &c.MaxAliases })},
 	{"max-root-fields", "most top-level fields in an operation; 0 turns the limit off", "20", integer(func(c *Config) *int { return &c.MaxRootFields })},

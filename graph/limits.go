@@ -3,8 +3,8 @@ package graph
 import (
 	"context"
 	"fmt"
+	"math"
 
-	"github.com/99designs/gqlgen/complexity"
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/errcode"
 	"github.com/vektah/gqlparser/v2/ast"
@@ -15,6 +15,9 @@ import (
 // before anything runs. Zero turns a limit off. The defaults follow
 // graphql-armor's and are documented in the README.
 type Limits struct {
+	// Fields bounds the fields of an operation with its fragments expanded:
+	// what execution would walk.
+	Fields     int
 	Depth      int // nesting of fields
 	Aliases    int // aliased fields
 	RootFields int // fields at the top of the operation
@@ -25,7 +28,7 @@ type Limits struct {
 }
 
 // DefaultLimits are the limits when none are configured.
-var DefaultLimits = Limits{Depth: 12, Aliases: 30, RootFields: 20, Directives: 50, Complexity: 50_000}
+var DefaultLimits = Limits{Fields: 2000, Depth: 12, Aliases: 30, RootFields: 20, Directives: 50, Complexity: 50_000}
 
 func init() {
 	// A limit error is like a validation error: 400 with
@@ -56,24 +59,25 @@ func (e limitsExtension) MutateOperationContext(ctx context.Context, rc *graphql
 	if op == nil {
 		return nil
 	}
-	w := &walker{}
-	w.selections(op.SelectionSet, 1, map[string]bool{})
-	w.directives += len(op.Directives)
+	m := newMeasurer(e.es, rc.Variables)
+	s := m.set(ctx, op.SelectionSet)
+	s.directives = sat(s.directives, len(op.Directives))
 	for _, c := range []struct {
 		name       string
 		value, max int
 		what       string
 	}{
-		{"max-depth", w.depth, e.limits.Depth, "query depth"},
-		{"max-aliases", w.aliases, e.limits.Aliases, "aliases"},
-		{"max-root-fields", len(rootFields(op.SelectionSet)), e.limits.RootFields, "root fields"},
-		{"max-directives", w.directives, e.limits.Directives, "directives"},
+		{"max-fields", s.fields, e.limits.Fields, "fields after expanding fragments"},
+		{"max-depth", s.depth, e.limits.Depth, "query depth"},
+		{"max-aliases", s.aliases, e.limits.Aliases, "aliases"},
+		{"max-root-fields", s.top, e.limits.RootFields, "root fields"},
+		{"max-directives", s.directives, e.limits.Directives, "directives"},
 	} {
 		if c.max > 0 && c.value > c.max {
 			return limitError(c.name, c.value, c.max, fmt.Sprintf("%s %d exceeds the limit of %d (%s)", c.what, c.value, c.max, c.name))
 		}
 	}
-	if w.introspection {
+	if s.introspection {
 		switch {
 		case !e.introspection:
 			return &gqlerror.Error{Message: "introspection is disabled on this server",
@@ -84,11 +88,9 @@ func (e limitsExtension) MutateOperationContext(ctx context.Context, rc *graphql
 		}
 		rc.DisableIntrospection = false
 	}
-	if e.limits.Complexity > 0 {
-		if c := complexity.Calculate(ctx, e.es, op, rc.Variables); c > e.limits.Complexity {
-			return limitError("max-complexity", c, e.limits.Complexity, fmt.Sprintf(
-				"query complexity %d exceeds the limit of %d (max-complexity); ask for fewer rows (first) or fewer nested lists", c, e.limits.Complexity))
-		}
+	if c := s.complexity; e.limits.Complexity > 0 && c > e.limits.Complexity {
+		return limitError("max-complexity", c, e.limits.Complexity, fmt.Sprintf(
+			"query complexity %d exceeds the limit of %d (max-complexity); ask for fewer rows (first) or fewer nested lists", c, e.limits.Complexity))
 	}
 	return nil
 }
@@ -97,77 +99,142 @@ func limitError(limit string, value, max int, msg string) *gqlerror.Error {
 	return &gqlerror.Error{Message: msg, Extensions: map[string]any{"code": CodeOperationLimit, "limit": limit, "value": value, "max": max}}
 }
 
-// walker measures a selection set, fragments expanded (validation has
-// already refused fragment cycles; seen guards anyway).
-//
-// The introspection rule (issue #12; keep it when rewriting the walker):
-// the subtrees under __schema and __type do not count towards the depth
-// limit, because every standard client's introspection query (graphql-js's
-// getIntrospectionQuery, GraphiQL, Apollo, Relay) nests ofType 9 levels
-// deep and is refused by any useful depth limit. What makes introspection
-// expensive is nesting its lists (types { fields { type { fields … ), and
-// validation already refuses that: gqlparser's MaxIntrospectionDepth rule
-// (graphql-js's MaxIntrospectionDepthRule) allows fields, interfaces,
-// possibleTypes and inputFields nested at most 2 deep. Every other limit
-// still applies inside introspection: tokens, aliases, directives, root
-// fields and complexity.
-type walker struct {
-	depth, aliases, directives int
-	introspection              bool
-	// inIntrospection counts the __schema/__type fields enclosing the
-	// current selection: their subtrees do not count towards depth.
-	inIntrospection int
+// measure is what a selection set asks for, fragments expanded. Counts
+// saturate instead of overflowing: a fan-out of fragments can describe far
+// more fields than an int holds.
+type measure struct {
+	fields     int // fields after expanding fragments
+	depth      int // deepest field nesting; introspection subtrees count 1
+	aliases    int
+	directives int
+	top        int // fields at the top of the set, through fragments
+	complexity int // as gqlgen's complexity.Calculate computes it
+	// introspection: the set selects __schema or __type somewhere.
+	introspection bool
 }
 
-func (w *walker) selections(set ast.SelectionSet, depth int, seen map[string]bool) {
+// add combines the measure of a sibling (a field's or a spread's).
+func (m *measure) add(o measure) {
+	m.fields = sat(m.fields, o.fields)
+	m.depth = max(m.depth, o.depth)
+	m.aliases = sat(m.aliases, o.aliases)
+	m.directives = sat(m.directives, o.directives)
+	m.top = sat(m.top, o.top)
+	m.complexity = sat(m.complexity, o.complexity)
+	m.introspection = m.introspection || o.introspection
+}
+
+// measurer measures an operation in one pass over the document: each
+// fragment definition is measured once and its measure reused at every
+// spread, so the cost is linear in the document however the fragments fan
+// out (8 levels of 10 spreads describe 10^8 fields in under 1 KB).
+type measurer struct {
+	es        graphql.ExecutableSchema
+	vars      map[string]any
+	fragments map[string]*measure // nil while being measured: a cycle
+}
+
+func newMeasurer(es graphql.ExecutableSchema, vars map[string]any) *measurer {
+	return &measurer{es: es, vars: vars, fragments: map[string]*measure{}}
+}
+
+func (w *measurer) set(ctx context.Context, set ast.SelectionSet) measure {
+	var m measure
 	for _, sel := range set {
 		switch s := sel.(type) {
 		case *ast.Field:
-			if w.inIntrospection == 0 {
-				w.depth = max(w.depth, depth)
-			}
-			if s.Alias != "" && s.Alias != s.Name {
-				w.aliases++
-			}
-			enter := s.Name == "__schema" || s.Name == "__type"
-			if enter {
-				w.introspection = true
-				w.inIntrospection++
-			}
-			w.directives += len(s.Directives)
-			w.selections(s.SelectionSet, depth+1, seen)
-			if enter {
-				w.inIntrospection--
-			}
+			m.add(w.field(ctx, s))
 		case *ast.InlineFragment:
-			w.directives += len(s.Directives)
-			w.selections(s.SelectionSet, depth, seen)
+			m.add(w.set(ctx, s.SelectionSet))
+			m.directives = sat(m.directives, len(s.Directives))
 		case *ast.FragmentSpread:
-			w.directives += len(s.Directives)
-			if s.Definition != nil && !seen[s.Name] {
-				seen[s.Name] = true
-				w.directives += len(s.Definition.Directives)
-				w.selections(s.Definition.SelectionSet, depth, seen)
-				delete(seen, s.Name)
+			m.directives = sat(m.directives, len(s.Directives))
+			if s.Definition == nil {
+				continue
+			}
+			f, seen := w.fragments[s.Name]
+			if !seen {
+				w.fragments[s.Name] = nil // validation refuses cycles; this guards anyway
+				fm := w.set(ctx, s.Definition.SelectionSet)
+				fm.directives = sat(fm.directives, len(s.Definition.Directives))
+				f = &fm
+				w.fragments[s.Name] = f
+			}
+			if f != nil {
+				m.add(*f)
 			}
 		}
 	}
+	return m
 }
 
-// rootFields lists the top-level fields, through fragments.
-func rootFields(set ast.SelectionSet) []*ast.Field {
-	var out []*ast.Field
-	for _, sel := range set {
-		switch s := sel.(type) {
-		case *ast.Field:
-			out = append(out, s)
-		case *ast.InlineFragment:
-			out = append(out, rootFields(s.SelectionSet)...)
-		case *ast.FragmentSpread:
-			if s.Definition != nil {
-				out = append(out, rootFields(s.Definition.SelectionSet)...)
-			}
-		}
+func (w *measurer) field(ctx context.Context, f *ast.Field) measure {
+	child := w.set(ctx, f.SelectionSet)
+	m := measure{
+		fields:        sat(child.fields, 1),
+		depth:         child.depth + 1,
+		aliases:       child.aliases,
+		directives:    sat(child.directives, len(f.Directives)),
+		top:           1,
+		introspection: child.introspection,
 	}
-	return out
+	if f.Alias != "" && f.Alias != f.Name {
+		m.aliases = sat(m.aliases, 1)
+	}
+	if f.Name == "__schema" || f.Name == "__type" {
+		// The introspection rule (issue #12): the subtrees under __schema
+		// and __type do not count towards the depth limit, because every
+		// standard client's introspection query (graphql-js, GraphiQL,
+		// Apollo, Relay) nests ofType 9 levels deep. What makes
+		// introspection expensive is nesting its lists, and validation
+		// already refuses that (gqlparser's MaxIntrospectionDepth). Every
+		// other limit still applies inside: fields, tokens, aliases,
+		// directives, root fields and complexity.
+		m.introspection, m.depth = true, 1
+	}
+	m.complexity = w.complexity(ctx, f, child.complexity)
+	return m
+}
+
+// complexity is gqlgen's complexity.Calculate for one field given its
+// children's: __schema costs nothing, custom complexities win, and a field
+// of an interface costs what its most expensive implementation does.
+func (w *measurer) complexity(ctx context.Context, f *ast.Field, child int) int {
+	if f.Definition == nil || f.ObjectDefinition == nil {
+		return 0
+	}
+	schema := w.es.Schema()
+	def := schema.Types[f.Definition.Type.Name()]
+	if def == nil || def.Name == "__Schema" {
+		return 0
+	}
+	switch def.Kind {
+	case ast.Object, ast.Interface, ast.Union:
+	default:
+		child = 0
+	}
+	args := f.ArgumentMap(w.vars)
+	cost := func(parent *ast.Definition) int {
+		if c, ok := w.es.Complexity(ctx, parent.Name, f.Name, child, args); ok && c >= 1 {
+			return c
+		}
+		return sat(1, child)
+	}
+	if f.ObjectDefinition.Kind != ast.Interface {
+		return cost(f.ObjectDefinition)
+	}
+	worst := 0
+	for _, t := range schema.GetPossibleTypes(f.ObjectDefinition) {
+		worst = max(worst, cost(t))
+	}
+	return worst
+}
+
+// sat adds without overflow, ignoring negative operands.
+func sat(a, b int) int {
+	a, b = max(a, 0), max(b, 0)
+	if c := a + b; c >= a {
+		return c
+	}
+	return math.MaxInt
 }

@@ -2,6 +2,7 @@ package server_test
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -25,6 +26,12 @@ func FuzzHandler(f *testing.F) {
 		{"POST", `{"query":"{ posts(range: {start: \"2026-02-30\", end: \"x\"}) { totalCount } }"}`, "", "", ""},
 	} {
 		f.Add(seed.method, seed.body, seed.query, seed.vars, seed.accept)
+	}
+	// Fragment fan-outs: the fuzzer mutates levels, spreads and fields.
+	for _, n := range [][2]int{{3, 10}, {8, 10}, {20, 3}} {
+		b, _ := json.Marshal(map[string]string{"query": fanOut(n[0], n[1])})
+		f.Add("POST", string(b), "", "", "")
+		f.Add("GET", "", fanOut(n[0], n[1]), "", "")
 	}
 	s := newStack(f, []string{"-request-timeout", "3s", "-upstream-budget", "10"}, aspiretest.WithSizes(aspiretest.SmallSizes))
 	f.Fuzz(func(t *testing.T, method, body, query, vars, accept string) {

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -247,4 +248,59 @@ func TestGraphQLOverHTTP(t *testing.T) {
 
 func esc(s string) string {
 	return strings.NewReplacer(" ", "%20", "{", "%7B", "}", "%7D").Replace(s)
+}
+
+// fanOut is a fragment bomb: levels fragments, each spreading the next
+// spread times, under one list; it describes spread^(levels-1) fields in
+// well under 1 KB.
+func fanOut(levels, spread int) string {
+	var b strings.Builder
+	b.WriteString("query { projects(first: 1) { nodes { ...F0 } } }\n")
+	for i := range levels {
+		fmt.Fprintf(&b, "fragment F%d on Project { ", i)
+		if i == levels-1 {
+			b.WriteString("id ")
+		}
+		for range spread * min(1, levels-1-i) {
+			fmt.Fprintf(&b, "...F%d ", i+1)
+		}
+		b.WriteString("}\n")
+	}
+	return b.String()
+}
+
+// TestFragmentFanOut: the limits are measured once per fragment, so a
+// fan-out is refused as fast as any small document, by the limit on the
+// fields it expands to. Not parallel: it measures the process's
+// allocation.
+func TestFragmentFanOut(t *testing.T) {
+	s := newStack(t, nil, aspiretest.WithSizes(aspiretest.SmallSizes))
+	bomb := fanOut(8, 10)
+	s.query(t, `{ __typename }`, nil) // warm the connection and the handler
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	start := time.Now()
+	r := s.queryAs(t, map[string]string{"Authorization": "Bearer made-up-key", "X-Aspire-Client-Id": aspiretest.DemoClientID}, bomb, nil)
+	d := time.Since(start)
+	runtime.ReadMemStats(&after)
+	if r.code() != "OPERATION_LIMIT_EXCEEDED" || r.Errors[0].Extensions["limit"] != "max-fields" {
+		t.Fatalf("%d %s", r.status, r.body)
+	}
+	if d > 50*time.Millisecond {
+		t.Errorf("refused after %v, want under 50 ms", d)
+	}
+	if alloc := after.TotalAlloc - before.TotalAlloc; alloc > 10<<20 {
+		t.Errorf("allocated %d bytes, want under 10 MB", alloc)
+	}
+	if n := s.sim.Count(""); n != 0 {
+		t.Errorf("%d upstream requests for a refused operation", n)
+	}
+	// Within the limit, fragments still count as what they expand to.
+	if r := s.query(t, fanOut(3, 10), nil); len(r.Errors) > 0 {
+		t.Fatalf("100 fields through fragments: %s", r.body)
+	}
+	if r := newStack(t, []string{"-max-fields", "99"}).query(t, fanOut(3, 10), nil); r.code() != "OPERATION_LIMIT_EXCEEDED" || r.Errors[0].Extensions["value"] != float64(100+2) {
+		t.Fatalf("max-fields 99: %s", r.body)
+	}
 }

@@ -118,7 +118,7 @@ func graphqlHandler(o Options) http.Handler {
 		TokenLimit:    c.MaxTokens,
 		APQCache:      o.APQ,
 		Tracing:       o.Tracer != nil,
-		Limits: graph.Limits{Depth: c.MaxDepth, Aliases: c.MaxAliases, RootFields: c.MaxRootFields,
+		Limits: graph.Limits{Fields: c.MaxFields, Depth: c.MaxDepth, Aliases: c.MaxAliases, RootFields: c.MaxRootFields,
 			Directives: c.MaxDirectives, Complexity: c.MaxComplexity},
 		APQObserve: func(ctx context.Context, result string) {
 			if s := telemetry.StatsFrom(ctx); s != nil {
