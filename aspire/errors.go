@@ -23,6 +23,7 @@ const (
 	CodeInvalid         Code = "invalid"         // 400, or a request the client refuses to send
 	CodeRateLimited     Code = "rate_limited"    // 429, or the client-side budget would wait past the deadline
 	CodeUnavailable     Code = "unavailable"     // 5xx, timeouts, connection errors, undecodable bodies
+	CodeDeadline        Code = "deadline_exceeded" // the caller's deadline passed (not the upstream's fault)
 )
 
 // Error is the one error type of the client. Message is safe to show to an
@@ -150,11 +151,11 @@ func retryAfter(h http.Header, now time.Time) time.Duration {
 
 // contextError maps the caller's cancelled or expired context.
 func contextError(endpoint string, err error) *Error {
-	msg := "the request was cancelled"
 	if errors.Is(err, context.DeadlineExceeded) {
-		msg = "the request deadline passed before the Aspire API answered"
+		return &Error{Code: CodeDeadline, Endpoint: endpoint, Err: err,
+			Message: "the request deadline (request-timeout) passed before this data was fetched; ask for less, or retry"}
 	}
-	return &Error{Code: CodeUnavailable, Endpoint: endpoint, Message: msg, Err: err}
+	return &Error{Code: CodeUnavailable, Endpoint: endpoint, Message: "the request was cancelled", Err: err}
 }
 
 const maxDetail = 300

@@ -24,6 +24,7 @@ const (
 	CodeRateLimited         = "RATE_LIMITED"
 	CodeUpstreamUnavailable = "UPSTREAM_UNAVAILABLE"
 	CodeOperationLimit      = "OPERATION_LIMIT_EXCEEDED"
+	CodeDeadlineExceeded    = "DEADLINE_EXCEEDED"
 	CodeInternal            = "INTERNAL_SERVER_ERROR"
 	// CodeBadRequest is a malformed request: a parameter of the wrong JSON
 	// type, an APQ hash that does not match its query, an operation name
@@ -48,7 +49,11 @@ var codes = map[aspire.Code]string{
 	aspire.CodeRateLimited:     CodeRateLimited,
 	aspire.CodeUnavailable:     CodeUpstreamUnavailable,
 	aspire.CodeBudgetExceeded:  CodeOperationLimit,
+	aspire.CodeDeadline:        CodeDeadlineExceeded,
 }
+
+// DeadlineMessage is what a client reads when its request ran out of time.
+const DeadlineMessage = "the request deadline (request-timeout) passed before the answer was complete; ask for less, or retry"
 
 // ErrorPresenter maps every error to what a client may see: upstream errors
 // to their code with a safe message (never a key, never an upstream body),
@@ -78,8 +83,13 @@ func ErrorPresenter(ctx context.Context, err error) *gqlerror.Error {
 		}
 		return gerr
 	}
-	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
-		gerr.Message = "the request deadline passed before the Aspire API answered"
+	if errors.Is(err, context.DeadlineExceeded) {
+		gerr.Message = DeadlineMessage
+		gerr.Extensions = map[string]any{"code": CodeDeadlineExceeded}
+		return gerr
+	}
+	if errors.Is(err, context.Canceled) {
+		gerr.Message = "the request was cancelled"
 		gerr.Extensions = map[string]any{"code": CodeUpstreamUnavailable}
 		return gerr
 	}

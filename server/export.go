@@ -94,6 +94,8 @@ func exportStatus(err error) (int, string) {
 		return http.StatusNotFound, graph.CodeNotFound
 	case aspire.CodeRateLimited:
 		return http.StatusTooManyRequests, graph.CodeRateLimited
+	case aspire.CodeDeadline:
+		return http.StatusGatewayTimeout, graph.CodeDeadlineExceeded
 	}
 	return http.StatusBadGateway, graph.CodeUpstreamUnavailable
 }

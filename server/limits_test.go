@@ -6,6 +6,8 @@ import (
 	"net/http"
 	"runtime"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -146,7 +148,7 @@ func TestRequestDeadline(t *testing.T) {
 	if d := time.Since(start); d > 1500*time.Millisecond {
 		t.Fatalf("answered after %v with a 300ms deadline", d)
 	}
-	if r.code() != "UPSTREAM_UNAVAILABLE" || !strings.Contains(string(r.body), "deadline") {
+	if r.code() != "DEADLINE_EXCEEDED" || !strings.Contains(string(r.body), "deadline") {
 		t.Fatalf("%s", r.body)
 	}
 }
@@ -302,5 +304,52 @@ func TestFragmentFanOut(t *testing.T) {
 	}
 	if r := newStack(t, []string{"-max-fields", "99"}).query(t, fanOut(3, 10), nil); r.code() != "OPERATION_LIMIT_EXCEEDED" || r.Errors[0].Extensions["value"] != float64(100+2) {
 		t.Fatalf("max-fields 99: %s", r.body)
+	}
+}
+
+// TestDeadlineStopsWork: a request that runs out of time says so
+// (DEADLINE_EXCEEDED, not an upstream failure), and nothing it started
+// goes on after its answer: no upstream request starts later, none is left
+// open.
+func TestDeadlineStopsWork(t *testing.T) {
+	t.Parallel()
+	var (
+		mu       sync.Mutex
+		started  []time.Time
+		inFlight atomic.Int64
+	)
+	watch := func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			mu.Lock()
+			started = append(started, time.Now())
+			mu.Unlock()
+			inFlight.Add(1)
+			defer inFlight.Add(-1)
+			next.ServeHTTP(w, r)
+		})
+	}
+	// Each call takes 150 ms: the members of the posts start after the
+	// posts, and the deadline falls while they are in flight.
+	s := newStackWith(t, []string{"-request-timeout", "250ms", "-retries", "5"}, watch,
+		aspiretest.WithSizes(aspiretest.SmallSizes), aspiretest.WithLatency(150*time.Millisecond, 0))
+	start := time.Now()
+	r := s.query(t, `query($r: DateRangeInput!) { posts(range: $r, first: 5) { nodes { id member { name projects { name posts(range: $r, first: 2) { nodes { id } } } } } } }`, oct)
+	answered := time.Now()
+	if d := answered.Sub(start); d > time.Second {
+		t.Fatalf("answered after %v with a 250ms deadline", d)
+	}
+	if r.code() != "DEADLINE_EXCEEDED" || !has(string(r.body), "request-timeout") || has(string(r.body), "UPSTREAM_UNAVAILABLE") {
+		t.Fatalf("%s", r.body)
+	}
+	time.Sleep(400 * time.Millisecond)
+	mu.Lock()
+	defer mu.Unlock()
+	for _, at := range started {
+		if at.After(answered) {
+			t.Errorf("an upstream request started %v after the answer", at.Sub(answered))
+		}
+	}
+	if n := inFlight.Load(); n != 0 {
+		t.Errorf("%d upstream requests still open after the answer", n)
 	}
 }

@@ -100,7 +100,14 @@ func (rs *responses) wrap(next http.Handler) http.Handler {
 		// The shared execution runs on a context of its own: a caller that
 		// leaves must not fail the others.
 		ch := rs.flight.DoChan(key, func() (any, error) {
-			ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), rs.limit)
+			// It ends with the deadline of the request that started it, so that
+			// nothing runs after that request was answered.
+			base := context.WithoutCancel(r.Context())
+			ctx, cancel := context.WithCancel(base)
+			if dl, ok := r.Context().Deadline(); ok {
+				cancel()
+				ctx, cancel = context.WithDeadline(base, dl)
+			}
 			defer cancel()
 			rec := &recorder{header: http.Header{}}
 			next.ServeHTTP(rec, r.Clone(ctx))
@@ -128,8 +135,7 @@ func (rs *responses) wrap(next http.Handler) http.Handler {
 		case res := <-ch:
 			res.Val.(*recorded).write(w)
 		case <-grace:
-			writeGraphQLError(w, r, http.StatusOK, graph.CodeUpstreamUnavailable,
-				"the request deadline passed before the Aspire API answered")
+			writeGraphQLError(w, r, http.StatusOK, graph.CodeDeadlineExceeded, graph.DeadlineMessage)
 		}
 	})
 }

@@ -49,8 +49,19 @@ type stack struct {
 // otherwise) over a simulator made with simOpts.
 func newStack(t testing.TB, args []string, simOpts ...aspiretest.Option) *stack {
 	t.Helper()
+	return newStackWith(t, args, nil, simOpts...)
+}
+
+// newStackWith is newStack with the simulator behind wrap (nil: none), for
+// tests that watch the upstream's connections.
+func newStackWith(t testing.TB, args []string, wrap func(http.Handler) http.Handler, simOpts ...aspiretest.Option) *stack {
+	t.Helper()
 	sim := aspiretest.New(append([]aspiretest.Option{aspiretest.WithRateLimit(0, 0)}, simOpts...)...)
-	up := httptest.NewServer(sim)
+	var upstream http.Handler = sim
+	if wrap != nil {
+		upstream = wrap(sim)
+	}
+	up := httptest.NewServer(upstream)
 	t.Cleanup(up.Close)
 	cfg, _, err := config.Load("test", append([]string{"-upstream-url", up.URL}, args...), func(string) string { return "" }, io.Discard)
 	if err != nil {
