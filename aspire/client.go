@@ -29,6 +29,11 @@ type Client struct {
 	cache    *responseCache // nil when caching is off
 	flight   *flightGroup   // nil when de-duplication is off
 	limiters *otter.Cache[string, *rate.Limiter]
+	ceiling  *rate.Limiter // every tenant's calls together; nil: none
+	// unverified bounds the calls that verify keys never accepted.
+	unverified *rate.Limiter
+	keys       *keyBook
+	breaker    *breaker
 	drift    driftSampler
 	wf       *wireFormat // the active contract, compiled
 }
@@ -91,6 +96,12 @@ type config struct {
 	cachePastTTL    time.Duration
 	pageConcurrency int
 	maxBody         int64
+	ceilingRate     rate.Limit // 0: off
+	ceilingBurst    int
+	keyRecheck      time.Duration
+	keyRefusedTTL   time.Duration
+	breakerFailures int // 0: off
+	breakerCooldown time.Duration
 	observer        Observer
 	transport       http.RoundTripper
 	tracing         bool // WithTracing
@@ -118,6 +129,10 @@ func defaults() config {
 		cachePastTTL:    10 * time.Minute,
 		pageConcurrency: 4,
 		maxBody:         32 << 20,
+		keyRecheck:      time.Minute,
+		keyRefusedTTL:   time.Minute,
+		breakerFailures: 5,
+		breakerCooldown: 10 * time.Second,
 		userAgent:       "aspire-graphql",
 		now:             time.Now,
 		decode:          json.Unmarshal,
@@ -155,6 +170,33 @@ func WithRateLimit(perSecond float64, burst int) Option {
 		c.rateLimit = rate.Limit(max(0, perSecond))
 		c.rateBurst = max(1, burst)
 	}
+}
+
+// WithUpstreamCeiling bounds the calls of all tenants together to perSecond
+// on average with bursts of burst (default off; <= 0 turns it off): the
+// upstream sees one client address, whatever the number of keys. A quarter
+// of it is all that calls verifying never-accepted keys may use.
+func WithUpstreamCeiling(perSecond float64, burst int) Option {
+	return func(c *config) {
+		c.ceilingRate = rate.Limit(max(0, perSecond))
+		c.ceilingBurst = max(1, burst)
+	}
+}
+
+// WithKeyCheck sets how often an accepted key is re-checked before cached
+// data is served to it (default 1 min; 0: never, until a 401) and how long
+// a refused key is refused without asking the upstream (default 1 min; 0:
+// not remembered). Both 0 turn key admission off.
+func WithKeyCheck(recheck, refusedTTL time.Duration) Option {
+	return func(c *config) { c.keyRecheck, c.keyRefusedTTL = recheck, refusedTTL }
+}
+
+// WithCircuitBreaker makes calls fail at once for cooldown after failures
+// consecutive connection failures to the upstream (default 5 and 10 s;
+// failures 0 turns it off). One call is let through after the cool-down to
+// probe.
+func WithCircuitBreaker(failures int, cooldown time.Duration) Option {
+	return func(c *config) { c.breakerFailures, c.breakerCooldown = max(0, failures), cooldown }
 }
 
 // WithDedup turns the in-flight de-duplication of identical GETs of one
@@ -237,6 +279,12 @@ func New(baseURL string, opts ...Option) (*Client, error) {
 	if cfg.dedup {
 		c.flight = newFlightGroup()
 	}
+	if cfg.ceilingRate > 0 {
+		c.ceiling = rate.NewLimiter(cfg.ceilingRate, cfg.ceilingBurst)
+		c.unverified = rate.NewLimiter(cfg.ceilingRate/4, max(1, cfg.ceilingBurst/4))
+	}
+	c.keys = newKeyBook(cfg.keyRecheck, cfg.keyRefusedTTL, cfg.now)
+	c.breaker = newBreaker(cfg.breakerFailures, cfg.breakerCooldown, cfg.now)
 	if cfg.rateLimit > 0 {
 		// Bounded, so that a stream of distinct (or made-up) keys cannot grow
 		// memory; an evicted tenant simply starts with a full bucket.
@@ -278,6 +326,9 @@ func (c *Client) Close() {
 	}
 	if c.limiters != nil {
 		c.limiters.StopAllGoroutines()
+	}
+	if c.keys != nil {
+		c.keys.entries.StopAllGoroutines()
 	}
 }
 

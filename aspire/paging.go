@@ -245,7 +245,7 @@ func byID[T interface{ key() string }](ctx context.Context, t *Tenant, path, par
 	}
 	prefix := t.id + " " + path + "?" + v.Encode() + "#"
 	missing := ids
-	if c := t.c.cache; c != nil {
+	if c := t.c.cache; c != nil && t.c.keys.fresh(t.id) { // else the call verifies the key first
 		missing = missing[:0:0]
 		for _, id := range ids {
 			if r, ok := c.get(prefix + id); ok {

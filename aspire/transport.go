@@ -11,6 +11,8 @@ import (
 	"sync"
 	"time"
 
+	"golang.org/x/time/rate"
+
 	"github.com/aspire-graphql/aspire-graphql/aspire/internal/wire"
 )
 
@@ -33,9 +35,15 @@ func getCall[T any](ctx context.Context, t *Tenant, endpoint, path string, param
 	canonical := c.wf.url(endpoint, path, params, t.creds.ClientID) // never holds the key
 	key := t.id + " " + canonical
 
+	// A key refused lately is refused here; one not accepted lately is
+	// (re-)verified by an upstream call before any cached answer is served
+	// to it (see keyBook).
+	if err := c.keys.refusal(t.id, endpoint); err != nil {
+		return zero, err
+	}
 	useCache := c.cache != nil && ctx.Value(noCacheKey{}) == nil
 	if useCache {
-		if v, ok := c.cache.get(key); ok {
+		if v, ok := c.cache.get(key); ok && c.keys.fresh(t.id) {
 			c.observe(ctx, Event{Kind: EventCacheHit, Endpoint: endpoint})
 			return v.(T), nil
 		}
@@ -43,12 +51,20 @@ func getCall[T any](ctx context.Context, t *Tenant, endpoint, path string, param
 	}
 
 	load := func(ctx context.Context) (any, error) {
-		if useCache {
+		ver, err := c.keys.admit(ctx, t, endpoint)
+		if err != nil {
+			return nil, err
+		}
+		defer ver.release()
+		if useCache && ver == nil {
+			if v, ok := c.cache.get(key); ok { // filled while this call waited on the verification
+				return v, nil
+			}
 			if v, ok := sharedGet(ctx, c, endpoint, key, c.ttlFor(params), dec); ok {
 				return v, nil
 			}
 		}
-		body, err := c.fetch(ctx, t, endpoint, canonical)
+		body, err := c.fetch(ctx, t, endpoint, canonical, ver != nil)
 		if err != nil {
 			return nil, err
 		}
@@ -99,8 +115,18 @@ func (c *Client) ttlFor(params url.Values) time.Duration {
 
 // fetch GETs canonical (a path with its query) with retries; the returned
 // buffer holds a 2xx body and goes back to the pool with putBuffer.
-func (c *Client) fetch(ctx context.Context, t *Tenant, endpoint, canonical string) (*bytes.Buffer, error) {
+//
+// verifying says the call verifies a key the upstream has not accepted
+// lately; one never accepted must find room in the unverified allowance.
+func (c *Client) fetch(ctx context.Context, t *Tenant, endpoint, canonical string, verifying bool) (*bytes.Buffer, error) {
 	for attempt := 1; ; attempt++ {
+		if err := c.breaker.allow(endpoint); err != nil {
+			return nil, err
+		}
+		if verifying && attempt == 1 && c.unverified != nil && !c.keys.known(t.id) && !c.unverified.Allow() {
+			return nil, &Error{Code: CodeRateLimited, Endpoint: endpoint, RetryAfter: time.Second,
+				Message: "too many requests with API keys the Aspire API has not accepted yet; retry in a moment"}
+		}
 		if err := spend(ctx, endpoint); err != nil {
 			return nil, err
 		}
@@ -108,6 +134,9 @@ func (c *Client) fetch(ctx context.Context, t *Tenant, endpoint, canonical strin
 			return nil, err
 		}
 		body, err := c.attempt(ctx, t, endpoint, canonical, attempt)
+		if c.keys.record(t.id, err) {
+			c.evictTenant(t.id)
+		}
 		if err == nil {
 			return body, nil
 		}
@@ -150,25 +179,40 @@ func (c *Client) backoff(attempt int) time.Duration {
 // a wait that would outlast the context fails at once as rate limited.
 func (c *Client) waitForToken(ctx context.Context, t *Tenant, endpoint string) error {
 	if c.cfg.sharedLimiter != nil {
-		return c.waitShared(ctx, t, endpoint)
+		if err := c.waitShared(ctx, t, endpoint); err != nil {
+			return err
+		}
 	}
-	lim := c.limiter(t.id)
-	if lim == nil {
-		return nil
+	var rs []*rate.Reservation
+	cancel := func() {
+		for _, r := range rs {
+			r.Cancel()
+		}
 	}
-	r := lim.Reserve()
-	d := r.Delay()
+	var d time.Duration
+	msg := "too many requests to the Aspire API from this workspace; the client-side rate limit would wait past the deadline"
+	if lim := c.limiter(t.id); lim != nil && c.cfg.sharedLimiter == nil {
+		r := lim.Reserve()
+		rs, d = append(rs, r), r.Delay()
+	}
+	if c.ceiling != nil {
+		r := c.ceiling.Reserve()
+		rs = append(rs, r)
+		if r.Delay() > d {
+			d = r.Delay()
+			msg = "too many requests to the Aspire API from this server (upstream-ceiling); retry in a moment"
+		}
+	}
 	if d == 0 {
 		return nil
 	}
 	if dl, ok := ctx.Deadline(); ok && time.Until(dl) < d {
-		r.Cancel()
-		return &Error{Code: CodeRateLimited, Endpoint: endpoint, RetryAfter: d,
-			Message: "too many requests to the Aspire API from this workspace; the client-side rate limit would wait past the deadline"}
+		cancel()
+		return &Error{Code: CodeRateLimited, Endpoint: endpoint, RetryAfter: d, Message: msg}
 	}
 	c.observe(ctx, Event{Kind: EventRateLimitWait, Endpoint: endpoint, Duration: d})
 	if err := sleep(ctx, d); err != nil {
-		r.Cancel()
+		cancel()
 		return contextError(endpoint, err)
 	}
 	return nil
@@ -183,6 +227,9 @@ func (c *Client) attempt(ctx context.Context, t *Tenant, endpoint, canonical str
 	if err != nil && ctx.Err() == nil && actx.Err() != nil {
 		err = &Error{Code: CodeUnavailable, Endpoint: endpoint, Status: status, Err: actx.Err(),
 			Message: "the Aspire API did not answer in time"}
+	}
+	if ctx.Err() == nil {
+		c.breaker.record(err != nil && status == 0)
 	}
 	c.observe(ctx, Event{Kind: EventRequest, Endpoint: endpoint, Status: status, Attempt: n, Duration: time.Since(start), Err: err})
 	return body, err

@@ -70,6 +70,13 @@ type Config struct {
 	MaxComplexity  int
 	UpstreamBudget int
 
+	UpstreamCeiling float64
+	UnverifiedRate  float64
+	KeyRecheck      time.Duration
+	KeyRefusedTTL   time.Duration
+	BreakerFailures int
+	BreakerCooldown time.Duration
+
 	DemoLatency time.Duration
 
 	ExportTimeout   time.Duration
@@ -155,6 +162,17 @@ func integer[T int | int64](f func(*Config) *T) func(*Config, string) error {
 	}
 }
 
+func number(f func(*Config) *float64) func(*Config, string) error {
+	return func(c *Config, v string) error {
+		n, err := strconv.ParseFloat(v, 64)
+		if err != nil || n < 0 {
+			return fmt.Errorf("want a number >= 0, got %q", v)
+		}
+		*f(c) = n
+		return nil
+	}
+}
+
 func boolean(f func(*Config) *bool) func(*Config, string) error {
 	return func(c *Config, v string) error {
 		b, err := strconv.ParseBool(v)
@@ -192,6 +210,12 @@ var settings = []setting{
 		c.RateLimit = f
 		return nil
 	}},
+	{"upstream-ceiling", "server-wide upstream requests per second across all keys, as a multiple of rate-limit (4: four workspaces at full rate); a quarter of it is all that keys never accepted may use; 0 turns it off", "4", number(func(c *Config) *float64 { return &c.UpstreamCeiling })},
+	{"unverified-rate", "passthrough mode: new keys per second one client address may bring (each costs an upstream call to verify; burst 5× this); 0 turns the limit off", "2", number(func(c *Config) *float64 { return &c.UnverifiedRate })},
+	{"key-recheck", "how often a caller's key is re-checked with the upstream before cached data is served to it; 0: never (until a 401)", "60s", dur(func(c *Config) *time.Duration { return &c.KeyRecheck })},
+	{"key-refused-ttl", "how long a key the upstream refused is refused without asking it again; 0: not remembered", "60s", dur(func(c *Config) *time.Duration { return &c.KeyRefusedTTL })},
+	{"breaker-failures", "consecutive upstream connection failures after which calls fail at once for breaker-cooldown (and /readyz says so); 0 turns the breaker off", "5", integer(func(c *Config) *int { return &c.BreakerFailures })},
+	{"breaker-cooldown", "how long calls fail at once after the breaker opens", "10s", dur(func(c *Config) *time.Duration { return &c.BreakerCooldown })},
 	{"rate-burst", "burst of the client-side bucket", "20", integer(func(c *Config) *int { return &c.RateBurst })},
 	{"dedup", "share identical in-flight upstream calls of a workspace", "true", boolean(func(c *Config) *bool { return &c.Dedup })},
 	{"batching", "batch relation look-ups through dataloaders (off: one call per parent, for baselines)", "true", boolean(func(c *Config) *bool { return &c.Batching })},

@@ -17,6 +17,9 @@ func NewClient(cfg *config.Config, baseURL string, observer aspire.Observer, ext
 		aspire.WithAttemptTimeout(cfg.AttemptTimeout),
 		aspire.WithRateLimit(cfg.RateLimit, cfg.RateBurst),
 		aspire.WithDedup(cfg.Dedup),
+		aspire.WithUpstreamCeiling(cfg.RateLimit*cfg.UpstreamCeiling, int(float64(cfg.RateBurst)*cfg.UpstreamCeiling)),
+		aspire.WithKeyCheck(cfg.KeyRecheck, cfg.KeyRefusedTTL),
+		aspire.WithCircuitBreaker(cfg.BreakerFailures, cfg.BreakerCooldown),
 	}
 	if cfg.Contract != nil {
 		opts = append(opts, aspire.WithContract(cfg.Contract))

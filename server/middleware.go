@@ -194,8 +194,12 @@ func withCredentials(o Options, timeout time.Duration, budget int, next http.Han
 			ctx, cancel = contextWithTimeout(ctx, timeout)
 			defer cancel()
 		}
+		tenant := o.Client.As(creds)
+		if mode == config.Passthrough && !tenant.Introduce(func() bool { return o.unverified.allow(w, r) }) {
+			return
+		}
 		ctx = aspire.WithBudget(ctx, budget)
-		ctx = loaders.With(ctx, o.Client.As(creds), loaderOptions(o)...)
+		ctx = loaders.With(ctx, tenant, loaderOptions(o)...)
 		next.ServeHTTP(w, r.WithContext(ctx))
 	})
 }

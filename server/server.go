@@ -51,7 +51,8 @@ type Options struct {
 	// Tracer, when set, traces requests (package tracing); nil: tracing off.
 	Tracer trace.TracerProvider
 
-	responses *responses
+	responses  *responses
+	unverified *addressLimits
 }
 
 // New returns the server's whole HTTP handler and a func that releases
@@ -64,6 +65,9 @@ func New(o Options) (http.Handler, func()) {
 	if o.responses != nil {
 		o.responses.l2 = o.SharedResponses
 	}
+	if o.Config.Mode() == config.Passthrough {
+		o.unverified = newAddressLimits(o.Config.UnverifiedRate)
+	}
 	mux := http.NewServeMux()
 	mux.Handle("/graphql", graphqlHTTP(o.SavedQueries, credentials(o, o.responses.wrap(graphqlHandler(o)))))
 	mux.Handle("GET /export/{file}", withCredentials(o, o.Config.ExportTimeout, 0, exportHandler(o)))
@@ -74,6 +78,11 @@ func New(o Options) (http.Handler, func()) {
 	})
 	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		if open, left := o.Client.CircuitOpen(); open {
+			w.WriteHeader(http.StatusServiceUnavailable)
+			_, _ = w.Write([]byte("not ready: the Aspire API could not be reached; upstream calls fail at once for " + left.Round(time.Second).String() + " more (circuit breaker)\n"))
+			return
+		}
 		if o.Ready != nil {
 			if err := o.Ready(r.Context()); err != nil {
 				w.WriteHeader(http.StatusServiceUnavailable)
@@ -105,7 +114,7 @@ func New(o Options) (http.Handler, func()) {
 	if o.Tracer != nil {
 		h = tracing.Handler(o.Tracer, routeOf, h) // outermost: the access log reads its trace id
 	}
-	return h, o.responses.close
+	return h, func() { o.responses.close(); o.unverified.close() }
 }
 
 // graphqlHandler is the gqlgen executor with the hooks that count

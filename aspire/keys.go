@@ -1,0 +1,238 @@
+package aspire
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/maypok86/otter/v2"
+)
+
+// Key admission. In passthrough mode anyone may send any Bearer string, and
+// each made-up key would otherwise cost upstream calls of its own. So:
+//
+//   - A tenant's first call is its verification: other calls of the tenant
+//     wait for its outcome instead of going out alongside it (no extra call
+//     is made; the first real call is the check).
+//   - A key the upstream refused (401 other than a missing scope, or 403 for
+//     the client id) is remembered by fingerprint for refusedTTL and refused
+//     locally, without an upstream call.
+//   - An accepted key is re-checked at least every recheck: past that, its
+//     next call skips the response cache and goes upstream, and its outcome
+//     decides. A 401 evicts the tenant's cached responses at once, so a
+//     revoked key reads nothing more from the cache.
+//   - Verification calls of keys never accepted share a small server-wide
+//     allowance (unverifiedRate), so a flood of made-up keys cannot use the
+//     upstream ceiling that accepted tenants need.
+type keyBook struct {
+	entries    *otter.Cache[string, *keyEntry]
+	recheck    time.Duration
+	refusedTTL time.Duration
+	now        func() time.Time
+}
+
+type keyEntry struct {
+	mu           sync.Mutex
+	accepted     time.Time // last time the upstream accepted the key; zero: not (or no longer)
+	everAccepted bool      // the tenant may have cached responses
+	refused      *Error
+	refusedUntil time.Time
+	verifying    chan struct{} // closed when the verifying call is over
+}
+
+func newKeyBook(recheck, refusedTTL time.Duration, now func() time.Time) *keyBook {
+	if recheck <= 0 && refusedTTL <= 0 {
+		return nil
+	}
+	return &keyBook{recheck: recheck, refusedTTL: refusedTTL, now: now,
+		// Bounded, like the limiters: a stream of made-up keys cannot grow memory.
+		entries: otter.Must(&otter.Options[string, *keyEntry]{
+			MaximumSize:      100_000,
+			ExpiryCalculator: otter.ExpiryAccessing[string, *keyEntry](max(recheck, refusedTTL) + time.Minute),
+		})}
+}
+
+func (b *keyBook) entry(tenant string) *keyEntry {
+	if e, ok := b.entries.GetIfPresent(tenant); ok {
+		return e
+	}
+	e, _ := b.entries.SetIfAbsent(tenant, &keyEntry{})
+	return e
+}
+
+// verification is held by the call that verifies a tenant's key.
+type verification struct{ e *keyEntry }
+
+// release lets the tenant's waiting calls go on (the outcome was recorded
+// by record, or nothing was learnt and the next call verifies).
+func (v *verification) release() {
+	if v == nil {
+		return
+	}
+	v.e.mu.Lock()
+	if v.e.verifying != nil {
+		close(v.e.verifying)
+		v.e.verifying = nil
+	}
+	v.e.mu.Unlock()
+}
+
+// admit decides whether a call of t may go on: nil, nil when the key is
+// accepted and fresh; a *verification when this call is to verify it (it
+// must not be answered from the cache, and must release); an error when the
+// key is remembered as refused.
+func (b *keyBook) admit(ctx context.Context, t *Tenant, endpoint string) (*verification, error) {
+	if b == nil {
+		return nil, nil
+	}
+	e := b.entry(t.id)
+	for {
+		e.mu.Lock()
+		now := b.now()
+		if e.refused != nil && now.Before(e.refusedUntil) {
+			err := *e.refused
+			e.mu.Unlock()
+			err.Endpoint = endpoint
+			return nil, &err
+		}
+		if b.acceptedAt(e, now) {
+			e.mu.Unlock()
+			return nil, nil
+		}
+		if e.verifying == nil {
+			e.verifying = make(chan struct{})
+			e.mu.Unlock()
+			return &verification{e: e}, nil
+		}
+		wait := e.verifying
+		e.mu.Unlock()
+		select {
+		case <-wait:
+		case <-ctx.Done():
+			return nil, contextError(endpoint, ctx.Err())
+		}
+	}
+}
+
+// refusal is the remembered refusal of tenant's key, or nil.
+func (b *keyBook) refusal(tenant, endpoint string) error {
+	if b == nil {
+		return nil
+	}
+	e, ok := b.entries.GetIfPresent(tenant)
+	if !ok {
+		return nil
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.refused == nil || !b.now().Before(e.refusedUntil) {
+		return nil
+	}
+	err := *e.refused
+	err.Endpoint = endpoint
+	return &err
+}
+
+// fresh reports whether t's key was accepted within recheck (always true
+// when admission is off).
+func (b *keyBook) fresh(tenant string) bool {
+	if b == nil {
+		return true
+	}
+	e, ok := b.entries.GetIfPresent(tenant)
+	if !ok {
+		return false
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return b.acceptedAt(e, b.now())
+}
+
+// acceptedAt: e's key is accepted and, with a re-check interval, fresh.
+func (b *keyBook) acceptedAt(e *keyEntry, now time.Time) bool {
+	return !e.accepted.IsZero() && (b.recheck <= 0 || now.Sub(e.accepted) < b.recheck)
+}
+
+// known reports whether the upstream ever accepted tenant's key (its
+// re-checks do not count against the unverified allowance).
+func (b *keyBook) known(tenant string) bool {
+	if b == nil {
+		return true
+	}
+	e, ok := b.entries.GetIfPresent(tenant)
+	if !ok {
+		return false
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.everAccepted
+}
+
+// record learns from the outcome of one upstream attempt of tenant (err nil
+// for a 2xx). It reports whether the tenant's cached responses must go.
+func (b *keyBook) record(tenant string, err error) (evict bool) {
+	if b == nil {
+		return false
+	}
+	var ae *Error
+	if err != nil && !errors.As(err, &ae) {
+		return false
+	}
+	switch {
+	case err == nil, ae.Code == CodeNotFound, ae.Code == CodeInvalid,
+		ae.Code == CodeUnauthenticated && ae.MissingScope():
+		// The upstream authenticated the key before answering.
+		e := b.entry(tenant)
+		e.mu.Lock()
+		e.accepted, e.everAccepted, e.refused = b.now(), true, nil
+		e.mu.Unlock()
+	case ae.Code == CodeUnauthenticated, ae.Code == CodeForbidden:
+		e := b.entry(tenant)
+		remembered := *ae
+		remembered.Err, remembered.Detail = nil, ""
+		remembered.Message = strings.TrimSuffix(ae.Message, ".") + " (refused by the Aspire API; not asked again for a while)"
+		e.mu.Lock()
+		evict = e.everAccepted
+		e.accepted, e.everAccepted = time.Time{}, false
+		if b.refusedTTL > 0 {
+			e.refused, e.refusedUntil = &remembered, b.now().Add(b.refusedTTL)
+		}
+		e.mu.Unlock()
+	}
+	return evict
+}
+
+// Accepted reports whether the upstream accepted t's key within the
+// re-check interval: callers treat other requests as unauthenticated work.
+func (t *Tenant) Accepted() bool { return t.c.keys.fresh(t.id) }
+
+// Introduce asks allow whether t's credentials may be used when they are
+// new to the client (never seen, or forgotten): a new key costs one
+// upstream call to verify; later requests with it wait on that call, or are
+// refused locally once it was refused. So callers limit how fast one
+// address may bring new keys. A key allow refuses stays new.
+func (t *Tenant) Introduce(allow func() bool) bool {
+	if t.c.keys == nil {
+		return true
+	}
+	if _, inserted := t.c.keys.entries.SetIfAbsent(t.id, &keyEntry{}); !inserted || allow() {
+		return true
+	}
+	t.c.keys.entries.Invalidate(t.id)
+	return false
+}
+
+// evictTenant drops every cached response of a tenant.
+func (c *Client) evictTenant(tenant string) {
+	if c.cache == nil {
+		return
+	}
+	prefix := tenant + " "
+	for k := range c.cache.c.Keys() {
+		if strings.HasPrefix(k, prefix) {
+			c.cache.c.Invalidate(k)
+		}
+	}
+}

@@ -1,0 +1,112 @@
+package server_test
+
+import (
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/aspire-graphql/aspire-graphql/aspire/aspiretest"
+)
+
+// invalidKeyFlood sends n requests, 16 at a time, each with a made-up key
+// of its own (or the same one), while the demo tenant keeps querying; it
+// returns the upstream requests the made-up keys caused and how long the
+// flood took, and fails the test if the demo tenant was not served.
+func invalidKeyFlood(t *testing.T, s *stack, n int, distinct bool) (upstream int, took time.Duration) {
+	t.Helper()
+	if r := s.query(t, `{ projects { totalCount } }`, nil); len(r.Errors) > 0 { // the demo key is known
+		t.Fatal(r.body)
+	}
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	start := time.Now()
+	for range 16 {
+		wg.Go(func() {
+			for i := next.Add(1); i <= int64(n); i = next.Add(1) {
+				key := "made-up-key"
+				if distinct {
+					key = fmt.Sprintf("made-up-key-%d", i)
+				}
+				r := s.queryAs(t, map[string]string{"Authorization": "Bearer " + key, "X-Aspire-Client-Id": aspiretest.DemoClientID},
+					`{ projects { totalCount } groups { totalCount } }`, nil)
+				if c := r.code(); c != "UNAUTHENTICATED" && c != "RATE_LIMITED" {
+					t.Errorf("a made-up key got %d %s", r.status, r.body)
+					return
+				}
+			}
+		})
+	}
+	done := make(chan struct{})
+	served := make(chan int)
+	go func() {
+		ok := 0
+		for i := 0; ; i++ {
+			select {
+			case <-done:
+				served <- ok
+				return
+			default:
+			}
+			// A query the caches cannot answer: the tenant needs the upstream.
+			r := s.query(t, fmt.Sprintf(`{ projects(first: %d) { totalCount } }`, 1+i%50), nil)
+			if len(r.Errors) > 0 {
+				t.Errorf("the demo tenant was refused during the flood: %s", r.body)
+			}
+			ok++
+			time.Sleep(5 * time.Millisecond)
+		}
+	}()
+	wg.Wait()
+	took = time.Since(start)
+	close(done)
+	if ok := <-served; ok == 0 {
+		t.Error("the demo tenant was not served during the flood")
+	}
+	for _, r := range s.sim.Requests() {
+		if r.Key == "" {
+			upstream++
+		}
+	}
+	return upstream, took
+}
+
+// TestNoUpstreamAmplification: made-up keys cannot multiply the calls the
+// upstream sees. Before, 2,000 requests with distinct made-up keys made
+// 4,000 upstream calls, and one made-up key 258 in 24 s.
+func TestNoUpstreamAmplification(t *testing.T) {
+	t.Parallel()
+	t.Run("distinct keys from one address: unverified-rate", func(t *testing.T) {
+		t.Parallel()
+		s := newStack(t, nil, aspiretest.WithSizes(aspiretest.SmallSizes))
+		n, took := invalidKeyFlood(t, s, 2000, true)
+		// unverified-rate 2/s with a burst of 10.
+		if limit := 10 + int(2*took.Seconds()) + 1; n > limit {
+			t.Fatalf("%d upstream calls in %v, want at most %d", n, took, limit)
+		}
+		t.Logf("%d upstream calls in %v", n, took)
+	})
+	t.Run("distinct keys, no per-address limit: the ceiling's share for unknown keys", func(t *testing.T) {
+		t.Parallel()
+		s := newStack(t, []string{"-unverified-rate", "0"}, aspiretest.WithSizes(aspiretest.SmallSizes))
+		n, took := invalidKeyFlood(t, s, 1000, true)
+		// The ceiling is 4 × rate-limit (10/s, burst 20); keys never
+		// accepted get a quarter of it: 10/s, burst 20.
+		if limit := 20 + int(10*took.Seconds()) + 1; n > limit {
+			t.Fatalf("%d upstream calls in %v, want at most %d", n, took, limit)
+		}
+		t.Logf("%d upstream calls in %v", n, took)
+	})
+	t.Run("one key: refused once, then remembered", func(t *testing.T) {
+		t.Parallel()
+		s := newStack(t, nil, aspiretest.WithSizes(aspiretest.SmallSizes))
+		n, took := invalidKeyFlood(t, s, 500, false)
+		if n != 1 {
+			t.Fatalf("%d upstream calls for one made-up key, want 1", n)
+		}
+		if took > 5*time.Second {
+			t.Fatalf("500 refusals took %v: refused keys should not wait on the rate limiter", took)
+		}
+	})
+}
