@@ -34,8 +34,8 @@ type Client struct {
 	unverified *rate.Limiter
 	keys       *keyBook
 	breaker    *breaker
-	drift    driftSampler
-	wf       *wireFormat // the active contract, compiled
+	drift      driftSampler
+	wf         *wireFormat // the active contract, compiled
 }
 
 // Creds are the credentials of one workspace: an API key and the workspace's

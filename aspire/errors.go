@@ -17,12 +17,12 @@ type Code string
 
 // Error codes.
 const (
-	CodeUnauthenticated Code = "unauthenticated" // 401: missing, unknown or expired key, or a missing scope
-	CodeForbidden       Code = "forbidden"       // 403: the key's workspace is not the client id
-	CodeNotFound        Code = "not_found"       // 404
-	CodeInvalid         Code = "invalid"         // 400, or a request the client refuses to send
-	CodeRateLimited     Code = "rate_limited"    // 429, or the client-side budget would wait past the deadline
-	CodeUnavailable     Code = "unavailable"     // 5xx, timeouts, connection errors, undecodable bodies
+	CodeUnauthenticated Code = "unauthenticated"   // 401: missing, unknown or expired key, or a missing scope
+	CodeForbidden       Code = "forbidden"         // 403: the key's workspace is not the client id
+	CodeNotFound        Code = "not_found"         // 404
+	CodeInvalid         Code = "invalid"           // 400, or a request the client refuses to send
+	CodeRateLimited     Code = "rate_limited"      // 429, or the client-side budget would wait past the deadline
+	CodeUnavailable     Code = "unavailable"       // 5xx, timeouts, connection errors, undecodable bodies
 	CodeDeadline        Code = "deadline_exceeded" // the caller's deadline passed (not the upstream's fault)
 )
 
