@@ -110,3 +110,49 @@ func TestNoUpstreamAmplification(t *testing.T) {
 		}
 	})
 }
+
+// TestKeyRevocation: a key revoked upstream reads nothing more once its
+// re-check is due (key-recheck), cached past ranges included; and a 401
+// met by any call evicts what the key had cached at once.
+func TestKeyRevocation(t *testing.T) {
+	t.Parallel()
+	second := map[string]string{"Authorization": "Bearer " + aspiretest.DemoSecondKey, "X-Aspire-Client-Id": aspiretest.DemoClientID}
+	past := map[string]any{"r": map[string]any{"start": "2025-03-01", "end": "2025-03-31"}}
+	const posts = `query($r: DateRangeInput!) { posts(range: $r, first: 5) { nodes { id member { name } } } }`
+	const members = `query($r: DateRangeInput!) { members(range: $r, first: 5) { nodes { id } } }`
+	t.Run("within key-recheck", func(t *testing.T) {
+		t.Parallel()
+		s := newStack(t, []string{"-key-recheck", "300ms"}, aspiretest.WithSizes(aspiretest.SmallSizes))
+		for _, q := range []string{posts, members} {
+			if r := s.queryAs(t, second, q, past); len(r.Errors) > 0 {
+				t.Fatal(r.body)
+			}
+		}
+		s.sim.Revoke(aspiretest.DemoSecondKey)
+		time.Sleep(350 * time.Millisecond)
+		for _, q := range []string{posts, members, posts} {
+			if r := s.queryAs(t, second, q, past); r.code() != "UNAUTHENTICATED" || has(string(r.body), `"id":"1`) {
+				t.Fatalf("a revoked key past key-recheck: %s", r.body)
+			}
+		}
+		if r := s.query(t, posts, past); len(r.Errors) > 0 {
+			t.Fatalf("another key of the workspace: %s", r.body)
+		}
+	})
+	t.Run("a 401 evicts the key's cache", func(t *testing.T) {
+		t.Parallel()
+		// No re-check within the test and no memory of refusals: only the eviction stands
+		// between the revoked key and the cached past range.
+		s := newStack(t, []string{"-key-recheck", "1h", "-key-refused-ttl", "0", "-response-cache-ttl", "0"}, aspiretest.WithSizes(aspiretest.SmallSizes))
+		if r := s.queryAs(t, second, posts, past); len(r.Errors) > 0 {
+			t.Fatal(r.body)
+		}
+		s.sim.Revoke(aspiretest.DemoSecondKey)
+		if r := s.queryAs(t, second, members, past); r.code() != "UNAUTHENTICATED" {
+			t.Fatalf("members after the revocation: %s", r.body)
+		}
+		if r := s.queryAs(t, second, posts, past); r.code() != "UNAUTHENTICATED" || has(string(r.body), `"id":"1`) {
+			t.Fatalf("the cached posts after a 401: %s", r.body)
+		}
+	})
+}

@@ -82,7 +82,9 @@ func (rs *responses) wrap(next http.Handler) http.Handler {
 		h.Write(body)
 		key := hex.EncodeToString(h.Sum(nil))
 
-		if rec, ok := rs.c.GetIfPresent(key); ok {
+		// A key due for its re-check (key-recheck) is not answered from the
+		// cache: the execution re-checks it with the upstream.
+		if rec, ok := rs.c.GetIfPresent(key); ok && l.Tenant().Accepted() {
 			if s := telemetry.StatsFrom(r.Context()); s != nil {
 				s.SetOperation("(cached)")
 			}

@@ -54,6 +54,7 @@ type Key struct {
 type Server struct {
 	workspaces map[string]*workspace
 	keys       map[string]Key
+	revoked    sync.Map // token → true: revoked since the start
 	now        func() time.Time
 
 	rateLimit  int
@@ -209,6 +210,10 @@ func New(opts ...Option) *Server {
 	}
 	return s
 }
+
+// Revoke revokes the key token: from now on it is answered 401
+// invalid_token, as a key deleted in Aspire's settings would be.
+func (s *Server) Revoke(token string) { s.revoked.Store(token, true) }
 
 // SetLatency changes the added latency.
 func (s *Server) SetLatency(fixed, jitter time.Duration) {
@@ -403,12 +408,19 @@ func (s *Server) authenticate(w http.ResponseWriter, r *http.Request) (Key, bool
 		writeError(w, http.StatusUnauthorized, wire.ErrInvalidToken, "missing API key")
 	case !ok:
 		writeError(w, http.StatusUnauthorized, wire.ErrInvalidToken, "unknown API key")
+	case s.isRevoked(token):
+		writeError(w, http.StatusUnauthorized, wire.ErrInvalidToken, "the API key was revoked")
 	case !k.ExpiresAt.IsZero() && !s.now().Before(k.ExpiresAt):
 		writeError(w, http.StatusUnauthorized, wire.ErrTokenExpired, "the API key has expired")
 	default:
 		return k, true
 	}
 	return Key{}, false
+}
+
+func (s *Server) isRevoked(token string) bool {
+	_, ok := s.revoked.Load(token)
+	return ok
 }
 
 // allow applies the per-key fixed-window rate limit and writes its headers.
