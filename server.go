@@ -152,7 +152,7 @@ func newLogger(cfg *config.Config, stdout io.Writer) zerolog.Logger {
 	if cfg.LogFormat == "console" || (cfg.LogFormat == "auto" && isTerminal(stdout)) {
 		w = zerolog.ConsoleWriter{Out: stdout, TimeFormat: time.TimeOnly}
 	}
-	return zerolog.New(w).Level(level).With().Timestamp().Logger()
+	return zerolog.New(server.LogWriter(w)).Level(level).With().Timestamp().Logger()
 }
 
 func isTerminal(w io.Writer) bool {

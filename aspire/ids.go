@@ -10,6 +10,12 @@ import (
 // group in groupIds.is=. Users paste those URLs where an id is asked for;
 // these functions reduce them to the id (and leave a bare id alone).
 
+// MaxIDLength is the longest record id sent upstream. ASSUMED: the
+// contract's ids are numeric strings and client ids 32 characters; 64
+// leaves room for other formats while refusing ids made to fill URLs, logs
+// and messages.
+const MaxIDLength = 64
+
 // ClientIDFrom returns the client id in s: s itself, or the path segment
 // after "client" in a pasted workspace URL.
 func ClientIDFrom(s string) string { return afterSegment(s, "client") }

@@ -27,6 +27,15 @@ func dateRange(arg string, in model.DateRangeInput) (aspire.Range, error) {
 	return r, nil
 }
 
+// checkID refuses an id longer than the contract allows, quoting only its
+// start: a caller's megabyte is neither sent upstream nor echoed.
+func checkID(arg, id string) error {
+	if len(id) <= aspire.MaxIDLength {
+		return nil
+	}
+	return badInput("%s: an id has at most %d characters; got one of %d starting %q…", arg, aspire.MaxIDLength, len(id), strings.ToValidUTF8(id[:8], ""))
+}
+
 // postFilter turns a PostFilter into the upstream filter. forbidden names an
 // id list the parent already fixes ("memberIds" under Member.posts).
 func postFilter(r aspire.Range, f *model.PostFilter, forbidden string) (aspire.Filter, error) {
@@ -40,6 +49,11 @@ func postFilter(r aspire.Range, f *model.PostFilter, forbidden string) (aspire.F
 		}
 		if len(ids) > aspire.MaxIDs {
 			return out, badInput("filter.%s: at most %d ids, got %d", name, aspire.MaxIDs, len(ids))
+		}
+		for _, id := range ids {
+			if err := checkID("filter."+name, id); err != nil {
+				return out, err
+			}
 		}
 	}
 	out.Networks, out.ProjectIDs, out.GroupIDs, out.MemberIDs = f.Networks, f.ProjectIds, f.GroupIds, f.MemberIds

@@ -55,6 +55,9 @@ func (r *queryResolver) Groups(ctx context.Context, first *int, after *string) (
 
 // Group is the resolver for the group field.
 func (r *queryResolver) Group(ctx context.Context, id string) (*aspire.Group, error) {
+	if err := checkID("id", id); err != nil {
+		return nil, err
+	}
 	return loadOne(ctx, loaders.For(ctx).Group, id)
 }
 

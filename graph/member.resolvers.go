@@ -109,6 +109,9 @@ func (r *queryResolver) Members(ctx context.Context, rangeArg model.DateRangeInp
 
 // Member is the resolver for the member field.
 func (r *queryResolver) Member(ctx context.Context, id string) (*aspire.Member, error) {
+	if err := checkID("id", id); err != nil {
+		return nil, err
+	}
 	return loadOne(ctx, loaders.For(ctx).Member, id)
 }
 

@@ -64,6 +64,9 @@ func (r *queryResolver) Posts(ctx context.Context, rangeArg model.DateRangeInput
 
 // Post is the resolver for the post field.
 func (r *queryResolver) Post(ctx context.Context, id string) (*aspire.Post, error) {
+	if err := checkID("id", id); err != nil {
+		return nil, err
+	}
 	return loadOne(ctx, loaders.For(ctx).Post, id)
 }
 

@@ -55,6 +55,9 @@ func (r *queryResolver) Projects(ctx context.Context, first *int, after *string)
 
 // Project is the resolver for the project field.
 func (r *queryResolver) Project(ctx context.Context, id string) (*aspire.Project, error) {
+	if err := checkID("id", id); err != nil {
+		return nil, err
+	}
 	return loadOne(ctx, loaders.For(ctx).Project, id)
 }
 

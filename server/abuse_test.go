@@ -2,12 +2,16 @@ package server_test
 
 import (
 	"fmt"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/rs/zerolog"
+
 	"github.com/aspire-graphql/aspire-graphql/aspire/aspiretest"
+	"github.com/aspire-graphql/aspire-graphql/server"
 )
 
 // invalidKeyFlood sends n requests, 16 at a time, each with a made-up key
@@ -155,4 +159,64 @@ func TestKeyRevocation(t *testing.T) {
 			t.Fatalf("the cached posts after a 401: %s", r.body)
 		}
 	})
+}
+
+// TestRequestContentNeverLogged: whatever a body holds, and however it is
+// wrong, none of it reaches a log line or a response; every log line is
+// bounded.
+func TestRequestContentNeverLogged(t *testing.T) {
+	t.Parallel()
+	s := newStack(t, []string{"-max-body-bytes", "2000000"}, aspiretest.WithSizes(aspiretest.SmallSizes))
+	const canary = "CANARY-b1e7c0de"
+	pad := strings.Repeat("x", 1_000_000)
+	big := canary + pad + canary
+	for _, body := range []string{
+		`{"query": "` + big,          // not JSON
+		`{"query": ["` + big + `"]}`, // query of the wrong type
+		`{"query": "{ projects { totalCount } }", "variables": "` + big + `"}`, // variables of the wrong type
+		`{"query": "{ projects { totalCount } }", "operationName": {"a": "` + big + `"}}`,
+		`{"query": "{ projects { totalCount } }", "extensions": "` + big + `"}`,
+		`{"query": "query($r: DateRangeInput!) { posts(range: $r) { totalCount } }", "variables": {"r": "` + big + `"}}`,
+		`{"query": "query($id: ID!) { post(id: $id) { id } }", "variables": {"id": "` + big + `"}}`,
+		`{"query": "{ post(id: \"` + big + `\") { id } }"}`,
+		`{"query": "{ ` + big + ` }"}`,
+		`{"query": "# ` + big + `\n{ nope }"}`,
+		`{"query": "{ projects { totalCount } }"}` + big,
+		`{"query": "{ projects { totalCount } }", "variables": {"x": "` + big + `"}}`,
+	} {
+		r := s.send(t, "POST", "/graphql", strings.NewReader(body), map[string]string{"Content-Type": "application/json",
+			"Authorization": "Bearer " + aspiretest.DemoKey, "X-Aspire-Client-Id": aspiretest.DemoClientID})
+		if r.status >= 500 || strings.Contains(string(r.body), canary) {
+			t.Errorf("body %.60q…: %d %.300s", body, r.status, r.body)
+		}
+	}
+	for line := range strings.Lines(s.logs.String()) {
+		if strings.Contains(line, canary) {
+			t.Errorf("the canary is in a log line: %.300s", line)
+		}
+		if len(line) > 4096 {
+			t.Errorf("a log line of %d bytes: %.300s", len(line), line)
+		}
+	}
+}
+
+// TestLogLinesBounded: a log event of any size becomes a line of at most
+// server.MaxLogLine bytes that keeps its level, request id and message.
+func TestLogLinesBounded(t *testing.T) {
+	t.Parallel()
+	var out strings.Builder
+	log := zerolog.New(server.LogWriter(&out))
+	const canary = "CANARY-5ca1ab1e"
+	log.Error().Str("request_id", "r1").Str("error", canary+strings.Repeat("y", 1<<20)).Msg("internal error")
+	log.Info().Str("request_id", "r2").Msg("short")
+	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
+	if len(lines) != 2 {
+		t.Fatalf("%d lines", len(lines))
+	}
+	if l := lines[0]; len(l) > server.MaxLogLine || strings.Contains(l, canary) || !has(l, `"level":"error"`, `"request_id":"r1"`, `"message":"internal error"`, `"truncated_from"`) {
+		t.Fatalf("%.500s", l)
+	}
+	if lines[1] != `{"level":"info","request_id":"r2","message":"short"}` {
+		t.Fatalf("a short line was changed: %s", lines[1])
+	}
 }

@@ -82,7 +82,7 @@ func newStackWith(t testing.TB, args []string, wrap func(http.Handler) http.Hand
 	if err != nil {
 		t.Fatal(err)
 	}
-	h, release := server.New(server.Options{Logger: zerolog.New(logs).Level(zerolog.DebugLevel), Config: cfg, Client: c, Metrics: m, Demo: demo, SavedQueries: saved})
+	h, release := server.New(server.Options{Logger: zerolog.New(server.LogWriter(logs)).Level(zerolog.DebugLevel), Config: cfg, Client: c, Metrics: m, Demo: demo, SavedQueries: saved})
 	t.Cleanup(release)
 	ts := httptest.NewServer(h)
 	t.Cleanup(ts.Close)
