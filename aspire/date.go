@@ -57,7 +57,8 @@ func (d Date) Before(e Date) bool { return d.t.Before(e.t) }
 func (d Date) After(e Date) bool { return d.t.After(e.t) }
 
 // DaysUntil is the number of days from d to e (negative if e is earlier).
-func (d Date) DaysUntil(e Date) int { return int(e.t.Sub(d.t).Hours() / 24) }
+// Whole days in Unix seconds: time.Sub saturates at about 292 years.
+func (d Date) DaysUntil(e Date) int { return int((e.t.Unix() - d.t.Unix()) / 86400) }
 
 // MarshalText implements encoding.TextMarshaler.
 func (d Date) MarshalText() ([]byte, error) { return []byte(d.String()), nil }

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/aspire-graphql/aspire-graphql/aspire"
 	"github.com/aspire-graphql/aspire-graphql/graph/model"
@@ -18,9 +19,22 @@ const (
 	MaxFirst     = aspire.MaxLimit
 )
 
+// minYear bounds dates from below: no post is older, and far dates are
+// mistakes (a zero date, a two-digit year).
+const minYear = 1900
+
 // dateRange validates a range argument.
 func dateRange(arg string, in model.DateRangeInput) (aspire.Range, error) {
 	r := aspire.Range{Start: in.Start, End: in.End}
+	// 0001-01-01 is the zero Date, which Validate reads as "not given".
+	for _, d := range []struct {
+		name string
+		at   aspire.Date
+	}{{"start", in.Start}, {"end", in.End}} {
+		if y := d.at.Time().Year(); y < minYear {
+			return r, badInput("%s.%s: %s is before %d-01-01, the earliest date accepted", arg, d.name, d.at.Time().Format(time.DateOnly), minYear)
+		}
+	}
 	if err := r.Validate(); err != nil {
 		return r, badInput("%s: %v", arg, err)
 	}

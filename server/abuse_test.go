@@ -220,3 +220,39 @@ func TestLogLinesBounded(t *testing.T) {
 		t.Fatalf("a short line was changed: %s", lines[1])
 	}
 }
+
+// TestInputExtremes: dates at the ends of the calendar and ids longer than
+// the contract are refused with what is wrong, and nothing whole is echoed.
+func TestInputExtremes(t *testing.T) {
+	t.Parallel()
+	s := newStack(t, nil, aspiretest.WithSizes(aspiretest.SmallSizes))
+	const q = `query($r: DateRangeInput!) { posts(range: $r, first: 1) { totalCount } }`
+	for _, tc := range []struct{ start, end, want string }{
+		{"0001-01-01", "2026-01-31", "range.start: 0001-01-01 is before 1900-01-01"},
+		{"2026-01-01", "0001-01-01", "range.end: 0001-01-01 is before 1900-01-01"},
+		{"1900-01-01", "9999-12-31", "spans 2958464 days; at most 731"},
+		{"2026-02-01", "2026-01-01", "before"},
+	} {
+		r := s.query(t, q, map[string]any{"r": map[string]any{"start": tc.start, "end": tc.end}})
+		if r.code() != "BAD_USER_INPUT" || !strings.Contains(r.Errors[0].Message, tc.want) {
+			t.Errorf("%s…%s: %s", tc.start, tc.end, r.body)
+		}
+	}
+	long := strings.Repeat("9", 10_000)
+	before := s.sim.Count("")
+	for _, q := range []string{
+		`query($id: ID!) { post(id: $id) { id } }`,
+		`query($id: ID!) { member(id: $id) { id } }`,
+		`query($id: ID!) { project(id: $id) { id } }`,
+		`query($id: ID!) { group(id: $id) { id } }`,
+		`query($id: ID!) { posts(range: {start: "2026-01-01", end: "2026-01-31"}, filter: {memberIds: [$id]}) { totalCount } }`,
+	} {
+		r := s.query(t, q, map[string]any{"id": long})
+		if r.code() != "BAD_USER_INPUT" || !strings.Contains(r.Errors[0].Message, "at most 64 characters") || strings.Contains(string(r.body), long[:100]) {
+			t.Errorf("%s: %.300s", q, r.body)
+		}
+	}
+	if n := s.sim.Count("") - before; n != 0 {
+		t.Errorf("%d upstream calls with over-long ids", n)
+	}
+}
