@@ -1,6 +1,8 @@
 package server_test
 
 import (
+	"bytes"
+	"compress/gzip"
 	"fmt"
 	"strings"
 	"sync"
@@ -254,5 +256,44 @@ func TestInputExtremes(t *testing.T) {
 	}
 	if n := s.sim.Count("") - before; n != 0 {
 		t.Errorf("%d upstream calls with over-long ids", n)
+	}
+}
+
+// TestGzipBodies: Content-Encoding: gzip is decoded, bounded by
+// max-body-bytes after decompression; other encodings are refused.
+func TestGzipBodies(t *testing.T) {
+	t.Parallel()
+	s := newStack(t, []string{"-max-body-bytes", "100000"}, aspiretest.WithSizes(aspiretest.SmallSizes))
+	gz := func(b []byte) *bytes.Reader {
+		var buf bytes.Buffer
+		w := gzip.NewWriter(&buf)
+		w.Write(b)
+		w.Close()
+		return bytes.NewReader(buf.Bytes())
+	}
+	const ok = `{"query":"{ projects { totalCount } }"}`
+	h := func(enc string) map[string]string {
+		m := map[string]string{"Content-Type": "application/json", "Content-Encoding": enc}
+		for k, v := range demoHeaders {
+			m[k] = v
+		}
+		return m
+	}
+	if r := s.send(t, "POST", "/graphql", gz([]byte(ok)), h("gzip")); r.status != 200 || len(r.Errors) > 0 {
+		t.Fatalf("a gzip body: %d %s", r.status, r.body)
+	}
+	if r := s.send(t, "POST", "/graphql", strings.NewReader(ok), h("gzip")); r.status != 400 || r.code() != "BAD_USER_INPUT" || !strings.Contains(r.Errors[0].Message, "not valid gzip") {
+		t.Fatalf("a plain body labelled gzip: %d %s", r.status, r.body)
+	}
+	// 10 MB of spaces inside a JSON object compress to about 10 KB.
+	bomb := append(append([]byte(`{"query":"{ projects { totalCount } }"`), bytes.Repeat([]byte(" "), 10<<20)...), '}')
+	if r := s.send(t, "POST", "/graphql", gz(bomb), h("gzip")); r.status != 413 || !strings.Contains(r.Errors[0].Message, "max-body-bytes") {
+		t.Fatalf("a zip bomb: %d %.300s", r.status, r.body)
+	}
+	if r := s.send(t, "POST", "/graphql", strings.NewReader(ok), h("br")); r.status != 415 {
+		t.Fatalf("Content-Encoding br: %d %s", r.status, r.body)
+	}
+	if r := s.send(t, "POST", "/graphql", strings.NewReader(ok), h("identity")); r.status != 200 || len(r.Errors) > 0 {
+		t.Fatalf("identity: %d %s", r.status, r.body)
 	}
 }

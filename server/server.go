@@ -203,6 +203,7 @@ func limitBody(n int64, next http.Handler) http.Handler {
 		if r.Body != nil {
 			r.Body = http.MaxBytesReader(w, r.Body, n)
 		}
+		r = r.WithContext(context.WithValue(r.Context(), bodyLimitKey{}, n))
 		next.ServeHTTP(w, r)
 	})
 }
