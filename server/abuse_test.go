@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"compress/gzip"
 	"fmt"
+	"net/http"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -295,5 +296,63 @@ func TestGzipBodies(t *testing.T) {
 	}
 	if r := s.send(t, "POST", "/graphql", strings.NewReader(ok), h("identity")); r.status != 200 || len(r.Errors) > 0 {
 		t.Fatalf("identity: %d %s", r.status, r.body)
+	}
+}
+
+// TestCircuitBreaker: when the upstream stops answering, calls fail at once
+// after breaker-failures connection failures, /readyz says why, and calls
+// go through again after the cool-down.
+func TestCircuitBreaker(t *testing.T) {
+	t.Parallel()
+	var down atomic.Bool
+	var cut atomic.Int64
+	drop := func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if down.Load() {
+				cut.Add(1)
+				if conn, _, err := w.(http.Hijacker).Hijack(); err == nil {
+					conn.Close() // no answer at all
+				}
+				return
+			}
+			next.ServeHTTP(w, r)
+		})
+	}
+	s := newStackWith(t, []string{"-breaker-failures", "3", "-breaker-cooldown", "1s", "-retries", "1", "-response-cache-ttl", "0"}, drop,
+		aspiretest.WithSizes(aspiretest.SmallSizes))
+	if r := s.query(t, `{ projects { totalCount } }`, nil); len(r.Errors) > 0 {
+		t.Fatal(r.body)
+	}
+	down.Store(true)
+	for i := range 3 {
+		if r := s.query(t, fmt.Sprintf(`{ projects(first: %d) { totalCount } }`, i+1), nil); r.code() != "UPSTREAM_UNAVAILABLE" {
+			t.Fatalf("with the upstream down: %s", r.body)
+		}
+	}
+	tried := cut.Load()
+	start := time.Now()
+	for i := range 20 {
+		r := s.query(t, fmt.Sprintf(`{ groups(first: %d) { totalCount } }`, i+1), nil)
+		if r.code() != "UPSTREAM_UNAVAILABLE" || !strings.Contains(r.Errors[0].Message, "not trying again") {
+			t.Fatalf("with the circuit open: %s", r.body)
+		}
+	}
+	if d := time.Since(start); d > time.Second {
+		t.Errorf("20 refusals took %v with the circuit open", d)
+	}
+	if n := cut.Load() - tried; n != 0 {
+		t.Errorf("%d upstream attempts with the circuit open", n)
+	}
+	resp, body, _ := s.do(t, "GET", "/readyz", nil, nil)
+	if resp.StatusCode != 503 || !strings.Contains(string(body), "circuit breaker") {
+		t.Fatalf("/readyz with the circuit open: %d %s", resp.StatusCode, body)
+	}
+	down.Store(false)
+	time.Sleep(1100 * time.Millisecond)
+	if r := s.query(t, `{ groups { totalCount } }`, nil); len(r.Errors) > 0 {
+		t.Fatalf("after the cool-down: %s", r.body)
+	}
+	if resp, body, _ := s.do(t, "GET", "/readyz", nil, nil); resp.StatusCode != 200 {
+		t.Fatalf("/readyz after the cool-down: %d %s", resp.StatusCode, body)
 	}
 }
