@@ -1,6 +1,7 @@
 package graph
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/aspire-graphql/aspire-graphql/aspire"
 	"github.com/aspire-graphql/aspire-graphql/graph/model"
+	"github.com/aspire-graphql/aspire-graphql/loaders"
 )
 
 // Paging bounds of every connection.
@@ -156,9 +158,15 @@ func page(first *int, after *string, fp string) (offset, limit int, err error) {
 	return offset, limit, nil
 }
 
-// fingerprint identifies a list by its field and arguments.
-func fingerprint(parts ...string) string {
-	h := sha256.Sum256([]byte(strings.Join(parts, "\x00")))
+// fingerprint identifies a list by the caller's tenant (key and
+// workspace), its field and arguments: a cursor holds only an offset, but
+// one tenant's cursor is refused by another like any foreign cursor.
+func fingerprint(ctx context.Context, parts ...string) string {
+	tenant := ""
+	if l := loaders.For(ctx); l != nil {
+		tenant = l.Tenant().ID()
+	}
+	h := sha256.Sum256([]byte(tenant + "\x00" + strings.Join(parts, "\x00")))
 	return hex.EncodeToString(h[:6])
 }
 
@@ -191,7 +199,7 @@ func decodeCursor(s, fp string) (int, error) {
 		return 0, badInput("after: malformed cursor")
 	}
 	if cfp != fp {
-		return 0, badInput("after: the cursor belongs to a list with other arguments; cursors are only valid with the arguments they came from")
+		return 0, badInput("after: the cursor belongs to another list (other arguments, or another key or workspace); cursors are only valid where they came from")
 	}
 	return i, nil
 }

@@ -35,7 +35,7 @@ func (r *groupConnectionResolver) TotalCount(ctx context.Context, obj *model.Gro
 
 // Groups is the resolver for the groups field.
 func (r *queryResolver) Groups(ctx context.Context, first *int, after *string) (*model.GroupConnection, error) {
-	fp := fingerprint("Query.groups")
+	fp := fingerprint(ctx, "Query.groups")
 	offset, limit, err := page(first, after, fp)
 	if err != nil {
 		return nil, err

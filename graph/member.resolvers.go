@@ -80,7 +80,7 @@ func (r *queryResolver) Members(ctx context.Context, rangeArg model.DateRangeInp
 		return nil, err
 	}
 	q := aspire.MemberQuery{Filter: f, Sort: memberSort(sort)}
-	fp := fingerprint("Query.members", loaders.Args(q))
+	fp := fingerprint(ctx, "Query.members", loaders.Args(q))
 	offset, limit, err := page(first, after, fp)
 	if err != nil {
 		return nil, err

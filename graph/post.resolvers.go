@@ -44,7 +44,7 @@ func (r *queryResolver) Posts(ctx context.Context, rangeArg model.DateRangeInput
 	if err != nil {
 		return nil, err
 	}
-	fp := fingerprint("Query.posts", loaders.Args(q))
+	fp := fingerprint(ctx, "Query.posts", loaders.Args(q))
 	offset, limit, err := page(first, after, fp)
 	if err != nil {
 		return nil, err

@@ -35,7 +35,7 @@ func (r *projectConnectionResolver) TotalCount(ctx context.Context, obj *model.P
 
 // Projects is the resolver for the projects field.
 func (r *queryResolver) Projects(ctx context.Context, first *int, after *string) (*model.ProjectConnection, error) {
-	fp := fingerprint("Query.projects")
+	fp := fingerprint(ctx, "Query.projects")
 	offset, limit, err := page(first, after, fp)
 	if err != nil {
 		return nil, err

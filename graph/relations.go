@@ -31,7 +31,7 @@ func children[T any](ctx context.Context, l *dataloader.Loader[loaders.ChildKey,
 	wins := make([]model.Window, len(parents))
 	var argErrs graphql.BatchErrorList
 	for i, parent := range parents {
-		fp := fingerprint(field, parent, args)
+		fp := fingerprint(ctx, field, parent, args)
 		offset, limit, err := page(first, after, fp)
 		if err != nil {
 			if argErrs == nil {

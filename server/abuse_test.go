@@ -3,6 +3,7 @@ package server_test
 import (
 	"bytes"
 	"compress/gzip"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"strings"
@@ -354,5 +355,30 @@ func TestCircuitBreaker(t *testing.T) {
 	}
 	if resp, body, _ := s.do(t, "GET", "/readyz", nil, nil); resp.StatusCode != 200 {
 		t.Fatalf("/readyz after the cool-down: %d %s", resp.StatusCode, body)
+	}
+}
+
+// TestCursorBoundToTenant: a cursor is refused by any other key or
+// workspace, like a cursor of another list.
+func TestCursorBoundToTenant(t *testing.T) {
+	t.Parallel()
+	s := newStack(t, nil, aspiretest.WithSizes(aspiretest.SmallSizes))
+	const q = `query($after: String) { projects(first: 1, after: $after) { nodes { id } pageInfo { endCursor } } }`
+	r := s.query(t, q, nil)
+	var d struct {
+		Projects struct{ PageInfo struct{ EndCursor string } }
+	}
+	if err := json.Unmarshal(r.Data, &d); err != nil || d.Projects.PageInfo.EndCursor == "" {
+		t.Fatalf("%s (%v)", r.body, err)
+	}
+	after := map[string]any{"after": d.Projects.PageInfo.EndCursor}
+	if r := s.query(t, q, after); len(r.Errors) > 0 {
+		t.Fatalf("the cursor with its own key: %s", r.body)
+	}
+	second := map[string]string{"Authorization": "Bearer " + aspiretest.DemoSecondKey, "X-Aspire-Client-Id": aspiretest.DemoClientID}
+	for name, h := range map[string]map[string]string{"other workspace": otherHeaders, "other key of the workspace": second} {
+		if r := s.queryAs(t, h, q, after); r.code() != "BAD_USER_INPUT" || !strings.Contains(r.Errors[0].Message, "another key or workspace") {
+			t.Errorf("%s: %s", name, r.body)
+		}
 	}
 }
