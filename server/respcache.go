@@ -84,14 +84,15 @@ func (rs *responses) wrap(next http.Handler) http.Handler {
 
 		// A key due for its re-check (key-recheck) is not answered from the
 		// cache: the execution re-checks it with the upstream.
-		if rec, ok := rs.c.GetIfPresent(key); ok && l.Tenant().Accepted() {
+		accepted := l.Tenant().Accepted()
+		if rec, ok := rs.c.GetIfPresent(key); ok && accepted {
 			if s := telemetry.StatsFrom(r.Context()); s != nil {
 				s.SetOperation("(cached)")
 			}
 			rec.write(w)
 			return
 		}
-		if rec, ok := rs.sharedGet(r.Context(), key); ok {
+		if rec, ok := rs.sharedGet(r.Context(), key); ok && accepted {
 			rs.c.Set(key, rec)
 			if s := telemetry.StatsFrom(r.Context()); s != nil {
 				s.SetOperation("(cached)")
