@@ -3,6 +3,7 @@ package aspire
 import (
 	"context"
 	"errors"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -205,8 +206,50 @@ func (b *keyBook) record(tenant string, err error) (evict bool) {
 }
 
 // Accepted reports whether the upstream accepted t's key within the
-// re-check interval: callers treat other requests as unauthenticated work.
-func (t *Tenant) Accepted() bool { return t.c.keys.fresh(t.id) }
+// re-check interval, here or (with a shared store) on another replica.
+func (t *Tenant) Accepted(ctx context.Context) bool {
+	return t.c.keys.fresh(t.id) || t.c.sharedAcceptance(ctx, t)
+}
+
+// With a shared store, an acceptance is shared with the other replicas, so
+// that one check per key per key-recheck serves them all (and their shared
+// caches): the entry holds the time of the check and lives until its
+// re-check is due.
+func acceptanceKey(tenant string) string { return "key-accepted " + tenant }
+
+func (c *Client) shareAcceptance(ctx context.Context, t *Tenant) {
+	if c.cfg.l2 == nil || c.keys == nil || c.keys.recheck <= 0 {
+		return
+	}
+	c.cfg.l2.Set(ctx, acceptanceKey(t.id), []byte(strconv.FormatInt(c.keys.now().UnixNano(), 10)), c.keys.recheck)
+}
+
+// sharedAcceptance reads another replica's acceptance of t's key and, when
+// it is fresh, adopts it.
+func (c *Client) sharedAcceptance(ctx context.Context, t *Tenant) bool {
+	if c.cfg.l2 == nil || c.keys == nil || c.keys.recheck <= 0 {
+		return false
+	}
+	b, ok := c.cfg.l2.Get(ctx, acceptanceKey(t.id))
+	if !ok {
+		return false
+	}
+	n, err := strconv.ParseInt(string(b), 10, 64)
+	at := time.Unix(0, n)
+	if err != nil || c.keys.now().Sub(at) >= c.keys.recheck {
+		return false
+	}
+	e := c.keys.entry(t.id)
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.refused != nil && c.keys.now().Before(e.refusedUntil) {
+		return false // this replica saw it refused since
+	}
+	if at.After(e.accepted) {
+		e.accepted, e.everAccepted = at, true
+	}
+	return true
+}
 
 // Introduce asks allow whether t's credentials may be used when they are
 // new to the client (never seen, or forgotten): a new key costs one

@@ -56,6 +56,10 @@ func getCall[T any](ctx context.Context, t *Tenant, endpoint, path string, param
 			return nil, err
 		}
 		defer ver.release()
+		if ver != nil && c.sharedAcceptance(ctx, t) {
+			ver.release() // another replica checked the key lately
+			ver = nil
+		}
 		if useCache && ver == nil {
 			if v, ok := c.cache.get(key); ok { // filled while this call waited on the verification
 				return v, nil
@@ -67,6 +71,9 @@ func getCall[T any](ctx context.Context, t *Tenant, endpoint, path string, param
 		body, err := c.fetch(ctx, t, endpoint, canonical, ver != nil)
 		if err != nil {
 			return nil, err
+		}
+		if ver != nil {
+			c.shareAcceptance(ctx, t)
 		}
 		defer putBuffer(body)
 		c.checkDrift(ctx, endpoint, body.Bytes())

@@ -84,7 +84,7 @@ func (rs *responses) wrap(next http.Handler) http.Handler {
 
 		// A key due for its re-check (key-recheck) is not answered from the
 		// cache: the execution re-checks it with the upstream.
-		accepted := l.Tenant().Accepted()
+		accepted := l.Tenant().Accepted(r.Context())
 		if rec, ok := rs.c.GetIfPresent(key); ok && accepted {
 			if s := telemetry.StatsFrom(r.Context()); s != nil {
 				s.SetOperation("(cached)")
