@@ -205,8 +205,9 @@ func readBody(r *http.Request) ([]byte, error) {
 type bodyLimitKey struct{}
 
 // checkBody says what is wrong with a POST body, or "". It says what and
-// where (a byte offset, the field, the type wanted), never quoting the
-// body: gqlgen's own decode error quotes it whole, and it reaches the log.
+// where (a byte offset), never quoting the body: gqlgen's own decode error
+// quotes it whole, and it reaches the log. checkParams then checks the
+// fields' types, in the same way.
 func checkBody(body []byte) string {
 	trimmed := bytes.TrimLeft(body, " \t\r\n")
 	switch {
@@ -214,31 +215,17 @@ func checkBody(body []byte) string {
 		return "the request body is empty: send {\"query\": \"…\"}"
 	case trimmed[0] == '[':
 		return "batched requests (a JSON array of operations) are not supported: send one operation per request"
-	case trimmed[0] != '{' && json.Valid(trimmed):
+	case !json.Valid(trimmed):
+		// Where, never what: the byte offset of the first error.
+		var syntax *json.SyntaxError
+		if errors.As(json.Unmarshal(trimmed, new(any)), &syntax) {
+			return fmt.Sprintf("the request body is not valid JSON (at byte %d)", syntax.Offset+int64(len(body)-len(trimmed)))
+		}
+		return "the request body is not valid JSON"
+	case trimmed[0] != '{':
 		return "the request body must be a JSON object: {\"query\": \"…\", \"variables\": {…}}"
 	}
-	var params struct {
-		Query         *string        `json:"query"`
-		OperationName *string        `json:"operationName"`
-		Variables     map[string]any `json:"variables"`
-		Extensions    map[string]any `json:"extensions"`
-	}
-	err := json.Unmarshal(body, &params)
-	var syntax *json.SyntaxError
-	var typ *json.UnmarshalTypeError
-	switch {
-	case err == nil:
-		return ""
-	case errors.As(err, &syntax):
-		return fmt.Sprintf("the request body is not valid JSON (at byte %d)", syntax.Offset)
-	case errors.As(err, &typ):
-		want := "an object"
-		if typ.Field == "query" || typ.Field == "operationName" {
-			want = "a string"
-		}
-		return fmt.Sprintf("the request body's %q is a JSON %s (at byte %d); it must be %s", typ.Field, typ.Value, typ.Offset, want)
-	}
-	return "the request body is not valid JSON"
+	return ""
 }
 
 // rawParams are a GraphQL-over-HTTP request's parameters, undecoded.
