@@ -321,6 +321,7 @@ func (c *Client) CloseIdleConnections() { c.hc.CloseIdleConnections() }
 // goroutines of its caches. Calls after Close still work, uncached.
 func (c *Client) Close() {
 	c.hc.CloseIdleConnections()
+	c.drift.close()
 	if c.cache != nil {
 		c.cache.c.StopAllGoroutines()
 	}

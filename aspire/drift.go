@@ -8,6 +8,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/aspire-graphql/aspire-graphql/aspire/contract"
@@ -29,6 +30,8 @@ type Drift struct {
 	// reverse).
 	Kind string `json:"kind"`
 	Got  string `json:"got,omitempty"`
+
+	rec, ours string // for "missing": the record type and our field name
 }
 
 var builtinFormat = compile(contract.Default())
@@ -143,7 +146,7 @@ func diffNode(out *[]Drift, path string, v any, n *node) {
 			}
 			if !present {
 				if !n.optional {
-					*out = append(*out, Drift{Field: join(path, w), Kind: "missing"})
+					*out = append(*out, Drift{Field: join(path, w), Kind: "missing", rec: n.rec, ours: ours})
 				}
 				continue
 			}
@@ -176,11 +179,24 @@ func join(path, name string) string {
 	return path + "." + name
 }
 
-// driftSampler checks an endpoint's responses at most once a minute.
+// driftSampler checks an endpoint's responses at most once a minute, and
+// remembers which record fields the latest sample of each endpoint lacked.
 type driftSampler struct {
-	mu   sync.Mutex
-	last map[string]time.Time
+	mu      sync.Mutex
+	last    map[string]time.Time
+	missing map[string]map[string]bool // endpoint → "record.field" its latest sample lacked
+	counted bool                       // this client is counted in driftingClients
+	absent  atomic.Pointer[map[string]bool]
 }
+
+// driftingClients counts the clients whose latest samples lack a field. While
+// it is zero, the normal case, graph's per-field check of drift is this one
+// atomic load (see Drifting); a process normally holds one client.
+var driftingClients atomic.Int32
+
+// Drifting reports whether any client's latest samples lacked a field the
+// contract names: the cheap test before Tenant.Missing.
+func Drifting() bool { return driftingClients.Load() > 0 }
 
 func (d *driftSampler) due(endpoint string, now time.Time) bool {
 	d.mu.Lock()
@@ -196,10 +212,79 @@ func (d *driftSampler) due(endpoint string, now time.Time) bool {
 }
 
 func (c *Client) checkDrift(ctx context.Context, endpoint string, body []byte) {
-	if c.cfg.observer == nil || !c.drift.due(endpoint, c.cfg.now()) {
+	if !c.drift.due(endpoint, c.cfg.now()) {
 		return
 	}
-	for _, d := range shapeDiff(c.wf, endpoint, body) {
+	diffs := shapeDiff(c.wf, endpoint, body)
+	c.drift.setMissing(endpoint, diffs)
+	if c.cfg.observer == nil {
+		return
+	}
+	for _, d := range diffs {
 		c.observe(ctx, Event{Kind: EventDrift, Endpoint: endpoint, Field: d.Field, Drift: d.Kind})
 	}
+}
+
+// setMissing remembers the fields the latest sample of endpoint lacked (nil
+// diffs: none) and publishes the union over the endpoints, nil when empty.
+func (d *driftSampler) setMissing(endpoint string, diffs []Drift) {
+	var set map[string]bool
+	for _, x := range diffs {
+		if x.Kind == "missing" && x.rec != "" {
+			if set == nil {
+				set = map[string]bool{}
+			}
+			set[x.rec+"."+x.ours] = true
+		}
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if set == nil && d.missing[endpoint] == nil {
+		return // the normal case: nothing was, nothing is
+	}
+	if d.missing == nil {
+		d.missing = map[string]map[string]bool{}
+	}
+	d.missing[endpoint] = set
+	union := map[string]bool{}
+	for _, s := range d.missing {
+		maps.Copy(union, s)
+	}
+	if len(union) == 0 {
+		d.absent.Store(nil)
+	} else {
+		d.absent.Store(&union)
+	}
+	d.count(len(union) > 0)
+}
+
+// count keeps driftingClients in step with this client; d.mu is held.
+func (d *driftSampler) count(drifting bool) {
+	if drifting != d.counted {
+		d.counted = drifting
+		if drifting {
+			driftingClients.Add(1)
+		} else {
+			driftingClients.Add(-1)
+		}
+	}
+}
+
+// close forgets the drift seen, so a closed client no longer counts.
+func (d *driftSampler) close() {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.missing = nil
+	d.absent.Store(nil)
+	d.count(false)
+}
+
+// Missing reports whether the latest sample of any endpoint lacked field
+// (our name, "tmv") of record type rec ("metrics"): a null or zero value
+// there is drift, not data.
+func (t *Tenant) Missing(rec, field string) bool {
+	if m := t.c.drift.absent.Load(); m != nil {
+		return (*m)[rec+"."+field]
+	}
+	return false
 }

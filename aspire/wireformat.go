@@ -56,7 +56,7 @@ func compile(c *contract.Contract) *wireFormat {
 		return &node{kind: nodeEnum, enum: m}
 	}
 	obj := func(rec string, children map[string]*node) *node {
-		n := &node{kind: nodeObject, fields: map[string]field{}, names: map[string]string{}}
+		n := &node{kind: nodeObject, fields: map[string]field{}, names: map[string]string{}, rec: rec}
 		ours := contract.RecordFields[rec]
 		for _, f := range ours { // the contract's names first: they win over lenient spellings
 			w := c.Field(rec, f)
@@ -298,6 +298,7 @@ type node struct {
 	enum   map[string]string // wire spelling → ours
 	order  []string          // object: the contract's names, in record order
 	orderF []field           // object: their fields
+	rec    string            // object: the record type ("post", "metrics"…)
 	// optional: an absent field is not drift (handles: a member has no
 	// account on most networks).
 	optional bool

@@ -8,6 +8,8 @@ import (
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/executor"
 	"github.com/vektah/gqlparser/v2/ast"
+
+	"github.com/aspire-graphql/aspire-graphql/aspire"
 )
 
 // This file holds the graph package's replacements for four of gqlgen's
@@ -228,6 +230,11 @@ func resolveField[T any](
 			return graphql.RequiredNull
 		}
 		return graphql.Null
+	}
+	if aspire.Drifting() { // one atomic load: false unless the upstream dropped a field
+		if err := driftError(ctx, fc, res); err != nil {
+			oc.Error(ctx, graphql.AddFieldLocationToError(ctx, err))
+		}
 	}
 	if res == nil {
 		if nonNull || fc.NonNull {

@@ -114,7 +114,8 @@ func TestDriftAgainstTheActiveContract(t *testing.T) {
 	}
 	drifted := newStack(t, []string{"-contract", file}, aspiretest.WithWire(w), aspiretest.WithSizes(aspiretest.SmallSizes))
 	drifted.sim.SetDrift(map[string]string{"total_media_value": "tmv_usd"})
-	if r := drifted.query(t, q, oct); len(r.Errors) > 0 || !strings.Contains(string(r.Data), `"tmv":null`) {
+	if r := drifted.query(t, q, oct); len(r.Errors) != 5 || !strings.Contains(string(r.Data), `"tmv":null`) ||
+		!strings.Contains(r.Errors[0].Message, "no longer sends metrics.tmv") || r.Errors[0].Path[4] != "tmv" {
 		t.Fatalf("%s", r.body)
 	}
 	m := metrics(drifted)
