@@ -28,6 +28,7 @@ type Client struct {
 	cfg      config
 	cache    *responseCache // nil when caching is off
 	flight   *flightGroup   // nil when de-duplication is off
+	ids      *idFlights     // by-id look-ups in flight; nil when de-duplication is off
 	limiters *otter.Cache[string, *rate.Limiter]
 	ceiling  *rate.Limiter // every tenant's calls together; nil: none
 	// unverified bounds the calls that verify keys never accepted.
@@ -278,6 +279,7 @@ func New(baseURL string, opts ...Option) (*Client, error) {
 	}
 	if cfg.dedup {
 		c.flight = newFlightGroup()
+		c.ids = newIDFlights()
 	}
 	if cfg.ceilingRate > 0 {
 		c.ceiling = rate.NewLimiter(cfg.ceilingRate, cfg.ceilingBurst)

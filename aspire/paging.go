@@ -235,6 +235,8 @@ func collect[T any](seq iter.Seq2[*Page[T], error]) ([]T, error) {
 // Rows are also cached one by one (per tenant and query), and only the ids
 // not cached are asked for: batches that split differently from one request
 // to the next (a loader's tick is a matter of timing) still hit the cache.
+// With de-duplication on, an id another look-up is fetching is waited for,
+// not fetched again (idFlights).
 func byID[T interface{ key() string }](ctx context.Context, t *Tenant, path, param string, ids []string, v url.Values) (map[string]T, error) {
 	// An id that is empty or holds a comma names no record, and sent in a
 	// comma list it would ask for others: leave it out (it comes back missing).
@@ -262,50 +264,103 @@ func byID[T interface{ key() string }](ctx context.Context, t *Tenant, path, par
 	var (
 		mu       sync.Mutex
 		firstErr error
-		wg       sync.WaitGroup
-		sem      = make(chan struct{}, t.c.cfg.pageConcurrency)
 		ttl      = t.c.ttlFor(v)
 	)
 	single, size := t.c.wf.c.IDs.Batch == contract.BatchSingle, min(MaxIDs, t.c.wf.c.IDs.Max)
 	if single {
 		size = 1
 	}
-	for chunk := range slices.Chunk(missing, size) {
-		wg.Add(1)
-		sem <- struct{}{}
-		go func() {
-			defer func() { <-sem; wg.Done() }()
-			var p *Page[T]
-			var err error
-			if single { // one by-id call per id; an unknown id is not an error
-				var r *T
-				if r, err = one[T](ctx, t, path, chunk[0], cloneValues(v)); err == nil {
-					p = &Page[T]{Items: []T{*r}}
-				} else if e, ok := err.(*Error); ok && e.Code == CodeNotFound {
-					p, err = &Page[T]{}, nil
+	// fetch asks the upstream for ids, concurrently in calls of size ids,
+	// and files the rows in out (and in got, for the look-ups waiting on them).
+	fetch := func(ids []string, got map[string]any) {
+		var wg sync.WaitGroup
+		sem := make(chan struct{}, t.c.cfg.pageConcurrency)
+		for chunk := range slices.Chunk(ids, size) {
+			wg.Add(1)
+			sem <- struct{}{}
+			go func() {
+				defer func() { <-sem; wg.Done() }()
+				var p *Page[T]
+				var err error
+				if single { // one by-id call per id; an unknown id is not an error
+					var r *T
+					if r, err = one[T](ctx, t, path, chunk[0], cloneValues(v)); err == nil {
+						p = &Page[T]{Items: []T{*r}}
+					} else if e, ok := err.(*Error); ok && e.Code == CodeNotFound {
+						p, err = &Page[T]{}, nil
+					}
+				} else {
+					q := cloneValues(v)
+					q.Set(param, strings.Join(chunk, ","))
+					p, err = list[T](ctx, t, path, q, 0, len(chunk))
 				}
-			} else {
-				q := cloneValues(v)
-				q.Set(param, strings.Join(chunk, ","))
-				p, err = list[T](ctx, t, path, q, 0, len(chunk))
-			}
-			mu.Lock()
-			defer mu.Unlock()
-			if err != nil {
-				if firstErr == nil {
-					firstErr = err
+				mu.Lock()
+				defer mu.Unlock()
+				if err != nil {
+					if firstErr == nil {
+						firstErr = err
+					}
+					return
 				}
-				return
-			}
-			for _, r := range p.Items {
-				out[r.key()] = r
-				if c := t.c.cache; c != nil {
-					c.set(prefix+r.key(), r, entityWeight, ttl)
+				for _, r := range p.Items {
+					k := r.key()
+					out[k] = r
+					var boxed any = r
+					if got != nil {
+						got[k] = boxed
+					}
+					if c := t.c.cache; c != nil {
+						c.set(prefix+k, boxed, entityWeight, ttl)
+					}
 				}
-			}
-		}()
+			}()
+		}
+		wg.Wait()
 	}
-	wg.Wait()
+	f := t.c.ids
+	if f == nil {
+		fetch(missing, nil)
+		return out, firstErr
+	}
+	mine, b, others := f.claim(prefix, missing, func(id string) bool {
+		if c := t.c.cache; c != nil {
+			if r, ok := c.get(prefix + id); ok {
+				out[id] = r.(T)
+				return true
+			}
+		}
+		return false
+	})
+	if b != nil {
+		got := make(map[string]any, len(mine))
+		fetch(mine, got)
+		mu.Lock()
+		err := firstErr
+		mu.Unlock()
+		f.release(prefix, mine, b, got, err, ctx.Err() != nil)
+	}
+	var again []string
+	for o, ids := range others {
+		select {
+		case <-o.done:
+		case <-ctx.Done():
+			return out, contextError(path, ctx.Err())
+		}
+		for _, id := range ids {
+			switch r, ok := o.rows[id]; {
+			case ok:
+				out[id] = r.(T)
+			case o.abandoned:
+				again = append(again, id)
+			case o.err != nil && firstErr == nil:
+				firstErr = o.err
+			}
+		}
+	}
+	if len(again) > 0 {
+		slices.Sort(again)
+		fetch(again, nil)
+	}
 	return out, firstErr
 }
 

@@ -1,0 +1,98 @@
+package aspire_test
+
+import (
+	"context"
+	"slices"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/aspire-graphql/aspire-graphql/aspire"
+	"github.com/aspire-graphql/aspire-graphql/aspire/aspiretest"
+)
+
+// slowSim is the simulator answering after 300 ms, and a way to wait until
+// a request has reached it (its log records a request once answered).
+func slowSim(t *testing.T) (*aspiretest.Server, *aspire.Client, func()) {
+	t.Helper()
+	sim := aspiretest.New(aspiretest.WithSizes(small), aspiretest.WithRateLimit(0, 0))
+	sim.SetLatency(300*time.Millisecond, 0)
+	var inFlight, peak atomic.Int32
+	c, err := aspire.New(baseOf(t, countingHandler(sim, &inFlight, &peak)), aspire.WithRetry(1, 0, 0), aspire.WithRateLimit(0, 0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(c.Close)
+	arrived := func() {
+		t.Helper()
+		for deadline := time.Now().Add(10 * time.Second); inFlight.Load() == 0; time.Sleep(time.Millisecond) {
+			if time.Now().After(deadline) {
+				t.Fatal("no request reached the simulator")
+			}
+		}
+	}
+	return sim, c, arrived
+}
+
+// A look-up whose ids another look-up is fetching waits for that fetch and
+// asks only for the rest.
+func TestByIDWaitsForIDsInFlight(t *testing.T) {
+	t.Parallel()
+	sim, c, arrived := slowSim(t)
+	tn := c.As(demo)
+	ctx := context.Background()
+	first := make(chan error, 1)
+	go func() {
+		got, err := tn.MembersByID(ctx, []string{"11000001", "11000002", "11000003"}, aspire.MemberQuery{})
+		if err == nil && len(got) != 3 {
+			t.Errorf("first look-up: %d members", len(got))
+		}
+		first <- err
+	}()
+	arrived()
+	got, err := tn.MembersByID(ctx, []string{"11000002", "11000003", "11000004"}, aspire.MemberQuery{})
+	if err != nil || len(got) != 3 {
+		t.Fatalf("second look-up: %d members, err %v", len(got), err)
+	}
+	if err := <-first; err != nil {
+		t.Fatal(err)
+	}
+	reqs := sim.Requests()
+	if len(reqs) != 2 || !slices.Equal(reqs[1].IDs("member_id"), []string{"11000004"}) {
+		t.Fatalf("requests %v, want the second to ask only for 11000004", reqs)
+	}
+}
+
+// When the look-up fetching an id is cancelled, one waiting for it with time
+// left fetches the id itself rather than fail.
+func TestByIDRefetchesWhatAnAbandonedLookUpHeld(t *testing.T) {
+	t.Parallel()
+	sim, c, arrived := slowSim(t)
+	tn := c.As(demo)
+	ctx, cancel := context.WithCancel(context.Background())
+	first := make(chan error, 1)
+	go func() {
+		_, err := tn.MembersByID(ctx, []string{"11000001", "11000002"}, aspire.MemberQuery{})
+		first <- err
+	}()
+	arrived()
+	second := make(chan map[string]aspire.Member, 1)
+	go func() {
+		got, err := tn.MembersByID(context.Background(), []string{"11000002"}, aspire.MemberQuery{})
+		if err != nil {
+			t.Errorf("second look-up: %v", err)
+		}
+		second <- got
+	}()
+	time.Sleep(50 * time.Millisecond) // the second look-up is waiting on the first's fetch
+	cancel()
+	if err := <-first; err == nil {
+		t.Fatal("the cancelled look-up succeeded")
+	}
+	if got := <-second; len(got) != 1 || got["11000002"].ID != "11000002" {
+		t.Fatalf("second look-up: %v", got)
+	}
+	if n := sim.Count(""); n != 2 {
+		t.Fatalf("%d upstream requests, want 2 (the abandoned one and the waiter's own)", n)
+	}
+}
