@@ -10,25 +10,27 @@ import "runtime/debug"
 // about a third of the CPU of raw execution (W1, no response cache: 2.4–2.7 →
 // 1.6–1.8 CPU-ms per query in BenchmarkW1Parallel with GOGC=400).
 //
-// The memory limit bounds what the larger heap goal may cost. It must sit
-// well above what the caches may legitimately hold live (their bounds weigh
-// response bodies; decoded values take up to about three times that), or
-// the collector runs without pause once they fill: a 100 MiB limit under
-// the default 96 MiB of caches did exactly that on W5 (every query
-// distinct), at 5.7 CPU-ms per query.
+// The memory limit bounds what the larger heap goal may cost, so that the
+// process stays within 150 MiB at 128 connections. It must sit well above
+// what the caches may legitimately hold live, or the collector runs without
+// pause once they fill: a 100 MiB limit under 96 MiB of caches did exactly
+// that on W5 (every query distinct), at 5.7 CPU-ms per query. The upstream
+// cache's bound weighs response bodies and it holds them decoded, up to
+// about three times that; the whole-response cache holds the bytes it
+// weighs. The base is the working set of 128 queries in flight.
 const (
-	defaultGCPercent   = 400
-	memoryLimitBase    = 64 << 20
-	memoryPerCacheByte = 3
+	defaultGCPercent      = 400
+	memoryLimitBase       = 64 << 20
+	memoryPerUpstreamByte = 3
 )
 
 // tuneGC applies the defaults above where GOGC or GOMEMLIMIT are unset;
-// cacheBytes is the sum of the configured caches' bounds.
-func tuneGC(getenv func(string) string, cacheBytes int64) {
+// upstreamBytes and responseBytes are the configured caches' bounds.
+func tuneGC(getenv func(string) string, upstreamBytes, responseBytes int64) {
 	if getenv("GOGC") == "" {
 		debug.SetGCPercent(defaultGCPercent)
 	}
 	if getenv("GOMEMLIMIT") == "" {
-		debug.SetMemoryLimit(memoryLimitBase + memoryPerCacheByte*max(cacheBytes, 0))
+		debug.SetMemoryLimit(memoryLimitBase + memoryPerUpstreamByte*max(upstreamBytes, 0) + max(responseBytes, 0))
 	}
 }

@@ -59,7 +59,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if err != nil {
 		return err
 	}
-	tuneGC(getenv, cfg.CacheBytes+cfg.ResponseCacheBytes) // serving only: the export command keeps its small heap
+	tuneGC(getenv, cfg.CacheBytes, cfg.ResponseCacheBytes) // serving only: the export command keeps its small heap
 	log := newLogger(cfg, stdout)
 	metrics := telemetry.New()
 

@@ -8648,7 +8648,7 @@ var (
 )
 
 func (ec *executionContext) marshalNMetrics2githubᚗcomᚋaspireᚑgraphqlᚋaspireᚑgraphqlᚋaspireᚐMetrics(ctx context.Context, sel ast.SelectionSet, v aspire.Metrics) graphql.Marshaler {
-	return ec._Metrics(ctx, sel, &v)
+	return ec.marshalMetrics(ctx, sel, &v)
 }
 
 func (ec *executionContext) marshalNMetrics2ᚖgithubᚗcomᚋaspireᚑgraphqlᚋaspireᚑgraphqlᚋaspireᚐMetrics(ctx context.Context, sel ast.SelectionSet, v *aspire.Metrics) graphql.Marshaler {
@@ -8656,7 +8656,7 @@ func (ec *executionContext) marshalNMetrics2ᚖgithubᚗcomᚋaspireᚑgraphql�
 		graphql.AddInvalidNullError(ctx, "Metrics!")
 		return graphql.Null
 	}
-	return ec._Metrics(ctx, sel, v)
+	return ec.marshalMetrics(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNNetwork2githubᚗcomᚋaspireᚑgraphqlᚋaspireᚑgraphqlᚋaspireᚐNetwork(ctx context.Context, v any) (aspire.Network, error) {
