@@ -7026,7 +7026,7 @@ func (ec *executionContext) _Group(ctx context.Context, sel ast.SelectionSet, ob
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return objectJSON(out, fields, len(deferred.Defers))
 }
 
 var groupConnectionImplementors = []string{"GroupConnection"}
@@ -7076,7 +7076,7 @@ func (ec *executionContext) _GroupConnection(ctx context.Context, sel ast.Select
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return objectJSON(out, fields, len(deferred.Defers))
 }
 
 var groupEdgeImplementors = []string{"GroupEdge"}
@@ -7114,7 +7114,7 @@ func (ec *executionContext) _GroupEdge(ctx context.Context, sel ast.SelectionSet
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return objectJSON(out, fields, len(deferred.Defers))
 }
 
 var handlesImplementors = []string{"Handles"}
@@ -7162,7 +7162,7 @@ func (ec *executionContext) _Handles(ctx context.Context, sel ast.SelectionSet, 
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return objectJSON(out, fields, len(deferred.Defers))
 }
 
 var memberImplementors = []string{"Member"}
@@ -7235,7 +7235,7 @@ func (ec *executionContext) _Member(ctx context.Context, sel ast.SelectionSet, o
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return objectJSON(out, fields, len(deferred.Defers))
 }
 
 var memberConnectionImplementors = []string{"MemberConnection"}
@@ -7285,7 +7285,7 @@ func (ec *executionContext) _MemberConnection(ctx context.Context, sel ast.Selec
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return objectJSON(out, fields, len(deferred.Defers))
 }
 
 var memberEdgeImplementors = []string{"MemberEdge"}
@@ -7323,7 +7323,7 @@ func (ec *executionContext) _MemberEdge(ctx context.Context, sel ast.SelectionSe
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return objectJSON(out, fields, len(deferred.Defers))
 }
 
 var metricsImplementors = []string{"Metrics"}
@@ -7411,7 +7411,7 @@ func (ec *executionContext) _Metrics(ctx context.Context, sel ast.SelectionSet, 
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return objectJSON(out, fields, len(deferred.Defers))
 }
 
 var networkMetricsImplementors = []string{"NetworkMetrics"}
@@ -7449,7 +7449,7 @@ func (ec *executionContext) _NetworkMetrics(ctx context.Context, sel ast.Selecti
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return objectJSON(out, fields, len(deferred.Defers))
 }
 
 var pageInfoImplementors = []string{"PageInfo"}
@@ -7497,7 +7497,7 @@ func (ec *executionContext) _PageInfo(ctx context.Context, sel ast.SelectionSet,
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return objectJSON(out, fields, len(deferred.Defers))
 }
 
 var performanceImplementors = []string{"Performance"}
@@ -7545,7 +7545,7 @@ func (ec *executionContext) _Performance(ctx context.Context, sel ast.SelectionS
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return objectJSON(out, fields, len(deferred.Defers))
 }
 
 var postImplementors = []string{"Post"}
@@ -7646,7 +7646,7 @@ func (ec *executionContext) _Post(ctx context.Context, sel ast.SelectionSet, obj
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return objectJSON(out, fields, len(deferred.Defers))
 }
 
 var postConnectionImplementors = []string{"PostConnection"}
@@ -7696,7 +7696,7 @@ func (ec *executionContext) _PostConnection(ctx context.Context, sel ast.Selecti
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return objectJSON(out, fields, len(deferred.Defers))
 }
 
 var postEdgeImplementors = []string{"PostEdge"}
@@ -7734,7 +7734,7 @@ func (ec *executionContext) _PostEdge(ctx context.Context, sel ast.SelectionSet,
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return objectJSON(out, fields, len(deferred.Defers))
 }
 
 var postTypeMetricsImplementors = []string{"PostTypeMetrics"}
@@ -7772,7 +7772,7 @@ func (ec *executionContext) _PostTypeMetrics(ctx context.Context, sel ast.Select
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return objectJSON(out, fields, len(deferred.Defers))
 }
 
 var projectImplementors = []string{"Project"}
@@ -7837,7 +7837,7 @@ func (ec *executionContext) _Project(ctx context.Context, sel ast.SelectionSet, 
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return objectJSON(out, fields, len(deferred.Defers))
 }
 
 var projectConnectionImplementors = []string{"ProjectConnection"}
@@ -7887,7 +7887,7 @@ func (ec *executionContext) _ProjectConnection(ctx context.Context, sel ast.Sele
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return objectJSON(out, fields, len(deferred.Defers))
 }
 
 var projectEdgeImplementors = []string{"ProjectEdge"}
@@ -7925,7 +7925,7 @@ func (ec *executionContext) _ProjectEdge(ctx context.Context, sel ast.SelectionS
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return objectJSON(out, fields, len(deferred.Defers))
 }
 
 var queryImplementors = []string{"Query"}
@@ -8023,7 +8023,7 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return objectJSON(out, fields, len(deferred.Defers))
 }
 
 var __DirectiveImplementors = []string{"__Directive"}
@@ -8076,7 +8076,7 @@ func (ec *executionContext) ___Directive(ctx context.Context, sel ast.SelectionS
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return objectJSON(out, fields, len(deferred.Defers))
 }
 
 var __EnumValueImplementors = []string{"__EnumValue"}
@@ -8124,7 +8124,7 @@ func (ec *executionContext) ___EnumValue(ctx context.Context, sel ast.SelectionS
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return objectJSON(out, fields, len(deferred.Defers))
 }
 
 var __FieldImplementors = []string{"__Field"}
@@ -8182,7 +8182,7 @@ func (ec *executionContext) ___Field(ctx context.Context, sel ast.SelectionSet, 
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return objectJSON(out, fields, len(deferred.Defers))
 }
 
 var __InputValueImplementors = []string{"__InputValue"}
@@ -8240,7 +8240,7 @@ func (ec *executionContext) ___InputValue(ctx context.Context, sel ast.Selection
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return objectJSON(out, fields, len(deferred.Defers))
 }
 
 var __SchemaImplementors = []string{"__Schema"}
@@ -8298,7 +8298,7 @@ func (ec *executionContext) ___Schema(ctx context.Context, sel ast.SelectionSet,
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return objectJSON(out, fields, len(deferred.Defers))
 }
 
 var __TypeImplementors = []string{"__Type"}
@@ -8381,7 +8381,7 @@ func (ec *executionContext) ___Type(ctx context.Context, sel ast.SelectionSet, o
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return objectJSON(out, fields, len(deferred.Defers))
 }
 
 // endregion **************************** object.gotpl ****************************
