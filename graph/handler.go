@@ -44,6 +44,9 @@ type HandlerConfig struct {
 	// Tracing adds the operation span and, on a document-cache miss, parse
 	// and validate spans (package tracing) to traced requests.
 	Tracing bool
+	// MaxExecuting bounds the operations executing at once; the others wait
+	// their turn (0: DefaultExecutingPerCPU × GOMAXPROCS; see admission.go).
+	MaxExecuting int
 }
 
 // NewHandler returns the GraphQL executor with its transports, caches,
@@ -86,6 +89,7 @@ func NewHandler(cfg HandlerConfig) *handler.Server {
 		srv.Use(extension.AutomaticPersistedQuery{Cache: apq})
 	}
 	srv.Use(limitsExtension{limits: cfg.Limits, es: es, introspection: cfg.Introspection, authenticated: cfg.Authenticated})
+	srv.Use(newAdmission(cfg.MaxExecuting))
 	srv.SetErrorPresenter(ErrorPresenter)
 	srv.SetRecoverFunc(Recover)
 	return srv
