@@ -32,7 +32,7 @@ func TestMetricsMarshalsAsGqlgen(t *testing.T) {
 	f64 := func(v float64) *float64 { return &v }
 	values := []aspire.Metrics{
 		{},
-		{Impressions: i64(0), TMV: f64(0), EngagementRate: f64(-0.0)},
+		{Impressions: i64(0), TMV: f64(0), EngagementRate: f64(math.Copysign(0, -1))},
 		{Impressions: i64(math.MaxInt64), Reach: i64(math.MinInt64), TMV: f64(math.MaxFloat64), EngagementRate: f64(math.SmallestNonzeroFloat64)},
 		{TMV: f64(1e21), EngagementRate: f64(1e-7), Likes: i64(-1)},
 		{TMV: f64(123456.789), EngagementRate: f64(0.0123), Engagements: i64(42)},
