@@ -21,8 +21,9 @@ type idBatch struct {
 	done chan struct{}
 	rows map[string]any
 	err  error
-	// abandoned: the fetch stopped because its own caller went away, not
-	// because the upstream failed; a waiter with time left fetches itself.
+	// abandoned: the fetch stopped because its own caller went away. A
+	// waiter fetches itself the ids such a fetch, or a failed one, did not
+	// bring.
 	abandoned bool
 }
 

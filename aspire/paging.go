@@ -350,10 +350,11 @@ func byID[T interface{ key() string }](ctx context.Context, t *Tenant, path, par
 			switch r, ok := o.rows[id]; {
 			case ok:
 				out[id] = r.(T)
-			case o.abandoned:
+			case o.abandoned || o.err != nil:
+				// Its fetch failed or its caller left: try on our own, with our
+				// own retries, as before the ids were shared, so that one
+				// caller's bad luck under faults does not fail every waiter.
 				again = append(again, id)
-			case o.err != nil && firstErr == nil:
-				firstErr = o.err
 			}
 		}
 	}
