@@ -20,8 +20,9 @@ import (
 // object a field set, a map and an iterator: a third of a W1 post's cost.
 // This one writes the same bytes (TestMetricsMarshalsAsGqlgen) straight from
 // the struct. It hands over to gqlgen's marshaller where its answer could
-// differ: the upstream drifting, a deferred field, or a float JSON cannot hold (gqlgen reports an
-// error on the field's path; the upstream's JSON can hold no such number).
+// differ: the upstream drifting, a deferred field, or a float JSON cannot
+// hold (gqlgen reports an error on the field's path; the upstream's JSON
+// can hold no such number).
 func (ec *executionContext) marshalMetrics(ctx context.Context, sel ast.SelectionSet, obj *aspire.Metrics) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, metricsImplementors)
 	for _, f := range fields {
