@@ -2,10 +2,14 @@ package graph
 
 import (
 	"context"
+	"errors"
 	"runtime"
+	"sync"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/vektah/gqlparser/v2/gqlerror"
+
+	"github.com/aspire-graphql/aspire-graphql/loaders"
 )
 
 // DefaultExecutingPerCPU bounds the operations executing at once, per CPU
@@ -23,28 +27,95 @@ import (
 // query (9.4 against 7.1 ms) with peak RSS still within 135 MiB.
 const DefaultExecutingPerCPU = 16
 
-// admission is a semaphore around each operation's execution (gqlgen's
+// admission bounds the operations executing at once (gqlgen's
 // AroundResponses: after parsing, validation and the limits).
-type admission chan struct{}
+//
+// A slot is held for the whole execution, upstream waits included, so with
+// many tenants (passthrough) one tenant whose calls are slow — its own rate
+// limit, a slow workspace, or a caller doing it on purpose — could hold
+// every slot and starve the others. With a share, a tenant (key
+// fingerprint) may always use up to share slots, and more only while more
+// than reserve slots stay free: a busy tenant still gets most of an idle
+// server, and the last reserve slots are kept for tenants under their
+// share.
+type admission struct {
+	n, share, reserve int // share 0: one pool, first come first served
 
-func (a admission) ExtensionName() string { return "Admission" }
+	mu   sync.Mutex
+	used int
+	held map[string]int
+	wake chan struct{} // closed and replaced at every release
+}
 
-func (a admission) Validate(graphql.ExecutableSchema) error { return nil }
+func (a *admission) ExtensionName() string { return "Admission" }
 
-func (a admission) InterceptResponse(ctx context.Context, next graphql.ResponseHandler) *graphql.Response {
-	select {
-	case a <- struct{}{}:
-	case <-ctx.Done():
-		return &graphql.Response{Errors: gqlerror.List{{Message: "the request ended before it could run",
-			Extensions: map[string]any{"code": "CANCELLED"}}}}
+func (a *admission) Validate(graphql.ExecutableSchema) error { return nil }
+
+func (a *admission) InterceptResponse(ctx context.Context, next graphql.ResponseHandler) *graphql.Response {
+	id := ""
+	if a.share > 0 {
+		if l := loaders.For(ctx); l != nil {
+			id = l.Tenant().ID()
+		}
 	}
-	defer func() { <-a }()
+	if !a.acquire(ctx, id) {
+		return notAdmitted(ctx)
+	}
+	defer a.release(id)
 	return next(ctx)
 }
 
-func newAdmission(n int) admission {
+func (a *admission) acquire(ctx context.Context, id string) bool {
+	for {
+		a.mu.Lock()
+		if a.used < a.n && (a.share == 0 || a.held[id] < a.share || a.n-a.used > a.reserve) {
+			a.used++
+			a.held[id]++
+			a.mu.Unlock()
+			return true
+		}
+		wake := a.wake
+		a.mu.Unlock()
+		select {
+		case <-wake:
+		case <-ctx.Done():
+			return false
+		}
+	}
+}
+
+func (a *admission) release(id string) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.used--
+	if a.held[id]--; a.held[id] <= 0 {
+		delete(a.held, id)
+	}
+	close(a.wake)
+	a.wake = make(chan struct{})
+}
+
+// notAdmitted answers an operation whose request ended while it waited for
+// a slot, with the code of why it ended.
+func notAdmitted(ctx context.Context) *graphql.Response {
+	code, msg := "CANCELLED", "the request ended before it could run"
+	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		code, msg = CodeDeadlineExceeded, "the request's deadline passed while it waited for a turn to run"
+	}
+	return &graphql.Response{Errors: gqlerror.List{{Message: msg, Extensions: map[string]any{"code": code}}}}
+}
+
+// newAdmission bounds executions to n (0: the default) and, with
+// tenantShare > 0, guarantees one tenant n/tenantShare of them and keeps as
+// many in reserve for the others (at least 1 each).
+func newAdmission(n, tenantShare int) *admission {
 	if n <= 0 {
 		n = DefaultExecutingPerCPU * runtime.GOMAXPROCS(0)
 	}
-	return make(admission, n)
+	a := &admission{n: n, held: map[string]int{}, wake: make(chan struct{})}
+	if tenantShare > 0 {
+		a.share = max(1, n/tenantShare)
+		a.reserve = a.share
+	}
+	return a
 }

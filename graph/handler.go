@@ -47,6 +47,10 @@ type HandlerConfig struct {
 	// MaxExecuting bounds the operations executing at once; the others wait
 	// their turn (0: DefaultExecutingPerCPU × GOMAXPROCS; see admission.go).
 	MaxExecuting int
+	// TenantShare, when > 0, lets one tenant hold at most 1/TenantShare of
+	// those slots, so a tenant with slow operations cannot starve the
+	// others (set in passthrough mode, where tenants are many).
+	TenantShare int
 }
 
 // NewHandler returns the GraphQL executor with its transports, caches,
@@ -89,7 +93,7 @@ func NewHandler(cfg HandlerConfig) *handler.Server {
 		srv.Use(extension.AutomaticPersistedQuery{Cache: apq})
 	}
 	srv.Use(limitsExtension{limits: cfg.Limits, es: es, introspection: cfg.Introspection, authenticated: cfg.Authenticated})
-	srv.Use(newAdmission(cfg.MaxExecuting))
+	srv.Use(newAdmission(cfg.MaxExecuting, cfg.TenantShare))
 	srv.SetErrorPresenter(ErrorPresenter)
 	srv.SetRecoverFunc(Recover)
 	return srv

@@ -127,6 +127,7 @@ func graphqlHandler(o Options) http.Handler {
 		TokenLimit:    c.MaxTokens,
 		APQCache:      o.APQ,
 		Tracing:       o.Tracer != nil,
+		TenantShare:   tenantShare(c),
 		Limits: graph.Limits{Fields: c.MaxFields, Depth: c.MaxDepth, Aliases: c.MaxAliases, RootFields: c.MaxRootFields,
 			Directives: c.MaxDirectives, Complexity: c.MaxComplexity},
 		APQObserve: func(ctx context.Context, result string) {
@@ -231,4 +232,16 @@ func operationName(ctx context.Context) string {
 		return oc.Operation.Name
 	}
 	return ""
+}
+
+// tenantShare: in passthrough mode, where any caller brings a key, each
+// tenant is guaranteed an eighth of the execution slots and an eighth stays
+// in reserve for tenants under theirs (one busy tenant may use the other
+// seven eighths); in the other modes there is one tenant and it may use
+// them all.
+func tenantShare(c *config.Config) int {
+	if c.Mode() == config.Passthrough {
+		return 8
+	}
+	return 0
 }
