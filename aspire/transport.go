@@ -51,6 +51,10 @@ func getCall[T any](ctx context.Context, t *Tenant, endpoint, path string, param
 	}
 
 	load := func(ctx context.Context) (any, error) {
+		var ttl time.Duration
+		if useCache {
+			ttl = c.ttlFor(params)
+		}
 		ver, err := c.keys.admit(ctx, t, endpoint)
 		if err != nil {
 			return nil, err
@@ -64,7 +68,7 @@ func getCall[T any](ctx context.Context, t *Tenant, endpoint, path string, param
 			if v, ok := c.cache.get(key); ok { // filled while this call waited on the verification
 				return v, nil
 			}
-			if v, ok := sharedGet(ctx, c, endpoint, key, c.ttlFor(params), dec); ok {
+			if v, ok := sharedGet(ctx, c, endpoint, key, ttl, dec); ok {
 				return v, nil
 			}
 		}
@@ -83,7 +87,6 @@ func getCall[T any](ctx context.Context, t *Tenant, endpoint, path string, param
 				Message: "the Aspire API sent a response that could not be read", Detail: scrub(err.Error(), t.creds.APIKey)}
 		}
 		if useCache {
-			ttl := c.ttlFor(params)
 			c.cache.set(key, v, body.Len(), ttl)
 			c.sharedSet(ctx, key, body.Bytes(), ttl)
 		}
