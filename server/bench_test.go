@@ -34,12 +34,19 @@ func cpuNow() float64 {
 	return float64(ru.Utime.Nano()+ru.Stime.Nano()) / 1e6
 }
 
-// BenchmarkW1Parallel runs W1 from 8 goroutines per CPU without the
-// whole-response cache and reports the process's CPU time per query:
-// raw execution's cost (about 5.7–7 CPU-ms here; see docs/decisions.md).
+// BenchmarkW1Parallel and BenchmarkW3Parallel run W1 and W3 from 8
+// goroutines per CPU without the whole-response cache and report the
+// process's CPU time per query: raw execution's cost (see docs/decisions.md).
 func BenchmarkW1Parallel(b *testing.B) {
-	s := newStack(b, []string{"-rate-limit", "0", "-response-cache-bytes", "0"})
-	const q = `query W1($r: DateRangeInput!) { posts(range: $r, first: 100) { nodes { id caption postedAt metrics { impressions engagements tmv } member { id name } } } }`
+	benchmarkParallel(b, `query W1($r: DateRangeInput!) { posts(range: $r, first: 100) { nodes { id caption postedAt metrics { impressions engagements tmv } member { id name } } } }`)
+}
+
+func BenchmarkW3Parallel(b *testing.B) {
+	benchmarkParallel(b, `query W3($r: DateRangeInput!) { posts(range: $r, first: 100) { nodes { id member { id name projects { id name } groups { id name } performance(range: $r) { postCount metrics { tmv engagements } } } } } }`)
+}
+
+func benchmarkParallel(b *testing.B, q string, args ...string) {
+	s := newStack(b, append([]string{"-rate-limit", "0", "-response-cache-bytes", "0"}, args...))
 	vars := map[string]any{"r": map[string]any{"start": "2026-01-01", "end": "2026-01-31"}}
 	s.query(b, q, vars)
 	c0 := cpuNow()
