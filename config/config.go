@@ -52,6 +52,7 @@ type Config struct {
 
 	ResponseCacheBytes int64
 	ResponseCacheTTL   time.Duration
+	MergeInFlight      bool
 	Retries            int
 	AttemptTimeout     time.Duration
 	RateLimit          float64
@@ -199,7 +200,8 @@ var settings = []setting{
 	{"cache-ttl", "how long a cached upstream response is used", "30s", dur(func(c *Config) *time.Duration { return &c.CacheTTL })},
 	{"cache-past-ttl", "the same, for date ranges that ended before today", "10m", dur(func(c *Config) *time.Duration { return &c.CachePastTTL })},
 	{"response-cache-bytes", "whole-response cache size: identical error-free queries of a workspace are answered again without running; 0 turns it off", "8388608", integer(func(c *Config) *int64 { return &c.ResponseCacheBytes })},
-	{"response-cache-ttl", "how long a whole response is reused (identical queries in flight are always merged while the cache is on)", "5s", dur(func(c *Config) *time.Duration { return &c.ResponseCacheTTL })},
+	{"response-cache-ttl", "how long a whole response is reused", "5s", dur(func(c *Config) *time.Duration { return &c.ResponseCacheTTL })},
+	{"merge-inflight", "identical requests of a workspace (same body or query string, same Accept) that arrive while one of them runs share its answer instead of running again; independent of the response cache", "true", boolean(func(c *Config) *bool { return &c.MergeInFlight })},
 	{"retries", "upstream attempts per call (1: no retry)", "3", integer(func(c *Config) *int { return &c.Retries })},
 	{"attempt-timeout", "time limit of one upstream attempt", "10s", dur(func(c *Config) *time.Duration { return &c.AttemptTimeout })},
 	{"rate-limit", "upstream requests per second per workspace key (client-side bucket); 0 turns it off", "10", func(c *Config, v string) error {

@@ -46,7 +46,7 @@ func BenchmarkW3Parallel(b *testing.B) {
 }
 
 func benchmarkParallel(b *testing.B, q string, args ...string) {
-	s := newStack(b, append([]string{"-rate-limit", "0", "-response-cache-bytes", "0"}, args...))
+	s := newStack(b, append([]string{"-rate-limit", "0", "-response-cache-bytes", "0", "-merge-inflight=false"}, args...))
 	vars := map[string]any{"r": map[string]any{"start": "2026-01-01", "end": "2026-01-31"}}
 	s.query(b, q, vars)
 	c0 := cpuNow()

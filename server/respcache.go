@@ -11,6 +11,9 @@ import (
 	"time"
 
 	"github.com/maypok86/otter/v2"
+	"github.com/prometheus/client_golang/prometheus"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/trace"
 	"golang.org/x/sync/singleflight"
 
 	"github.com/aspire-graphql/aspire-graphql/aspire"
@@ -19,22 +22,29 @@ import (
 	"github.com/aspire-graphql/aspire-graphql/telemetry"
 )
 
-// responses is the whole-response cache of read-only operations, per
-// tenant, with in-flight merging: identical requests of one tenant (same
-// body or query string, same response media type) run once while in
-// flight, and an error-free answer is reused for a short TTL. Every request
-// is a query (the schema has no mutations), so every answer may be reused;
-// only answers without errors are kept.
+// responses merges identical requests in flight and keeps whole responses,
+// per tenant. Identical requests of one tenant (same body or query string,
+// same response media type) that arrive while one of them runs wait for its
+// answer instead of running again (merge-inflight); with the cache on, an
+// error-free answer is also reused for a short TTL. Every request is a query
+// (the schema has no mutations), so every answer may be shared.
 //
-// Staleness: an answer may be up to its TTL older than the upstream
+// Merging is not caching, and is on without the cache: a merged answer was
+// built by an execution that started after the request arrived at most a
+// few moments before it, never earlier. That is what a GraphQL gateway's
+// "dedupe" does (the peer's), and what lets a dashboard whose panels fire
+// the same query at once cost one execution.
+//
+// Staleness: a cached answer may be up to its TTL older than the upstream
 // responses it was built from, which the client caches for cache-ttl; keep
 // response-cache-ttl short (default 5 s).
 type responses struct {
-	c      *otter.Cache[string, *recorded]
+	c      *otter.Cache[string, *recorded] // nil: merging only
 	flight singleflight.Group
 	ttl    time.Duration
-	limit  time.Duration      // the request deadline, for the shared execution
-	l2     aspire.SharedCache // shared by replicas; nil: none
+	limit  time.Duration          // the request deadline, for the shared execution
+	l2     aspire.SharedCache     // shared by replicas; nil: none
+	shared *prometheus.CounterVec // how: cached, merged; nil: not counted
 }
 
 type recorded struct {
@@ -43,19 +53,22 @@ type recorded struct {
 	body   []byte
 }
 
-func newResponses(maxBytes int64, ttl, requestTimeout time.Duration) *responses {
-	if maxBytes <= 0 || ttl <= 0 {
+func newResponses(maxBytes int64, ttl, requestTimeout time.Duration, merge bool) *responses {
+	rs := &responses{ttl: ttl, limit: requestTimeout}
+	if maxBytes > 0 && ttl > 0 {
+		rs.c = otter.Must(&otter.Options[string, *recorded]{
+			MaximumWeight:    uint64(maxBytes),
+			Weigher:          func(k string, r *recorded) uint32 { return uint32(len(k) + len(r.body) + 256) },
+			ExpiryCalculator: otter.ExpiryWriting[string, *recorded](ttl),
+		})
+	} else if !merge {
 		return nil
 	}
-	return &responses{ttl: ttl, limit: requestTimeout, c: otter.Must(&otter.Options[string, *recorded]{
-		MaximumWeight:    uint64(maxBytes),
-		Weigher:          func(k string, r *recorded) uint32 { return uint32(len(k) + len(r.body) + 256) },
-		ExpiryCalculator: otter.ExpiryWriting[string, *recorded](ttl),
-	})}
+	return rs
 }
 
 func (rs *responses) close() {
-	if rs != nil {
+	if rs != nil && rs.c != nil {
 		rs.c.StopAllGoroutines()
 	}
 }
@@ -84,25 +97,24 @@ func (rs *responses) wrap(next http.Handler) http.Handler {
 
 		// A key due for its re-check (key-recheck) is not answered from the
 		// cache: the execution re-checks it with the upstream.
-		accepted := l.Tenant().Accepted(r.Context())
-		if rec, ok := rs.c.GetIfPresent(key); ok && accepted {
-			if s := telemetry.StatsFrom(r.Context()); s != nil {
-				s.SetOperation("(cached)")
+		if rs.c != nil && l.Tenant().Accepted(r.Context()) {
+			rec, ok := rs.c.GetIfPresent(key)
+			if !ok {
+				if rec, ok = rs.sharedGet(r.Context(), key); ok {
+					rs.c.Set(key, rec)
+				}
 			}
-			rec.write(w)
-			return
-		}
-		if rec, ok := rs.sharedGet(r.Context(), key); ok && accepted {
-			rs.c.Set(key, rec)
-			if s := telemetry.StatsFrom(r.Context()); s != nil {
-				s.SetOperation("(cached)")
+			if ok {
+				rs.answered(r, "cached")
+				rec.write(w)
+				return
 			}
-			rec.write(w)
-			return
 		}
 		// The shared execution runs on a context of its own: a caller that
 		// leaves must not fail the others.
+		ran := false // this request's goroutine is the one that ran next
 		ch := rs.flight.DoChan(key, func() (any, error) {
+			ran = true
 			// It ends with the deadline of the request that started it, so that
 			// nothing runs after that request was answered.
 			base := context.WithoutCancel(r.Context())
@@ -118,7 +130,7 @@ func (rs *responses) wrap(next http.Handler) http.Handler {
 			if out.status == 0 {
 				out.status = http.StatusOK
 			}
-			if out.status == http.StatusOK && !hasErrors(out.body) {
+			if rs.c != nil && out.status == http.StatusOK && !hasErrors(out.body) {
 				rs.c.Set(key, out)
 				rs.sharedSet(ctx, key, out)
 			}
@@ -136,11 +148,28 @@ func (rs *responses) wrap(next http.Handler) http.Handler {
 		}
 		select {
 		case res := <-ch:
+			if res.Shared && !ran {
+				rs.answered(r, "merged")
+			}
 			res.Val.(*recorded).write(w)
 		case <-grace:
 			writeGraphQLError(w, r, http.StatusOK, graph.CodeDeadlineExceeded, graph.DeadlineMessage)
 		}
 	})
+}
+
+// answered counts a request answered without its own execution, and names
+// it so in its access line: "(cached)" or "(merged)".
+func (rs *responses) answered(r *http.Request, how string) {
+	if s := telemetry.StatsFrom(r.Context()); s != nil {
+		s.SetOperation("(" + how + ")")
+	}
+	if rs.shared != nil {
+		rs.shared.WithLabelValues(how).Inc()
+	}
+	if span := trace.SpanFromContext(r.Context()); span.IsRecording() {
+		span.SetAttributes(attribute.String("graphql.answered", how))
+	}
 }
 
 // hasErrors reports whether a GraphQL response carries errors; gqlgen

@@ -1,6 +1,9 @@
 package server_test
 
 import (
+	"net/http"
+	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -58,4 +61,83 @@ func TestWholeResponseCache(t *testing.T) {
 	if has(off.logs.String(), `"operation":"(cached)"`) {
 		t.Fatal("with the response cache off, an answer was served from it")
 	}
+}
+
+// TestIdenticalRequestsInFlightRunOnce: identical requests of a workspace
+// that arrive while one runs share its execution, with or without the
+// response cache (merge-inflight), and each runs on its own with merging
+// off. The upstream is held until the requests have had time to arrive, so
+// that they are in flight together.
+func TestIdenticalRequestsInFlightRunOnce(t *testing.T) {
+	t.Parallel()
+	const q = `query Merge($r: DateRangeInput!) { posts(range: $r, first: 10) { nodes { id member { name } } } }`
+	for _, tc := range []struct {
+		name  string
+		args  []string
+		merge bool
+	}{
+		{"without the response cache", []string{"-response-cache-bytes", "0"}, true},
+		{"with the response cache", nil, true},
+		{"merging off", []string{"-response-cache-bytes", "0", "-merge-inflight=false"}, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			gate := make(chan struct{})
+			var first sync.Once
+			hold := func(next http.Handler) http.Handler {
+				return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+					first.Do(func() { time.AfterFunc(250*time.Millisecond, func() { close(gate) }) })
+					<-gate
+					next.ServeHTTP(w, r)
+				})
+			}
+			s := newStackWith(t, tc.args, hold)
+			const n = 12
+			bodies := make([]string, n)
+			var wg sync.WaitGroup
+			for i := range n {
+				wg.Go(func() {
+					r := s.query(t, q, oct)
+					if len(r.Errors) > 0 {
+						t.Error(string(r.body))
+					}
+					bodies[i] = string(r.body)
+				})
+			}
+			wg.Wait()
+			for _, b := range bodies[1:] {
+				if b != bodies[0] {
+					t.Fatalf("answers differ:\n%s\n%s", bodies[0], b)
+				}
+			}
+			if got := s.sim.Count(""); got != 2 {
+				t.Errorf("%d identical queries made %d upstream requests, want 2", n, got)
+			}
+			_, m, _ := s.do(t, http.MethodGet, "/metrics", nil, nil)
+			merged := metricValue(string(m), `graphql_shared_responses_total{how="merged"}`)
+			cached := metricValue(string(m), `graphql_shared_responses_total{how="cached"}`) // late arrivals, with the cache
+			ran := metricValue(string(m), `graphql_operations_total{operation="Merge",outcome="ok"}`)
+			logged := strings.Count(s.logs.String(), `"operation":"(merged)"`)
+			t.Logf("%d requests: %v executions, %v merged", n, ran, merged)
+			switch {
+			case merged+ran+cached != n || float64(logged) != merged:
+				t.Errorf("%v executions + %v merged + %v cached (%d access lines say merged), want %d in all", ran, merged, cached, logged, n)
+			case tc.merge && merged < n/2:
+				t.Errorf("only %v of %d identical requests in flight were merged", merged, n)
+			case !tc.merge && merged != 0:
+				t.Errorf("with merging off, %v requests were merged", merged)
+			}
+		})
+	}
+}
+
+// metricValue reads one sample of a Prometheus text exposition; 0 if absent.
+func metricValue(exposition, series string) float64 {
+	for line := range strings.SplitSeq(exposition, "\n") {
+		if v, ok := strings.CutPrefix(line, series+" "); ok {
+			f, _ := strconv.ParseFloat(strings.TrimSpace(v), 64)
+			return f
+		}
+	}
+	return 0
 }

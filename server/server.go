@@ -61,9 +61,12 @@ func New(o Options) (http.Handler, func()) {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
-	o.responses = newResponses(o.Config.ResponseCacheBytes, o.Config.ResponseCacheTTL, o.Config.RequestTimeout)
+	o.responses = newResponses(o.Config.ResponseCacheBytes, o.Config.ResponseCacheTTL, o.Config.RequestTimeout, o.Config.MergeInFlight)
 	if o.responses != nil {
 		o.responses.l2 = o.SharedResponses
+		if o.Metrics != nil {
+			o.responses.shared = o.Metrics.Shared
+		}
 	}
 	if o.Config.Mode() == config.Passthrough {
 		o.unverified = newAddressLimits(o.Config.UnverifiedRate)

@@ -452,7 +452,9 @@ func TestTracingRetriesWaitsAndSharedCalls(t *testing.T) {
 	})
 	t.Run("shared", func(t *testing.T) {
 		t.Parallel()
-		s := newTracedStack(t, []string{"-rate-limit", "0", "-response-cache-bytes", "0"}, true)
+		// Two identical requests: with merging on, the second would share the
+		// first's execution, not its upstream call.
+		s := newTracedStack(t, []string{"-rate-limit", "0", "-response-cache-bytes", "0", "-merge-inflight=false"}, true)
 		s.sim.SetLatency(100*time.Millisecond, 0)
 		var wg sync.WaitGroup
 		for range 2 {

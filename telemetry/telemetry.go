@@ -38,6 +38,7 @@ type Metrics struct {
 	RateLimitWait   prometheus.Counter     // seconds
 	Drift           *prometheus.CounterVec // endpoint, field, kind
 	APQ             *prometheus.CounterVec // result
+	Shared          *prometheus.CounterVec // how: cached, merged
 
 	opNames opNames
 	drifts  sync.Map // endpoint|field|kind already logged
@@ -79,9 +80,12 @@ func New() *Metrics {
 		APQ: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "aspire_apq_requests_total",
 			Help: "Automatic persisted query requests by result (hit: hash only, document known; miss: hash only, unknown; registered: query and hash, stored; mismatch: hash not the query's)."},
 			[]string{"result"}),
+		Shared: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "graphql_shared_responses_total",
+			Help: "Requests answered without an execution of their own: cached (whole-response cache) or merged (an identical request's execution in flight)."},
+			[]string{"how"}),
 	}
 	r.MustRegister(m.HTTPRequests, m.HTTPDuration, m.Operations, m.OperationTime, m.Upstream, m.UpstreamLatency, m.UpstreamPerOp,
-		m.BatchSize, m.Cache, m.Retries, m.RateLimitWaits, m.RateLimitWait, m.Drift, m.APQ,
+		m.BatchSize, m.Cache, m.Retries, m.RateLimitWaits, m.RateLimitWait, m.Drift, m.APQ, m.Shared,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
