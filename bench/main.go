@@ -26,7 +26,8 @@ const (
 type server struct {
 	name, kind string // kind: "ours" or "peer" (which query text it takes)
 	args       []string
-	noDedupe   bool // the peer with dedupe: false on every @http
+	noDedupe   bool            // the peer with dedupe: false on every @http
+	only       map[string]bool // if set, the only workloads it runs
 	p          *proc
 	url        string
 }
@@ -111,8 +112,14 @@ func runLatency(rep *report, lat time.Duration, oursBin, simBin, peerBin, peerCo
 	common := []string{"-upstream-url", simURL, "-rate-limit", "0", "-log-level", "warn", "-log-format", "json"}
 	servers := []*server{
 		{name: "aspire-graphql", kind: "ours", args: common},
-		{name: "aspire-graphql, no batching/dedup/cache", kind: "ours", args: append(append([]string{}, common...), "-batching=false", "-dedup=false", "-cache-bytes", "0", "-response-cache-bytes", "0", "-upstream-budget", "0")},
-		{name: "aspire-graphql, no response cache", kind: "ours", args: append(append([]string{}, common...), "-response-cache-bytes", "0")},
+		{name: "aspire-graphql, no batching/dedup/cache", kind: "ours", args: append(append([]string{}, common...), "-batching=false", "-dedup=false", "-cache-bytes", "0", "-response-cache-bytes", "0", "-merge-inflight=false", "-upstream-budget", "0")},
+		// Raw: no whole-response cache, identical requests in flight merged
+		// (as the peer's dedupe does).
+		{name: rawName, kind: "ours", args: append(append([]string{}, common...), "-response-cache-bytes", "0")},
+		// Execution alone: every request runs, for the CPU-per-query targets
+		// of #14 (only where requests repeat; W5's never do).
+		{name: execName, kind: "ours", args: append(append([]string{}, common...), "-response-cache-bytes", "0", "-merge-inflight=false"),
+			only: map[string]bool{"W1": true, "W3": true}},
 	}
 	if peerBin != "" {
 		// The peer twice: with its dedupe (whole-operation merging, most of
@@ -184,7 +191,7 @@ func runLatency(rep *report, lat time.Duration, oursBin, simBin, peerBin, peerCo
 	}
 	measure := func(w workload, c int, order []*server, growth bool) {
 		for _, s := range order {
-			if w.query[s.kind] == "" {
+			if w.query[s.kind] == "" || (s.only != nil && !s.only[w.name]) {
 				continue
 			}
 			pid := s.p.cmd.Process.Pid
