@@ -25,6 +25,8 @@ type result struct {
 	P50, P90, P99    time.Duration
 	UpstreamPerQuery float64
 	CPUPer1000       float64 // CPU seconds of the server process per 1,000 queries
+	SimCPUPer1000    float64 // the simulator's, on the same cores
+	ClientCPUPer1000 float64 // the load generator's (this process), on the same cores
 	PeakRSSMiB       float64
 }
 

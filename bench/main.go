@@ -196,19 +196,22 @@ func runLatency(rep *report, lat time.Duration, oursBin, simBin, peerBin, peerCo
 			}
 			pid := s.p.cmd.Process.Pid
 			simReset(simURL)
-			cpu0 := cpuSeconds(pid)
+			cpu0, sim0, self0 := cpuSeconds(pid), cpuSeconds(sim.cmd.Process.Pid), cpuSeconds(os.Getpid())
 			lat, errs, elapsed := load(context.Background(), s.url, "Bearer "+demoKey, w, s.kind, c, warmup, duration)
-			cpu1 := cpuSeconds(pid)
+			cpu1, sim1, self1 := cpuSeconds(pid), cpuSeconds(sim.cmd.Process.Pid), cpuSeconds(os.Getpid())
 			r := result{Server: s.name, Workload: w.name, Conns: c, Latency: latName, Errors: errs, PeakRSSMiB: peakRSSMiB(pid)}
 			summarize(&r, lat, elapsed)
 			if r.Queries > 0 {
 				// The warm-up's requests are in the counter too: spread them
 				// over all the queries sent.
 				r.UpstreamPerQuery = float64(simTotal(simURL)) / (float64(r.Queries) * (warmup + duration).Seconds() / duration.Seconds())
-				r.CPUPer1000 = (cpu1 - cpu0) / (float64(r.Queries) * (warmup + duration).Seconds() / duration.Seconds()) * 1000
+				sent := float64(r.Queries) * (warmup + duration).Seconds() / duration.Seconds()
+				r.CPUPer1000 = (cpu1 - cpu0) / sent * 1000
+				r.SimCPUPer1000 = (sim1 - sim0) / sent * 1000
+				r.ClientCPUPer1000 = (self1 - self0) / sent * 1000
 			}
-			fmt.Printf("%-8s %-40s %-12s c=%-3d %8.0f req/s  p50 %-8v p99 %-8v up/q %.3f  cpu/1k %.2fs  rss %.0f MiB  errors %d\n",
-				latName, s.name, w.name, c, r.RPS, r.P50.Round(10*time.Microsecond), r.P99.Round(10*time.Microsecond), r.UpstreamPerQuery, r.CPUPer1000, r.PeakRSSMiB, r.Errors)
+			fmt.Printf("%-8s %-40s %-12s c=%-3d %8.0f req/s  p50 %-8v p99 %-8v up/q %.3f  cpu/1k %.2fs  sim/client cpu/1k %.2f/%.2fs  rss %.0f MiB  errors %d\n",
+				latName, s.name, w.name, c, r.RPS, r.P50.Round(10*time.Microsecond), r.P99.Round(10*time.Microsecond), r.UpstreamPerQuery, r.CPUPer1000, r.SimCPUPer1000, r.ClientCPUPer1000, r.PeakRSSMiB, r.Errors)
 			if growth {
 				rep.Growth = append(rep.Growth, r)
 			} else {

@@ -53,7 +53,7 @@ func (r *report) write(dir string) error {
 		return err
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "# Benchmark report\n\nRun %s on %s/%s with %d CPUs; %v warm-up and %v measured per cell; closed-loop clients, one keep-alive connection each; servers alternated cell by cell. The simulator serves the default demo workspace (20,000 posts); `upstream/q` counts its requests per query.\n\n",
+	fmt.Fprintf(&b, "# Benchmark report\n\nRun %s on %s/%s with %d CPUs; %v warm-up and %v measured per cell; closed-loop clients, one keep-alive connection each; servers alternated cell by cell. The simulator serves the default demo workspace (20,000 posts); `upstream/q` counts its requests per query; CPU is each process's user + system time per query, the simulator's and the load generator's too, since all share the same cores.\n\n",
 		r.Started.UTC().Format(time.RFC3339), runtime.GOOS, runtime.GOARCH, runtime.NumCPU(), r.Warmup, r.Duration)
 	b.WriteString("![requests per second](rps.png)\n\n![growth](growth.png)\n\n")
 
@@ -114,14 +114,14 @@ func (r *report) write(dir string) error {
 		fmt.Fprintf(&b, "| %s | %s | %d | %.2f |\n", c.Server, c.Latency, c.Cold, c.Warm)
 	}
 	table := func(title string, list []result) {
-		fmt.Fprintf(&b, "\n## %s\n\n| latency | workload | conns | server | req/s | p50 ms | p90 ms | p99 ms | upstream/q | CPU s / 1k q | peak RSS MiB | errors |\n| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |\n", title)
+		fmt.Fprintf(&b, "\n## %s\n\n| latency | workload | conns | server | req/s | p50 ms | p90 ms | p99 ms | upstream/q | CPU s / 1k q | sim / client CPU s / 1k q | peak RSS MiB | errors |\n| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |\n", title)
 		for _, x := range list {
 			p90 := ms(x.P90)
 			if x.P90 == 0 {
 				p90 = "–" // not recorded
 			}
-			fmt.Fprintf(&b, "| %s | %s | %d | %s | %.0f | %s | %s | %s | %.3f | %.2f | %.0f | %d |\n",
-				x.Latency, x.Workload, x.Conns, x.Server, x.RPS, ms(x.P50), p90, ms(x.P99), x.UpstreamPerQuery, x.CPUPer1000, x.PeakRSSMiB, x.Errors)
+			fmt.Fprintf(&b, "| %s | %s | %d | %s | %.0f | %s | %s | %s | %.3f | %.2f | %.2f / %.2f | %.0f | %d |\n",
+				x.Latency, x.Workload, x.Conns, x.Server, x.RPS, ms(x.P50), p90, ms(x.P99), x.UpstreamPerQuery, x.CPUPer1000, x.SimCPUPer1000, x.ClientCPUPer1000, x.PeakRSSMiB, x.Errors)
 		}
 	}
 	table("All cells", r.Results)
