@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"time"
@@ -33,6 +34,9 @@ type server struct {
 }
 
 func main() {
+	// The generator's garbage is short-lived answers: collect rarely, so that
+	// its CPU, which the servers' share, stays small.
+	debug.SetGCPercent(800)
 	ours := flag.String("server", "", "our server's binary (built by scripts/bench.sh)")
 	simBin := flag.String("sim", "", "the simulator's binary")
 	peer := flag.String("peer", "", "the Tailcall binary; empty skips the peer")
