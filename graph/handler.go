@@ -51,6 +51,10 @@ type HandlerConfig struct {
 	// those slots, so a tenant with slow operations cannot starve the
 	// others (set in passthrough mode, where tenants are many).
 	TenantShare int
+
+	// gqlgenTransports keeps gqlgen's own POST and GET, which the tests
+	// compare rawTransport's answers with.
+	gqlgenTransports bool
 }
 
 // NewHandler returns the GraphQL executor with its transports, caches,
@@ -68,8 +72,13 @@ func NewHandler(cfg HandlerConfig) *handler.Server {
 	es := NewExecutableSchema(c)
 	srv := handler.New(es)
 	srv.AddTransport(transport.Options{})
-	srv.AddTransport(transport.GET{})
-	srv.AddTransport(transport.POST{})
+	if cfg.gqlgenTransports {
+		srv.AddTransport(transport.GET{})
+		srv.AddTransport(transport.POST{})
+	} else {
+		srv.AddTransport(rawTransport{transport.GET{}})
+		srv.AddTransport(rawTransport{transport.POST{}})
+	}
 	if cfg.Tracing {
 		srv.SetQueryCache(tracing.QueryCache[*ast.QueryDocument](lru.New[*ast.QueryDocument](cfg.QueryCacheSize)))
 		srv.Use(tracing.Operations{})
