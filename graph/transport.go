@@ -15,7 +15,7 @@ import (
 // executed operations' answers are written with their data as is. gqlgen
 // writes json.Marshal(response), and encoding/json validates and compacts
 // the data, a json.RawMessage that gqlgen wrote compact, all over again:
-// about 8 % of a raw W1 query's CPU. Everything else stays gqlgen's own
+// an eighth of a raw W1 query's CPU. Everything else stays gqlgen's own
 // (media types, status codes, answers before execution): its transport
 // runs as before, and only the executed answer is written here, gqlgen's
 // encoding of a stand-in being dropped.
