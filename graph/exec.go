@@ -14,7 +14,7 @@ import (
 
 // This file holds the graph package's replacements for four of gqlgen's
 // runtime calls in generated.go (marshalSlice, newDeferredGroup,
-// batchParentsFor, resolveField); graph/internal/execpatch swaps them in
+// batchParentsFor, resolveField; prefetch.go has resolveConcurrently); graph/internal/execpatch swaps them in
 // right after gqlgen runs. Each has the signature of the call it replaces,
 // and says what it saves and why that is safe.
 
@@ -32,8 +32,10 @@ import (
 // sees the same calls. A relation under another relation is different: the
 // inner one has a single parent per element (posts[i].member.projects), and
 // only the loaders' wait merges those cousins into one batch, which needs
-// the elements to ask at the same time. So a list whose element selection
-// nests a relation under a relation stays concurrent.
+// the elements to ask at the same time, unless the outer relation's batch
+// resolver has already enqueued every cousin's keys (prefetch.go). So a list
+// whose element selection nests a relation under a relation that does not
+// prefetch it stays concurrent.
 
 // relations are the fields that can wait on a loader, by "Type.field": the
 // batch resolvers of gqlgen.yml (TestRelationsAreTheBatchResolvers keeps the
@@ -49,7 +51,7 @@ var relations = map[string]bool{
 // marshalSlice has graphql.MarshalSliceConcurrently's signature and result.
 func marshalSlice(ctx context.Context, length int, workerLimit int64, omitPanicHandler bool, marshalElement func(ctx context.Context, i int) graphql.Marshaler) graphql.Array {
 	if length > 1 {
-		if fc := graphql.GetFieldContext(ctx); fc == nil || nestsRelations(fc.Field.Selections, false) {
+		if fc := graphql.GetFieldContext(ctx); fc == nil || nestsRelations(fc.Field.Selections, "") {
 			return graphql.MarshalSliceConcurrently(ctx, length, workerLimit, omitPanicHandler, marshalElement)
 		}
 	}
@@ -76,33 +78,48 @@ func marshalElementAt(ctx context.Context, i int, omitPanicHandler bool, marshal
 	return marshal(ctx, i)
 }
 
-// nestsRelations reports whether sel holds a relation under a relation;
-// underRelation says whether sel itself is under one. Fragments are followed
-// (validation has already refused cycles); @skip and @include are ignored,
-// which can only choose the concurrent path more often.
-func nestsRelations(sel ast.SelectionSet, underRelation bool) bool {
+// nestsRelations reports whether sel holds a relation under a relation
+// that the outer one does not prefetch (see prefetched); outer is the
+// nearest relation above sel ("" for none, nested for one under a
+// prefetched relation, where any relation below would nest a third level).
+// Fragments are followed (validation has already refused cycles); @skip and
+// @include are ignored, which can only choose the concurrent path more often.
+func nestsRelations(sel ast.SelectionSet, outer string) bool {
 	for _, s := range sel {
 		switch s := s.(type) {
 		case *ast.Field:
-			rel := s.ObjectDefinition != nil && relations[s.ObjectDefinition.Name+"."+s.Name]
-			if rel && underRelation {
-				return true
+			inner := outer
+			if s.ObjectDefinition != nil {
+				if name := s.ObjectDefinition.Name + "." + s.Name; relations[name] {
+					switch {
+					case outer == "":
+						inner = name
+					case prefetched[outer][name]:
+						inner = nested
+					default:
+						return true
+					}
+				}
 			}
-			if len(s.SelectionSet) > 0 && nestsRelations(s.SelectionSet, underRelation || rel) {
+			if len(s.SelectionSet) > 0 && nestsRelations(s.SelectionSet, inner) {
 				return true
 			}
 		case *ast.InlineFragment:
-			if nestsRelations(s.SelectionSet, underRelation) {
+			if nestsRelations(s.SelectionSet, outer) {
 				return true
 			}
 		case *ast.FragmentSpread:
-			if s.Definition != nil && nestsRelations(s.Definition.SelectionSet, underRelation) {
+			if s.Definition != nil && nestsRelations(s.Definition.SelectionSet, outer) {
 				return true
 			}
 		}
 	}
 	return false
 }
+
+// nested stands for "under a prefetched relation" in nestsRelations: no
+// relation is prefetched from there.
+const nested = "(prefetched)"
 
 // newDeferredGroup replaces graphql.NewDeferredGroup, which every object's
 // marshaller calls: it builds the object's whole response path, a field set

@@ -7001,13 +7001,13 @@ func (ec *executionContext) _Group(ctx context.Context, sel ast.SelectionSet, ob
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "members":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+			resolveConcurrently(ctx, out, field, ec.OperationContext, &deferred, i,
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Group_members(ctx, field, obj)
 				})
 		case "posts":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+			resolveConcurrently(ctx, out, field, ec.OperationContext, &deferred, i,
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Group_posts(ctx, field, obj)
@@ -7041,7 +7041,7 @@ func (ec *executionContext) _GroupConnection(ctx context.Context, sel ast.Select
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("GroupConnection")
 		case "edges":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+			resolveConcurrently(ctx, out, field, ec.OperationContext, &deferred, i,
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._GroupConnection_edges(ctx, field, obj)
@@ -7057,7 +7057,7 @@ func (ec *executionContext) _GroupConnection(ctx context.Context, sel ast.Select
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "totalCount":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+			resolveConcurrently(ctx, out, field, ec.OperationContext, &deferred, i,
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._GroupConnection_totalCount(ctx, field, obj)
@@ -7192,31 +7192,31 @@ func (ec *executionContext) _Member(ctx context.Context, sel ast.SelectionSet, o
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "handles":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+			resolveConcurrently(ctx, out, field, ec.OperationContext, &deferred, i,
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Member_handles(ctx, field, obj)
 				})
 		case "projects":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+			resolveConcurrently(ctx, out, field, ec.OperationContext, &deferred, i,
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Member_projects(ctx, field, obj)
 				})
 		case "groups":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+			resolveConcurrently(ctx, out, field, ec.OperationContext, &deferred, i,
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Member_groups(ctx, field, obj)
 				})
 		case "posts":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+			resolveConcurrently(ctx, out, field, ec.OperationContext, &deferred, i,
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Member_posts(ctx, field, obj)
 				})
 		case "performance":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+			resolveConcurrently(ctx, out, field, ec.OperationContext, &deferred, i,
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Member_performance(ctx, field, obj)
@@ -7250,7 +7250,7 @@ func (ec *executionContext) _MemberConnection(ctx context.Context, sel ast.Selec
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("MemberConnection")
 		case "edges":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+			resolveConcurrently(ctx, out, field, ec.OperationContext, &deferred, i,
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._MemberConnection_edges(ctx, field, obj)
@@ -7266,7 +7266,7 @@ func (ec *executionContext) _MemberConnection(ctx context.Context, sel ast.Selec
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "totalCount":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+			resolveConcurrently(ctx, out, field, ec.OperationContext, &deferred, i,
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._MemberConnection_totalCount(ctx, field, obj)
@@ -7615,19 +7615,19 @@ func (ec *executionContext) _Post(ctx context.Context, sel ast.SelectionSet, obj
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "member":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+			resolveConcurrently(ctx, out, field, ec.OperationContext, &deferred, i,
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Post_member(ctx, field, obj)
 				})
 		case "projects":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+			resolveConcurrently(ctx, out, field, ec.OperationContext, &deferred, i,
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Post_projects(ctx, field, obj)
 				})
 		case "groups":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+			resolveConcurrently(ctx, out, field, ec.OperationContext, &deferred, i,
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Post_groups(ctx, field, obj)
@@ -7661,7 +7661,7 @@ func (ec *executionContext) _PostConnection(ctx context.Context, sel ast.Selecti
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("PostConnection")
 		case "edges":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+			resolveConcurrently(ctx, out, field, ec.OperationContext, &deferred, i,
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._PostConnection_edges(ctx, field, obj)
@@ -7677,7 +7677,7 @@ func (ec *executionContext) _PostConnection(ctx context.Context, sel ast.Selecti
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "totalCount":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+			resolveConcurrently(ctx, out, field, ec.OperationContext, &deferred, i,
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._PostConnection_totalCount(ctx, field, obj)
@@ -7812,13 +7812,13 @@ func (ec *executionContext) _Project(ctx context.Context, sel ast.SelectionSet, 
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "members":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+			resolveConcurrently(ctx, out, field, ec.OperationContext, &deferred, i,
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Project_members(ctx, field, obj)
 				})
 		case "posts":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+			resolveConcurrently(ctx, out, field, ec.OperationContext, &deferred, i,
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Project_posts(ctx, field, obj)
@@ -7852,7 +7852,7 @@ func (ec *executionContext) _ProjectConnection(ctx context.Context, sel ast.Sele
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("ProjectConnection")
 		case "edges":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+			resolveConcurrently(ctx, out, field, ec.OperationContext, &deferred, i,
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._ProjectConnection_edges(ctx, field, obj)
@@ -7868,7 +7868,7 @@ func (ec *executionContext) _ProjectConnection(ctx context.Context, sel ast.Sele
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "totalCount":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+			resolveConcurrently(ctx, out, field, ec.OperationContext, &deferred, i,
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._ProjectConnection_totalCount(ctx, field, obj)

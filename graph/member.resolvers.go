@@ -36,18 +36,9 @@ func (r *memberResolver) Posts(ctx context.Context, objs []*aspire.Member, range
 
 // Performance is the batch resolver for the performance field.
 func (r *memberResolver) Performance(ctx context.Context, objs []*aspire.Member, rangeArg model.DateRangeInput, filter *model.PostFilter) ([]*model.Performance, error) {
-	rng, err := dateRange("range", rangeArg)
+	keys, err := performanceKeys(objs, rangeArg, filter)
 	if err != nil {
 		return nil, err
-	}
-	f, err := postFilter(rng, filter, "memberIds")
-	if err != nil {
-		return nil, err
-	}
-	args := loaders.Args(aspire.MemberQuery{Filter: f})
-	keys := make([]loaders.Key, len(objs))
-	for i, m := range objs {
-		keys[i] = loaders.Key{ID: m.ID, Args: args}
 	}
 	rows, err := loadEach(ctx, loaders.For(ctx).Performance, keys)
 	out := make([]*model.Performance, len(rows))

@@ -15,7 +15,9 @@ import (
 
 // Member is the batch resolver for the member field.
 func (r *postResolver) Member(ctx context.Context, objs []*aspire.Post) ([]*aspire.Member, error) {
-	return loadEach(ctx, loaders.For(ctx).Member, ids(objs, func(p *aspire.Post) string { return p.MemberID }))
+	rows, err := loadEach(ctx, loaders.For(ctx).Member, ids(objs, func(p *aspire.Post) string { return p.MemberID }))
+	prefetchMembers(ctx, rows)
+	return rows, err
 }
 
 // Projects is the batch resolver for the projects field.

@@ -153,3 +153,22 @@ func lists[T any](objs []*T, ids func(*T) []string) [][]string {
 func memberID(m *aspire.Member) string   { return m.ID }
 func projectID(p *aspire.Project) string { return p.ID }
 func groupID(g *aspire.Group) string     { return g.ID }
+
+// performanceKeys are the roll-up keys of Member.performance(range, filter)
+// for members, as its resolver loads them (and prefetchMembers enqueues them).
+func performanceKeys(members []*aspire.Member, rangeArg model.DateRangeInput, filter *model.PostFilter) ([]loaders.Key, error) {
+	rng, err := dateRange("range", rangeArg)
+	if err != nil {
+		return nil, err
+	}
+	f, err := postFilter(rng, filter, "memberIds")
+	if err != nil {
+		return nil, err
+	}
+	args := loaders.Args(aspire.MemberQuery{Filter: f})
+	keys := make([]loaders.Key, len(members))
+	for i, m := range members {
+		keys[i] = loaders.Key{ID: m.ID, Args: args}
+	}
+	return keys, nil
+}

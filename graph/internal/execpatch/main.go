@@ -1,4 +1,4 @@
-// Command execpatch rewrites six calls in gqlgen's generated executor to the
+// Command execpatch rewrites seven calls in gqlgen's generated executor to the
 // graph package's cheaper equivalents (see graph/exec.go for why). It runs
 // from go generate right after gqlgen, on the file named by its argument,
 // and fails if gqlgen stops generating any of them, rather than silently
@@ -16,6 +16,7 @@ var patches = []struct{ from, to string }{
 	{"graphql.NewDeferredGroup(ctx)", "newDeferredGroup(ctx, fields)"},
 	{"graphql.BatchParentsFor[", "batchParentsFor["},
 	{"graphql.ResolveField(", "resolveField("},
+	{"out.ResolveConcurrently(ec.OperationContext, &deferred, i,", "resolveConcurrently(ctx, out, field, ec.OperationContext, &deferred, i,"},
 	{"return ec._Metrics(ctx, sel, ", "return ec.marshalMetrics(ctx, sel, "},
 	{"\t\tec.ProcessDeferredGroup(deferred)\n\t}\n\n\treturn out\n}", "\t\tec.ProcessDeferredGroup(deferred)\n\t}\n\n\treturn objectJSON(out, fields, len(deferred.Defers))\n}"},
 }
