@@ -161,11 +161,10 @@ func performanceKeys(members []*aspire.Member, rangeArg model.DateRangeInput, fi
 	if err != nil {
 		return nil, err
 	}
-	f, err := postFilter(rng, filter, "memberIds")
+	args, err := rollUpArgs(rng, filter)
 	if err != nil {
 		return nil, err
 	}
-	args := loaders.Args(aspire.MemberQuery{Filter: f})
 	keys := make([]loaders.Key, len(members))
 	for i, m := range members {
 		keys[i] = loaders.Key{ID: m.ID, Args: args}

@@ -1,4 +1,4 @@
-// Command execpatch rewrites seven calls in gqlgen's generated executor to the
+// Command execpatch rewrites eight calls in gqlgen's generated executor to the
 // graph package's cheaper equivalents (see graph/exec.go for why). It runs
 // from go generate right after gqlgen, on the file named by its argument,
 // and fails if gqlgen stops generating any of them, rather than silently
@@ -9,6 +9,7 @@ import (
 	"bytes"
 	"fmt"
 	"os"
+	"regexp"
 )
 
 var patches = []struct{ from, to string }{
@@ -19,6 +20,18 @@ var patches = []struct{ from, to string }{
 	{"out.ResolveConcurrently(ec.OperationContext, &deferred, i,", "resolveConcurrently(ctx, out, field, ec.OperationContext, &deferred, i,"},
 	{"return ec._Metrics(ctx, sel, ", "return ec.marshalMetrics(ctx, sel, "},
 	{"\t\tec.ProcessDeferredGroup(deferred)\n\t}\n\n\treturn out\n}", "\t\tec.ProcessDeferredGroup(deferred)\n\t}\n\n\treturn objectJSON(out, fields, len(deferred.Defers))\n}"},
+}
+
+// regexpPatches are rewrites that move a name: each fieldContext_* decodes
+// its arguments through the operation's memo (graph/argsmemo.go), which
+// needs a field of executionContext to live in.
+var regexpPatches = []struct {
+	from     *regexp.Regexp
+	to, done string // done: what the rewrite leaves (a second run finds no match)
+}{
+	{regexp.MustCompile(`ec\.(field_\w+_args)\(ctx, field\.ArgumentMap\(ec\.Variables\)\)`), "ec.args.of(ctx, field.Field, ec.Variables, ec.$1)", "ec.args.of("},
+	{regexp.MustCompile(`(?m)^type executionContext struct \{\n\t\*graphql\.ExecutionContextState\[ResolverRoot, DirectiveRoot, ComplexityRoot\]\n\}`),
+		"type executionContext struct {\n\t*graphql.ExecutionContextState[ResolverRoot, DirectiveRoot, ComplexityRoot]\n\targs fieldArgs\n}", "\targs fieldArgs\n"},
 }
 
 func main() {
@@ -44,6 +57,13 @@ func main() {
 			os.Exit(1)
 		}
 		b = bytes.ReplaceAll(b, from, to)
+	}
+	for _, p := range regexpPatches {
+		if !p.from.Match(b) && !bytes.Contains(b, []byte(p.done)) {
+			fmt.Fprintf(os.Stderr, "execpatch: %s not found in %s\n", p.from, os.Args[1])
+			os.Exit(1)
+		}
+		b = p.from.ReplaceAll(b, []byte(p.to))
 	}
 	if err := os.WriteFile(os.Args[1], b, 0o644); err != nil {
 		fmt.Fprintln(os.Stderr, "execpatch:", err)
