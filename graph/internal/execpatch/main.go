@@ -1,4 +1,4 @@
-// Command execpatch rewrites eight calls in gqlgen's generated executor to the
+// Command execpatch rewrites nine calls in gqlgen's generated executor to the
 // graph package's cheaper equivalents (see graph/exec.go for why). It runs
 // from go generate right after gqlgen, on the file named by its argument,
 // and fails if gqlgen stops generating any of them, rather than silently
@@ -17,6 +17,7 @@ var patches = []struct{ from, to string }{
 	{"graphql.NewDeferredGroup(ctx)", "newDeferredGroup(ctx, fields)"},
 	{"graphql.BatchParentsFor[", "batchParentsFor["},
 	{"graphql.ResolveField(", "resolveField("},
+	{"graphql.CollectFields(ec.OperationContext, sel, ", "ec.fields.collect(ec.OperationContext, sel, "},
 	{"out.ResolveConcurrently(ec.OperationContext, &deferred, i,", "resolveConcurrently(ctx, out, field, ec.OperationContext, &deferred, i,"},
 	{"return ec._Metrics(ctx, sel, ", "return ec.marshalMetrics(ctx, sel, "},
 	{"\t\tec.ProcessDeferredGroup(deferred)\n\t}\n\n\treturn out\n}", "\t\tec.ProcessDeferredGroup(deferred)\n\t}\n\n\treturn objectJSON(out, fields, len(deferred.Defers))\n}"},
@@ -31,7 +32,7 @@ var regexpPatches = []struct {
 }{
 	{regexp.MustCompile(`ec\.(field_\w+_args)\(ctx, field\.ArgumentMap\(ec\.Variables\)\)`), "ec.args.of(ctx, field.Field, ec.Variables, ec.$1)", "ec.args.of("},
 	{regexp.MustCompile(`(?m)^type executionContext struct \{\n\t\*graphql\.ExecutionContextState\[ResolverRoot, DirectiveRoot, ComplexityRoot\]\n\}`),
-		"type executionContext struct {\n\t*graphql.ExecutionContextState[ResolverRoot, DirectiveRoot, ComplexityRoot]\n\targs fieldArgs\n}", "\targs fieldArgs\n"},
+		"type executionContext struct {\n\t*graphql.ExecutionContextState[ResolverRoot, DirectiveRoot, ComplexityRoot]\n\targs   fieldArgs\n\tfields collectedFields\n}", "\targs   fieldArgs\n"},
 }
 
 func main() {
