@@ -5,6 +5,8 @@ import (
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/graph-gophers/dataloader/v7"
+
+	"github.com/aspire-graphql/aspire-graphql/loaders"
 )
 
 // The relation fields are gqlgen batch resolvers: each is called once with
@@ -16,7 +18,7 @@ import (
 // loadEach loads one key per parent and returns the values in parent order
 // with per-parent errors. The keys are enqueued in one loop before any is
 // awaited, so siblings share a batch.
-func loadEach[K comparable, V any](ctx context.Context, l *dataloader.Loader[K, V], keys []K) ([]V, error) {
+func loadEach[K comparable, V any](ctx context.Context, l *loaders.Loader[K, V], keys []K) ([]V, error) {
 	ctx, span := traceResolver(ctx, len(keys), len(keys))
 	defer span.End()
 	thunks := make([]dataloader.Thunk[V], len(keys))
@@ -45,7 +47,7 @@ func loadEach[K comparable, V any](ctx context.Context, l *dataloader.Loader[K, 
 // loadLists loads a list of keys per parent (a post's projects, say): every
 // key of every parent is enqueued first; a parent fails if one of its keys
 // does (the field is nullable, so only that parent's list is lost).
-func loadLists[V any](ctx context.Context, l *dataloader.Loader[string, *V], lists [][]string) ([][]*V, error) {
+func loadLists[V any](ctx context.Context, l *loaders.Loader[string, *V], lists [][]string) ([][]*V, error) {
 	ctx, span := traceResolver(ctx, len(lists), countKeys(lists))
 	defer span.End()
 	thunks := make([][]dataloader.Thunk[*V], len(lists))
@@ -89,7 +91,7 @@ func countKeys(lists [][]string) int {
 
 // loadOne loads a single record (the by-id root fields), in a resolver span
 // when traced.
-func loadOne[V any](ctx context.Context, l *dataloader.Loader[string, *V], id string) (*V, error) {
+func loadOne[V any](ctx context.Context, l *loaders.Loader[string, *V], id string) (*V, error) {
 	ctx, span := traceResolver(ctx, 1, 1)
 	defer span.End()
 	return l.Load(ctx, id)()

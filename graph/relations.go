@@ -4,7 +4,6 @@ import (
 	"context"
 
 	"github.com/99designs/gqlgen/graphql"
-	"github.com/graph-gophers/dataloader/v7"
 
 	"github.com/aspire-graphql/aspire-graphql/aspire"
 	"github.com/aspire-graphql/aspire-graphql/graph/model"
@@ -25,7 +24,7 @@ func postQuery(rangeArg model.DateRangeInput, filter *model.PostFilter, sort *mo
 
 // children resolves a connection field of many parents through a children
 // loader: one key per parent, all enqueued together.
-func children[T any](ctx context.Context, l *dataloader.Loader[loaders.ChildKey, *loaders.Children[T]], field string, parents []string,
+func children[T any](ctx context.Context, l *loaders.Loader[loaders.ChildKey, *loaders.Children[T]], field string, parents []string,
 	args string, first *int, after *string) ([]*loaders.Children[T], []model.Window, error) {
 	keys := make([]loaders.ChildKey, 0, len(parents))
 	wins := make([]model.Window, len(parents))
@@ -67,7 +66,7 @@ func children[T any](ctx context.Context, l *dataloader.Loader[loaders.ChildKey,
 }
 
 // childPosts resolves a posts connection of many parents.
-func childPosts(ctx context.Context, l *dataloader.Loader[loaders.ChildKey, *loaders.Children[aspire.Post]], field string, parents []string,
+func childPosts(ctx context.Context, l *loaders.Loader[loaders.ChildKey, *loaders.Children[aspire.Post]], field string, parents []string,
 	rangeArg model.DateRangeInput, filter *model.PostFilter, sort *model.PostSort, first *int, after *string, forbidden string) ([]*model.PostConnection, error) {
 	q, err := postQuery(rangeArg, filter, sort, forbidden)
 	if err != nil {
@@ -85,7 +84,7 @@ func childPosts(ctx context.Context, l *dataloader.Loader[loaders.ChildKey, *loa
 }
 
 // childMembers resolves a members connection of many parents.
-func childMembers(ctx context.Context, l *dataloader.Loader[loaders.ChildKey, *loaders.Children[aspire.Member]], field string, parents []string,
+func childMembers(ctx context.Context, l *loaders.Loader[loaders.ChildKey, *loaders.Children[aspire.Member]], field string, parents []string,
 	rangeArg model.DateRangeInput, sort *model.MemberSort, first *int, after *string) ([]*model.MemberConnection, error) {
 	rng, err := dateRange("range", rangeArg)
 	if err != nil {

@@ -62,18 +62,35 @@ type Children[T any] struct {
 type Loaders struct {
 	tenant *aspire.Tenant
 
-	Member  *dataloader.Loader[string, *aspire.Member]
-	Post    *dataloader.Loader[string, *aspire.Post]
-	Project *dataloader.Loader[string, *aspire.Project]
-	Group   *dataloader.Loader[string, *aspire.Group]
+	Member  *Loader[string, *aspire.Member]
+	Post    *Loader[string, *aspire.Post]
+	Project *Loader[string, *aspire.Project]
+	Group   *Loader[string, *aspire.Group]
 	// Performance loads roll-ups by (member id, range and filter).
-	Performance *dataloader.Loader[Key, *aspire.Member]
+	Performance *Loader[Key, *aspire.Member]
 
-	PostsByMember    *dataloader.Loader[ChildKey, *Children[aspire.Post]]
-	PostsByProject   *dataloader.Loader[ChildKey, *Children[aspire.Post]]
-	PostsByGroup     *dataloader.Loader[ChildKey, *Children[aspire.Post]]
-	MembersByProject *dataloader.Loader[ChildKey, *Children[aspire.Member]]
-	MembersByGroup   *dataloader.Loader[ChildKey, *Children[aspire.Member]]
+	PostsByMember    *Loader[ChildKey, *Children[aspire.Post]]
+	PostsByProject   *Loader[ChildKey, *Children[aspire.Post]]
+	PostsByGroup     *Loader[ChildKey, *Children[aspire.Post]]
+	MembersByProject *Loader[ChildKey, *Children[aspire.Member]]
+	MembersByGroup   *Loader[ChildKey, *Children[aspire.Member]]
+}
+
+// Loader is a dataloader whose Load answers a key already in the request's
+// cache from the cache itself: dataloader's Load makes a channel and a
+// result cell on every call, hit or not, and W3's nested resolvers ask
+// again for every key their outer batch resolver prefetched.
+type Loader[K comparable, V any] struct {
+	*dataloader.Loader[K, V]
+	cache *dataloader.InMemoryCache[K, V]
+}
+
+// Load is dataloader's Load, whose first step is this same cache look-up.
+func (l *Loader[K, V]) Load(ctx context.Context, key K) dataloader.Thunk[V] {
+	if th, ok := l.cache.Get(ctx, key); ok {
+		return th
+	}
+	return l.Loader.Load(ctx, key)
 }
 
 // Option tunes the loaders.
@@ -115,7 +132,7 @@ func New(t *aspire.Tenant, opts ...Option) *Loaders {
 	l.Group = newLoader(o, "group", byID(t.GroupsByID))
 	l.Performance = newLoader(o, "performance", l.performance)
 
-	posts := func(name string, setParents func(*aspire.PostQuery, []string), parentsOf func(*aspire.Post) []string) *dataloader.Loader[ChildKey, *Children[aspire.Post]] {
+	posts := func(name string, setParents func(*aspire.PostQuery, []string), parentsOf func(*aspire.Post) []string) *Loader[ChildKey, *Children[aspire.Post]] {
 		return newLoader(o, name, children[aspire.Post]{
 			page: func(ctx context.Context, args string, parents []string, offset, limit int) (*aspire.Page[aspire.Post], error) {
 				var q aspire.PostQuery
@@ -136,7 +153,7 @@ func New(t *aspire.Tenant, opts ...Option) *Loaders {
 	l.PostsByGroup = posts("posts_by_group", func(q *aspire.PostQuery, p []string) { q.GroupIDs = p },
 		func(p *aspire.Post) []string { return p.GroupIDs })
 
-	members := func(name string, setParents func(*aspire.MemberQuery, []string), parentsOf func(*aspire.Member) []string) *dataloader.Loader[ChildKey, *Children[aspire.Member]] {
+	members := func(name string, setParents func(*aspire.MemberQuery, []string), parentsOf func(*aspire.Member) []string) *Loader[ChildKey, *Children[aspire.Member]] {
 		return newLoader(o, name, children[aspire.Member]{
 			page: func(ctx context.Context, args string, parents []string, offset, limit int) (*aspire.Page[aspire.Member], error) {
 				var q aspire.MemberQuery
@@ -165,7 +182,7 @@ func New(t *aspire.Tenant, opts ...Option) *Loaders {
 // that need no batching (a root list's one page).
 func (l *Loaders) Tenant() *aspire.Tenant { return l.tenant }
 
-func newLoader[K comparable, V any](o options, name string, fn dataloader.BatchFunc[K, V]) *dataloader.Loader[K, V] {
+func newLoader[K comparable, V any](o options, name string, fn dataloader.BatchFunc[K, V]) *Loader[K, V] {
 	fn = traced(name, fn)
 	if o.observe != nil {
 		inner := fn
@@ -174,9 +191,11 @@ func newLoader[K comparable, V any](o options, name string, fn dataloader.BatchF
 			return inner(ctx, keys)
 		}
 	}
-	return dataloader.NewBatchedLoader(fn,
+	cache := dataloader.NewCache[K, V]()
+	return &Loader[K, V]{dataloader.NewBatchedLoader(fn,
+		dataloader.WithCache[K, V](cache),
 		dataloader.WithWait[K, V](o.wait),
-		dataloader.WithBatchCapacity[K, V](o.capacity))
+		dataloader.WithBatchCapacity[K, V](o.capacity)), cache}
 }
 
 // Args encodes a query for a Key or ChildKey.
