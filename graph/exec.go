@@ -12,10 +12,11 @@ import (
 	"github.com/aspire-graphql/aspire-graphql/aspire"
 )
 
-// This file holds the graph package's replacements for four of gqlgen's
-// runtime calls in generated.go (marshalSlice, newDeferredGroup,
-// batchParentsFor, resolveField; prefetch.go has resolveConcurrently); graph/internal/execpatch swaps them in
-// right after gqlgen runs. Each has the signature of the call it replaces,
+// This file holds the graph package's replacements for gqlgen's runtime
+// calls in generated.go (marshalSlice, newDeferredGroup, batchParentsFor,
+// resolveField, withBatchParents; prefetch.go has resolveConcurrently,
+// collect.go CollectFields, argsmemo.go the arguments' decoding);
+// graph/internal/execpatch swaps them in right after gqlgen runs. Each has the signature of the call it replaces,
 // and says what it saves and why that is safe.
 
 // gqlgen marshals every list of objects with one goroutine per element
@@ -120,6 +121,39 @@ func nestsRelations(sel ast.SelectionSet, outer string) bool {
 // nested stands for "under a prefetched relation" in nestsRelations: no
 // relation is prefetched from there.
 const nested = "(prefetched)"
+
+// withBatchParents replaces graphql.WithBatchParents in the lists' marshallers:
+// it hands the list to the elements' batch resolvers, at the cost of a
+// group, a copy of the context's map of groups and a context per list (W3
+// has two lists per post, each member's projects and groups). Only a
+// relation among the elements' own fields reads it, so a list whose
+// selection has none (fragments followed, @skip ignored) skips it.
+func withBatchParents(ctx context.Context, sel ast.SelectionSet, typeName string, parents any, indexMap map[int]int) context.Context {
+	if !selectsRelation(sel) {
+		return ctx
+	}
+	return graphql.WithBatchParents(ctx, typeName, parents, indexMap)
+}
+
+func selectsRelation(sel ast.SelectionSet) bool {
+	for _, s := range sel {
+		switch s := s.(type) {
+		case *ast.Field:
+			if s.ObjectDefinition != nil && relations[s.ObjectDefinition.Name+"."+s.Name] {
+				return true
+			}
+		case *ast.InlineFragment:
+			if selectsRelation(s.SelectionSet) {
+				return true
+			}
+		case *ast.FragmentSpread:
+			if s.Definition != nil && selectsRelation(s.Definition.SelectionSet) {
+				return true
+			}
+		}
+	}
+	return false
+}
 
 // newDeferredGroup replaces graphql.NewDeferredGroup, which every object's
 // marshaller calls: it builds the object's whole response path, a field set

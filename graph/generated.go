@@ -8438,7 +8438,7 @@ func (ec *executionContext) marshalNDateTime2timeᚐTime(ctx context.Context, se
 }
 
 func (ec *executionContext) marshalNGroup2ᚕᚖgithubᚗcomᚋaspireᚑgraphqlᚋaspireᚑgraphqlᚋaspireᚐGroupᚄ(ctx context.Context, sel ast.SelectionSet, v []*aspire.Group) graphql.Marshaler {
-	ctx = graphql.WithBatchParents(ctx, "Group", v, nil)
+	ctx = withBatchParents(ctx, sel, "Group", v, nil)
 	ret := marshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
@@ -8531,7 +8531,7 @@ func (ec *executionContext) marshalNInt2int(ctx context.Context, sel ast.Selecti
 }
 
 func (ec *executionContext) marshalNMember2ᚕᚖgithubᚗcomᚋaspireᚑgraphqlᚋaspireᚑgraphqlᚋaspireᚐMemberᚄ(ctx context.Context, sel ast.SelectionSet, v []*aspire.Member) graphql.Marshaler {
-	ctx = graphql.WithBatchParents(ctx, "Member", v, nil)
+	ctx = withBatchParents(ctx, sel, "Member", v, nil)
 	ret := marshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
@@ -8724,7 +8724,7 @@ func (ec *executionContext) marshalNPageInfo2ᚖgithubᚗcomᚋaspireᚑgraphql�
 }
 
 func (ec *executionContext) marshalNPost2ᚕᚖgithubᚗcomᚋaspireᚑgraphqlᚋaspireᚑgraphqlᚋaspireᚐPostᚄ(ctx context.Context, sel ast.SelectionSet, v []*aspire.Post) graphql.Marshaler {
-	ctx = graphql.WithBatchParents(ctx, "Post", v, nil)
+	ctx = withBatchParents(ctx, sel, "Post", v, nil)
 	ret := marshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
@@ -8905,7 +8905,7 @@ func (ec *executionContext) marshalNPostTypeMetrics2ᚖgithubᚗcomᚋaspireᚑg
 }
 
 func (ec *executionContext) marshalNProject2ᚕᚖgithubᚗcomᚋaspireᚑgraphqlᚋaspireᚑgraphqlᚋaspireᚐProjectᚄ(ctx context.Context, sel ast.SelectionSet, v []*aspire.Project) graphql.Marshaler {
-	ctx = graphql.WithBatchParents(ctx, "Project", v, nil)
+	ctx = withBatchParents(ctx, sel, "Project", v, nil)
 	ret := marshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
@@ -9194,7 +9194,7 @@ func (ec *executionContext) marshalOGroup2ᚕᚖgithubᚗcomᚋaspireᚑgraphql�
 	if v == nil {
 		return graphql.Null
 	}
-	ctx = graphql.WithBatchParents(ctx, "Group", v, nil)
+	ctx = withBatchParents(ctx, sel, "Group", v, nil)
 	ret := marshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
@@ -9533,7 +9533,7 @@ func (ec *executionContext) marshalOProject2ᚕᚖgithubᚗcomᚋaspireᚑgraphq
 	if v == nil {
 		return graphql.Null
 	}
-	ctx = graphql.WithBatchParents(ctx, "Project", v, nil)
+	ctx = withBatchParents(ctx, sel, "Project", v, nil)
 	ret := marshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]

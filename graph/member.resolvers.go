@@ -8,6 +8,9 @@ package graph
 import (
 	"context"
 
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/vektah/gqlparser/v2/ast"
+
 	"github.com/aspire-graphql/aspire-graphql/aspire"
 	"github.com/aspire-graphql/aspire-graphql/graph/model"
 	"github.com/aspire-graphql/aspire-graphql/loaders"
@@ -41,10 +44,14 @@ func (r *memberResolver) Performance(ctx context.Context, objs []*aspire.Member,
 		return nil, err
 	}
 	rows, err := loadEach(ctx, loaders.For(ctx).Performance, keys)
+	var sel ast.SelectionSet
+	if fc := graphql.GetFieldContext(ctx); fc != nil {
+		sel = fc.Field.Selections
+	}
 	out := make([]*model.Performance, len(rows))
 	for i, m := range rows {
 		if m != nil {
-			out[i] = performance(m)
+			out[i] = performance(m, sel)
 		}
 	}
 	return out, err

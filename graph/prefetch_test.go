@@ -14,7 +14,8 @@ import (
 // what the executor asks for is prefetched: a skipped relation costs no call,
 // an aliased second roll-up more (4 member calls where
 // the concurrent path made 5: the loader's batches of 100 keys split the
-// second range's 77 members in two either way), a fragment the same as the field, and a
+// second range's 77 members in two either way), a fragment the same as the field (and a list's relation
+// only in a fragment is still one batch), and a
 // roll-up whose arguments fail costs none and reports its error once per
 // member.
 func TestW3ColdUpstreamCalls(t *testing.T) {
@@ -31,8 +32,10 @@ func TestW3ColdUpstreamCalls(t *testing.T) {
 			map[string]int{"/v1/posts": 1, "/v1/members": 2}, 0},
 		{"aliases", `query($r: DateRangeInput!) { posts(range: $r, first: 100) { nodes { id member { id a: performance(range: $r) { postCount } b: performance(range: {start: "2026-02-01", end: "2026-02-28"}) { postCount } } } } }`,
 			map[string]int{"/v1/posts": 1, "/v1/members": 4}, 0}, // 77 members by id; 154 roll-up keys in batches of 100 split the second range (before: 5)
-		{"fragments", `query($r: DateRangeInput!) { posts(range: $r, first: 100) { nodes { id member { ...M } } } } fragment M on Member { ... on Member { ` + member + ` } }`,
+		{"fragments", `query($r: DateRangeInput!) { posts(range: $r, first: 100) { nodes { id member { ...M } } } } fragment M on Member { ... on Member { ` + member + ` performance(range: $r) { ...T } } } fragment T on Performance { byPostType { postType } }`,
 			map[string]int{"/v1/posts": 1, "/v1/members": 2, "/v1/projects": 1, "/v1/groups": 1}, 0},
+		{"relation in a fragment", `query($r: DateRangeInput!) { posts(range: $r, first: 100) { nodes { ... on Post { ...P } } } } fragment P on Post { id member { id } }`,
+			map[string]int{"/v1/posts": 1, "/v1/members": 1}, 0},
 		{"bad arguments", `query($r: DateRangeInput!) { posts(range: $r, first: 100) { nodes { id member { id projects { id } performance(range: {start: "2026-02-28", end: "2026-02-01"}) { postCount } } } } }`,
 			map[string]int{"/v1/posts": 1, "/v1/members": 1, "/v1/projects": 1}, -1},
 	} {
@@ -52,6 +55,9 @@ func TestW3ColdUpstreamCalls(t *testing.T) {
 			}
 			if tc.errors == 0 && len(r.Errors) > 0 {
 				t.Fatalf("errors: %+v", r.Errors)
+			}
+			if tc.name == "fragments" && !strings.Contains(string(r.Data), `"byPostType":[{"postType":"`) {
+				t.Errorf("byPostType asked for through a fragment, not answered: %.300s", r.Data)
 			}
 			if tc.errors < 0 {
 				// One error per post, at its own member's performance, not two.
