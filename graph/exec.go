@@ -297,7 +297,12 @@ func resolveField[T any](
 		return graphql.Null
 	}
 	if v, ok := res.(T); ok {
-		fc.Result = v
+		// Result is what the fields below read of their parent; a leaf has
+		// none (and no field middleware runs), so a scalar is not boxed
+		// into it again.
+		if len(field.Selections) > 0 {
+			fc.Result = v
+		}
 		return marshal(ctx, field.Selections, v)
 	}
 	if m, ok := res.(graphql.Marshaler); ok {

@@ -9,11 +9,10 @@ import (
 	"context"
 
 	"github.com/99designs/gqlgen/graphql"
-	"github.com/vektah/gqlparser/v2/ast"
-
 	"github.com/aspire-graphql/aspire-graphql/aspire"
 	"github.com/aspire-graphql/aspire-graphql/graph/model"
 	"github.com/aspire-graphql/aspire-graphql/loaders"
+	"github.com/vektah/gqlparser/v2/ast"
 )
 
 // Handles is the resolver for the handles field.
