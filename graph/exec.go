@@ -258,6 +258,19 @@ func resolveField[T any](
 	recoverFromPanic bool,
 	nonNull bool,
 ) (ret graphql.Marshaler) {
+	if len(field.Selections) == 0 && middlewareChain == nil && plainLeaf[T](ctx, field, initializeFieldContext) &&
+		!aspire.Drifting() && plainFieldMiddleware(oc) {
+		// A struct field read into a String, ID, Int or Boolean: it cannot
+		// fail, nothing reads its FieldContext, and its marshaller never
+		// reports an error, so it needs neither a FieldContext (with its
+		// Child closure) nor a context: three allocations per scalar, a
+		// sixth of W3's. Anything unexpected takes the full path below.
+		if res, err := fieldResolver(ctx); err == nil && res != nil {
+			if v, ok := res.(T); ok {
+				return marshal(ctx, field.Selections, v)
+			}
+		}
+	}
 	fc, err := initializeFieldContext(ctx, field)
 	if err != nil {
 		return graphql.Null
@@ -313,6 +326,39 @@ func resolveField[T any](
 	graphql.AddErrorf(ctx, "unexpected type %T from field resolver, should be %T", res, t)
 	return graphql.Null
 }
+
+// plainLeaf reports whether field, resolved into a T, is a plain struct
+// field (neither a method nor a resolver, no arguments) whose T is string,
+// int or bool: the types of String, ID, Int and Boolean here, whose
+// marshallers cannot fail (enums, dates, times and floats have types of
+// their own). Whether a field is plain is a property of the schema,
+// learnt from its FieldContext once per field definition.
+func plainLeaf[T any](ctx context.Context, field graphql.CollectedField,
+	initializeFieldContext func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error)) bool {
+	var zero T
+	switch any(zero).(type) {
+	case string, int, bool:
+	default:
+		return false
+	}
+	def := field.Definition
+	if def == nil || len(def.Arguments) > 0 {
+		return false
+	}
+	if plain, ok := plainFields.Load(def); ok {
+		return plain.(bool)
+	}
+	fc, err := initializeFieldContext(ctx, field) // no arguments: cannot fail
+	if err != nil {
+		return false
+	}
+	plain := !fc.IsMethod && !fc.IsResolver
+	plainFields.Store(def, plain)
+	return plain
+}
+
+// plainFields: *ast.FieldDefinition → whether it is a plain struct field.
+var plainFields sync.Map
 
 // plainFieldMiddleware reports whether oc's field middleware is gqlgen's
 // pass-through, the one an executor without field interceptors has (same

@@ -2,7 +2,9 @@ package graph
 
 import (
 	"context"
+	"os"
 	"reflect"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -73,6 +75,32 @@ func TestParentIndexIsBatchParentIndex(t *testing.T) {
 		gotIdx, gotOK := parentIndex(ctx)
 		if gotIdx != wantIdx || gotOK != wantOK {
 			t.Errorf("path %v: got %v %v, want %v %v", graphql.GetPath(ctx), gotIdx, gotOK, wantIdx, wantOK)
+		}
+	}
+}
+
+// resolveField's fast path for plain leaves (plainLeaf) assumes a string,
+// int or bool field is marshalled by a marshaller that cannot fail. This
+// lists the marshallers generated.go uses for them: a new one (a custom
+// scalar bound to string, say) must be checked, then added here.
+func TestPlainLeafMarshallersCannotFail(t *testing.T) {
+	src, err := os.ReadFile("generated.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ok := map[string]bool{
+		"marshalNString2string": true, "marshalOString2string": true, "marshalNID2string": true,
+		"marshalNInt2int": true, "marshalNBoolean2bool": true, "marshalOBoolean2bool": true,
+		"marshalN__TypeKind2string": true, // __Type.kind is a method: never a plain leaf
+	}
+	re := regexp.MustCompile(`selections ast\.SelectionSet, v (?:string|int|bool)\) graphql\.Marshaler \{\n\t+return ec\.(\w+)\(`)
+	found := re.FindAllSubmatch(src, -1)
+	if len(found) == 0 {
+		t.Fatal("no string, int or bool field found in generated.go: the pattern is stale")
+	}
+	for _, m := range found {
+		if !ok[string(m[1])] {
+			t.Errorf("%s marshals a string, int or bool field: can it fail? (see plainLeaf in exec.go)", m[1])
 		}
 	}
 }
