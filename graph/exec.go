@@ -52,7 +52,7 @@ var relations = map[string]bool{
 // marshalSlice has graphql.MarshalSliceConcurrently's signature and result.
 func marshalSlice(ctx context.Context, length int, workerLimit int64, omitPanicHandler bool, marshalElement func(ctx context.Context, i int) graphql.Marshaler) graphql.Array {
 	if length > 1 {
-		if fc := graphql.GetFieldContext(ctx); fc == nil || nestsRelations(fc.Field.Selections, "") {
+		if fc := graphql.GetFieldContext(ctx); fc == nil || nestsRelations(fc.Field.Selections, nil, false) {
 			return graphql.MarshalSliceConcurrently(ctx, length, workerLimit, omitPanicHandler, marshalElement)
 		}
 	}
@@ -81,46 +81,44 @@ func marshalElementAt(ctx context.Context, i int, omitPanicHandler bool, marshal
 
 // nestsRelations reports whether sel holds a relation under a relation
 // that the outer one does not prefetch (see prefetched); outer is the
-// nearest relation above sel ("" for none, nested for one under a
-// prefetched relation, where any relation below would nest a third level).
-// Fragments are followed (validation has already refused cycles); @skip and
-// @include are ignored, which can only choose the concurrent path more often.
-func nestsRelations(sel ast.SelectionSet, outer string) bool {
+// nearest relation above sel (nil for none), deep says sel is under a
+// relation that was prefetched, where any relation would nest a third
+// level. Fragments are followed (validation has already refused cycles);
+// @skip and @include are ignored, which can only choose the concurrent path
+// more often. (Names are joined only as map keys, on the stack: this runs
+// for every list.)
+func nestsRelations(sel ast.SelectionSet, outer *ast.Field, deep bool) bool {
 	for _, s := range sel {
 		switch s := s.(type) {
 		case *ast.Field:
-			inner := outer
-			if s.ObjectDefinition != nil {
-				if name := s.ObjectDefinition.Name + "." + s.Name; relations[name] {
-					switch {
-					case outer == "":
-						inner = name
-					case prefetched[outer][name]:
-						inner = nested
-					default:
-						return true
-					}
+			inner, innerDeep := outer, deep
+			if s.ObjectDefinition != nil && relations[s.ObjectDefinition.Name+"."+s.Name] {
+				switch {
+				case deep:
+					return true
+				case outer == nil:
+					inner = s
+				case prefetched[outer.ObjectDefinition.Name+"."+outer.Name][s.ObjectDefinition.Name+"."+s.Name]:
+					inner, innerDeep = nil, true
+				default:
+					return true
 				}
 			}
-			if len(s.SelectionSet) > 0 && nestsRelations(s.SelectionSet, inner) {
+			if len(s.SelectionSet) > 0 && nestsRelations(s.SelectionSet, inner, innerDeep) {
 				return true
 			}
 		case *ast.InlineFragment:
-			if nestsRelations(s.SelectionSet, outer) {
+			if nestsRelations(s.SelectionSet, outer, deep) {
 				return true
 			}
 		case *ast.FragmentSpread:
-			if s.Definition != nil && nestsRelations(s.Definition.SelectionSet, outer) {
+			if s.Definition != nil && nestsRelations(s.Definition.SelectionSet, outer, deep) {
 				return true
 			}
 		}
 	}
 	return false
 }
-
-// nested stands for "under a prefetched relation" in nestsRelations: no
-// relation is prefetched from there.
-const nested = "(prefetched)"
 
 // withBatchParents replaces graphql.WithBatchParents in the lists' marshallers:
 // it hands the list to the elements' batch resolvers, at the cost of a

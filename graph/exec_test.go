@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/99designs/gqlgen/graphql"
+	"github.com/99designs/gqlgen/graphql/executor"
 	"github.com/vektah/gqlparser/v2/ast"
 )
 
@@ -101,6 +102,31 @@ func TestPlainLeafMarshallersCannotFail(t *testing.T) {
 	for _, m := range found {
 		if !ok[string(m[1])] {
 			t.Errorf("%s marshals a string, int or bool field: can it fail? (see plainLeaf in exec.go)", m[1])
+		}
+	}
+}
+
+// marshalSlice keeps a list in order unless its elements nest a relation
+// under a relation that the outer one does not prefetch.
+func TestNestsRelations(t *testing.T) {
+	for q, want := range map[string]bool{
+		`{ posts(range: $r) { nodes { id member { id name projects { id } groups { id } performance(range: $r) { postCount } } } } }`: false,
+		`{ posts(range: $r) { nodes { ... on Post { member { ...M } } } } } fragment M on Member { projects { id } }`:                 false,
+		`{ posts(range: $r) { nodes { member { posts(range: $r) { totalCount } } } } }`:                                               true,
+		`{ posts(range: $r) { nodes { member { projects { members(range: $r) { totalCount } } } } } }`:                                true,
+		`{ posts(range: $r) { nodes { projects { posts(range: $r) { totalCount } } } } }`:                                             true,
+		`{ posts(range: $r) { nodes { member { id } projects { id } groups { id } } } }`:                                              false,
+	} {
+		doc := "query($r: DateRangeInput!) " + q
+		oc, errs := executor.New(NewExecutableSchema(Config{Resolvers: &Resolver{}})).CreateOperationContext(
+			graphql.StartOperationTrace(context.Background()), &graphql.RawParams{Query: doc,
+				Variables: map[string]any{"r": map[string]any{"start": "2026-01-01", "end": "2026-01-31"}}})
+		if errs != nil {
+			t.Fatal(errs)
+		}
+		nodes := oc.Operation.SelectionSet[0].(*ast.Field).SelectionSet[0].(*ast.Field)
+		if got := nestsRelations(nodes.SelectionSet, nil, false); got != want {
+			t.Errorf("%s: nests %v, want %v", q, got, want)
 		}
 	}
 }
