@@ -3068,7 +3068,7 @@ func (ec *executionContext) _Member_handles(ctx context.Context, field graphql.C
 			return ec.fieldContext_Member_handles(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.Member().Handles(ctx, obj)
+			return memberResolverOf(ec.Resolvers).Handles(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.Handles) graphql.Marshaler {
@@ -3123,7 +3123,7 @@ func (ec *executionContext) fieldContext_Member_projects(_ context.Context, fiel
 	return fc, nil
 }
 func (ec *executionContext) resolveBatch_Member_projects(ctx context.Context, field graphql.CollectedField, obj *aspire.Member) (any, error) {
-	resolver := ec.Resolvers.Member()
+	resolver := memberResolverOf(ec.Resolvers)
 	if batch, ok := batchParentsFor[*aspire.Member](ctx, "Member"); ok {
 		result := batch.FieldResult(field, func() (any, error) {
 			return resolver.Projects(ctx, batch.Parents)
@@ -3178,7 +3178,7 @@ func (ec *executionContext) fieldContext_Member_groups(_ context.Context, field 
 	return fc, nil
 }
 func (ec *executionContext) resolveBatch_Member_groups(ctx context.Context, field graphql.CollectedField, obj *aspire.Member) (any, error) {
-	resolver := ec.Resolvers.Member()
+	resolver := memberResolverOf(ec.Resolvers)
 	if batch, ok := batchParentsFor[*aspire.Member](ctx, "Member"); ok {
 		result := batch.FieldResult(field, func() (any, error) {
 			return resolver.Groups(ctx, batch.Parents)
@@ -3244,7 +3244,7 @@ func (ec *executionContext) fieldContext_Member_posts(ctx context.Context, field
 	return fc, nil
 }
 func (ec *executionContext) resolveBatch_Member_posts(ctx context.Context, field graphql.CollectedField, obj *aspire.Member) (any, error) {
-	resolver := ec.Resolvers.Member()
+	resolver := memberResolverOf(ec.Resolvers)
 	fc := graphql.GetFieldContext(ctx)
 	if batch, ok := batchParentsFor[*aspire.Member](ctx, "Member"); ok {
 		result := batch.FieldResult(field, func() (any, error) {
@@ -3311,7 +3311,7 @@ func (ec *executionContext) fieldContext_Member_performance(ctx context.Context,
 	return fc, nil
 }
 func (ec *executionContext) resolveBatch_Member_performance(ctx context.Context, field graphql.CollectedField, obj *aspire.Member) (any, error) {
-	resolver := ec.Resolvers.Member()
+	resolver := memberResolverOf(ec.Resolvers)
 	fc := graphql.GetFieldContext(ctx)
 	if batch, ok := batchParentsFor[*aspire.Member](ctx, "Member"); ok {
 		result := batch.FieldResult(field, func() (any, error) {
@@ -4345,7 +4345,7 @@ func (ec *executionContext) fieldContext_Post_member(_ context.Context, field gr
 	return fc, nil
 }
 func (ec *executionContext) resolveBatch_Post_member(ctx context.Context, field graphql.CollectedField, obj *aspire.Post) (any, error) {
-	resolver := ec.Resolvers.Post()
+	resolver := postResolverOf(ec.Resolvers)
 	if batch, ok := batchParentsFor[*aspire.Post](ctx, "Post"); ok {
 		result := batch.FieldResult(field, func() (any, error) {
 			return resolver.Member(ctx, batch.Parents)
@@ -4400,7 +4400,7 @@ func (ec *executionContext) fieldContext_Post_projects(_ context.Context, field 
 	return fc, nil
 }
 func (ec *executionContext) resolveBatch_Post_projects(ctx context.Context, field graphql.CollectedField, obj *aspire.Post) (any, error) {
-	resolver := ec.Resolvers.Post()
+	resolver := postResolverOf(ec.Resolvers)
 	if batch, ok := batchParentsFor[*aspire.Post](ctx, "Post"); ok {
 		result := batch.FieldResult(field, func() (any, error) {
 			return resolver.Projects(ctx, batch.Parents)
@@ -4455,7 +4455,7 @@ func (ec *executionContext) fieldContext_Post_groups(_ context.Context, field gr
 	return fc, nil
 }
 func (ec *executionContext) resolveBatch_Post_groups(ctx context.Context, field graphql.CollectedField, obj *aspire.Post) (any, error) {
-	resolver := ec.Resolvers.Post()
+	resolver := postResolverOf(ec.Resolvers)
 	if batch, ok := batchParentsFor[*aspire.Post](ctx, "Post"); ok {
 		result := batch.FieldResult(field, func() (any, error) {
 			return resolver.Groups(ctx, batch.Parents)

@@ -3,6 +3,7 @@ package graph
 import (
 	"context"
 	"sync/atomic"
+	"unsafe"
 
 	"github.com/99designs/gqlgen/graphql"
 
@@ -129,3 +130,29 @@ func prefetchedHere(ctx context.Context, field graphql.CollectedField) bool {
 	inner := prefetched[fc.Object+"."+fc.Field.Name]
 	return inner != nil && inner[field.ObjectDefinition.Name+"."+field.Name]
 }
+
+// memberResolverOf and postResolverOf replace ec.Resolvers.Member() and
+// .Post() (execpatch): gqlgen's getters, which it rewrites on every
+// generate, allocate a resolver on every relation field of every member and
+// post. Resolver holds nothing (the array below fails to compile if it
+// gets a field), so one of each serves every *Resolver; another
+// ResolverRoot keeps its own getters.
+func memberResolverOf(r ResolverRoot) MemberResolver {
+	if _, ok := r.(*Resolver); ok {
+		return theMemberResolver
+	}
+	return r.Member()
+}
+
+func postResolverOf(r ResolverRoot) PostResolver {
+	if _, ok := r.(*Resolver); ok {
+		return thePostResolver
+	}
+	return r.Post()
+}
+
+var (
+	theMemberResolver = &memberResolver{&Resolver{}}
+	thePostResolver   = &postResolver{&Resolver{}}
+	_                 = [1]struct{}{}[unsafe.Sizeof(Resolver{})]
+)

@@ -1,4 +1,4 @@
-// Command execpatch rewrites ten calls in gqlgen's generated executor to the
+// Command execpatch rewrites twelve calls in gqlgen's generated executor to the
 // graph package's cheaper equivalents (see graph/exec.go for why). It runs
 // from go generate right after gqlgen, on the file named by its argument,
 // and fails if gqlgen stops generating any of them, rather than silently
@@ -17,6 +17,8 @@ var patches = []struct{ from, to string }{
 	{"graphql.NewDeferredGroup(ctx)", "newDeferredGroup(ctx, fields)"},
 	{"graphql.BatchParentsFor[", "batchParentsFor["},
 	{"graphql.ResolveField(", "resolveField("},
+	{"ec.Resolvers.Member()", "memberResolverOf(ec.Resolvers)"},
+	{"ec.Resolvers.Post()", "postResolverOf(ec.Resolvers)"},
 	{"ctx = graphql.WithBatchParents(ctx, ", "ctx = withBatchParents(ctx, sel, "},
 	{"graphql.CollectFields(ec.OperationContext, sel, ", "ec.fields.collect(ec.OperationContext, sel, "},
 	{"out.ResolveConcurrently(ec.OperationContext, &deferred, i,", "resolveConcurrently(ctx, out, field, ec.OperationContext, &deferred, i,"},
