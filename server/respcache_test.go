@@ -1,10 +1,13 @@
 package server_test
 
 import (
+	"maps"
 	"net/http"
+	"net/http/httptest"
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -140,4 +143,66 @@ func metricValue(exposition, series string) float64 {
 		}
 	}
 	return 0
+}
+
+// TestRefusedKeyJoinsNoExecution: a request whose key the server already
+// knows to be refused (a 401 met by another of its calls) gets no data from
+// an identical request's execution still in flight, begun while the key was
+// good, just as it gets none from the caches: it is refused. The upstream's
+// answer to the first request is produced while the key is good and held
+// until the second request has arrived.
+func TestRefusedKeyJoinsNoExecution(t *testing.T) {
+	t.Parallel()
+	second := map[string]string{"Authorization": "Bearer " + aspiretest.DemoSecondKey, "X-Aspire-Client-Id": aspiretest.DemoClientID}
+	past := map[string]any{"r": map[string]any{"start": "2025-03-01", "end": "2025-03-31"}}
+	const posts = `query($r: DateRangeInput!) { posts(range: $r, first: 5) { nodes { id } } }`
+	for name, args := range map[string][]string{"without the response cache": {"-response-cache-bytes", "0"}, "with it": nil} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			var held atomic.Bool
+			answered, release := make(chan struct{}), make(chan struct{})
+			hold := func(next http.Handler) http.Handler {
+				return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+					if !strings.HasSuffix(r.URL.Path, "/posts") || !held.CompareAndSwap(false, true) {
+						next.ServeHTTP(w, r)
+						return
+					}
+					rec := httptest.NewRecorder()
+					next.ServeHTTP(rec, r) // authenticated while the key is good
+					close(answered)
+					<-release
+					maps.Copy(w.Header(), rec.Header())
+					w.WriteHeader(rec.Code)
+					_, _ = w.Write(rec.Body.Bytes())
+				})
+			}
+			s := newStackWith(t, args, hold, aspiretest.WithSizes(aspiretest.SmallSizes))
+			if r := s.queryAs(t, second, `{ projects { totalCount } }`, nil); len(r.Errors) > 0 {
+				t.Fatal(r.body)
+			}
+			first := make(chan reply, 1)
+			go func() { first <- s.queryAs(t, second, posts, past) }()
+			<-answered
+			s.sim.Revoke(aspiretest.DemoSecondKey)
+			if r := s.queryAs(t, second, `{ groups { totalCount } }`, nil); r.code() != "UNAUTHENTICATED" {
+				t.Fatalf("after the revocation: %s", r.body)
+			}
+			late := make(chan reply, 1)
+			go func() { late <- s.queryAs(t, second, posts, past) }()
+			var r reply
+			select {
+			case r = <-late: // refused at once
+				close(release)
+			case <-time.After(2 * time.Second): // waiting on the first request's execution
+				close(release)
+				r = <-late
+			}
+			if r.code() != "UNAUTHENTICATED" || has(string(r.body), `"id":"`) {
+				t.Errorf("a request of a key known to be refused got: %s", r.body)
+			}
+			if f := <-first; len(f.Errors) > 0 || !has(string(f.body), `"id":"`) {
+				t.Errorf("the request that began while the key was good: %s", f.body)
+			}
+		})
+	}
 }
