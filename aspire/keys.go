@@ -211,6 +211,10 @@ func (t *Tenant) Accepted(ctx context.Context) bool {
 	return t.c.keys.fresh(t.id) || t.c.sharedAcceptance(ctx, t)
 }
 
+// Refused reports whether the upstream refused t's key lately
+// (key-refused-ttl): its calls are refused here, without asking again.
+func (t *Tenant) Refused() bool { return t.c.keys.refusal(t.id, "") != nil }
+
 // With a shared store, an acceptance is shared with the other replicas, so
 // that one check per key per key-recheck serves them all (and their shared
 // caches): the entry holds the time of the check and lives until its

@@ -110,6 +110,13 @@ func (rs *responses) wrap(next http.Handler) http.Handler {
 				return
 			}
 		}
+		// A key known to be refused joins no execution in flight: that one
+		// began while the key was good, and, as from the caches, the key gets
+		// no more data. Its own execution is refused without an upstream call.
+		if l.Tenant().Refused() {
+			next.ServeHTTP(w, r)
+			return
+		}
 		// The shared execution runs on a context of its own: a caller that
 		// leaves must not fail the others.
 		ran := false // this request's goroutine is the one that ran next
