@@ -1,6 +1,9 @@
 package server_test
 
 import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"maps"
 	"net/http"
 	"net/http/httptest"
@@ -12,6 +15,7 @@ import (
 	"time"
 
 	"github.com/aspire-graphql/aspire-graphql/aspire/aspiretest"
+	"github.com/aspire-graphql/aspire-graphql/server"
 )
 
 func TestWholeResponseCache(t *testing.T) {
@@ -204,5 +208,70 @@ func TestRefusedKeyJoinsNoExecution(t *testing.T) {
 				t.Errorf("the request that began while the key was good: %s", f.body)
 			}
 		})
+	}
+}
+
+// gatedAPQ is a persisted-query store whose first look-up waits for open
+// (a store across the network, as replicas share, takes a moment).
+type gatedAPQ struct {
+	mu            sync.Mutex
+	docs          map[string]string
+	first         atomic.Bool
+	arrived, open chan struct{}
+}
+
+func (g *gatedAPQ) Get(_ context.Context, hash string) (string, bool) {
+	if g.first.CompareAndSwap(false, true) {
+		close(g.arrived)
+		<-g.open
+	}
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	doc, ok := g.docs[hash]
+	return doc, ok
+}
+
+func (g *gatedAPQ) Add(_ context.Context, hash, doc string) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.docs[hash] = doc
+}
+
+// TestMergedAPQMissIsCountedAsMiss: identical hash-only requests for a
+// document the store does not know, merged into one execution, are each
+// answered PERSISTED_QUERY_NOT_FOUND, and each counts as a miss in its
+// access line and in aspire_apq_requests_total, not as the hit that
+// graphqlHTTP presumes until the store answers.
+func TestMergedAPQMissIsCountedAsMiss(t *testing.T) {
+	t.Parallel()
+	store := &gatedAPQ{docs: map[string]string{}, arrived: make(chan struct{}), open: make(chan struct{})}
+	s := newStackOpts(t, []string{"-response-cache-bytes", "0"}, nil, func(o *server.Options) { o.APQ = store })
+	sum := sha256.Sum256([]byte(`{ projects { totalCount } }`))
+	body := `{"extensions":{"persistedQuery":{"version":1,"sha256Hash":"` + hex.EncodeToString(sum[:]) + `"}}}`
+	h := map[string]string{"Content-Type": "application/json"}
+	maps.Copy(h, demoHeaders)
+	const n = 5
+	replies := make(chan reply, n)
+	send := func() { replies <- s.send(t, http.MethodPost, "/graphql", strings.NewReader(body), h) }
+	go send()
+	<-store.arrived
+	for range n - 1 {
+		go send()
+	}
+	time.Sleep(300 * time.Millisecond) // for the others to join the first one's execution
+	close(store.open)
+	for range n {
+		if r := <-replies; r.code() != "PERSISTED_QUERY_NOT_FOUND" {
+			t.Fatalf("a hash-only request of an unknown document: %s", r.body)
+		}
+	}
+	_, m, _ := s.do(t, http.MethodGet, "/metrics", nil, nil)
+	merged := metricValue(string(m), `graphql_shared_responses_total{how="merged"}`)
+	if merged == 0 {
+		t.Fatal("no request joined the first one's execution")
+	}
+	hits, misses := metricValue(string(m), `aspire_apq_requests_total{result="hit"}`), metricValue(string(m), `aspire_apq_requests_total{result="miss"}`)
+	if hits != 0 || misses != n || strings.Contains(s.logs.String(), `"apq":"hit"`) {
+		t.Errorf("%d misses (%v merged) counted as %v hits and %v misses", n, merged, hits, misses)
 	}
 }

@@ -56,6 +56,13 @@ func newStack(t testing.TB, args []string, simOpts ...aspiretest.Option) *stack 
 // tests that watch the upstream's connections.
 func newStackWith(t testing.TB, args []string, wrap func(http.Handler) http.Handler, simOpts ...aspiretest.Option) *stack {
 	t.Helper()
+	return newStackOpts(t, args, wrap, nil, simOpts...)
+}
+
+// newStackOpts is newStackWith with the server's options changed by opts
+// (nil: none), for tests that give it a dependency of their own.
+func newStackOpts(t testing.TB, args []string, wrap func(http.Handler) http.Handler, opts func(*server.Options), simOpts ...aspiretest.Option) *stack {
+	t.Helper()
 	sim := aspiretest.New(append([]aspiretest.Option{aspiretest.WithRateLimit(0, 0)}, simOpts...)...)
 	var upstream http.Handler = sim
 	if wrap != nil {
@@ -82,7 +89,11 @@ func newStackWith(t testing.TB, args []string, wrap func(http.Handler) http.Hand
 	if err != nil {
 		t.Fatal(err)
 	}
-	h, release := server.New(server.Options{Logger: zerolog.New(server.LogWriter(logs)).Level(zerolog.DebugLevel), Config: cfg, Client: c, Metrics: m, Demo: demo, SavedQueries: saved})
+	o := server.Options{Logger: zerolog.New(server.LogWriter(logs)).Level(zerolog.DebugLevel), Config: cfg, Client: c, Metrics: m, Demo: demo, SavedQueries: saved}
+	if opts != nil {
+		opts(&o)
+	}
+	h, release := server.New(o)
 	t.Cleanup(release)
 	ts := httptest.NewServer(h)
 	t.Cleanup(ts.Close)
