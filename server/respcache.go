@@ -51,6 +51,7 @@ type recorded struct {
 	status int
 	header http.Header
 	body   []byte
+	apq    string // what the persisted-query store said to the execution
 }
 
 func newResponses(maxBytes int64, ttl, requestTimeout time.Duration, merge bool) *responses {
@@ -134,6 +135,9 @@ func (rs *responses) wrap(next http.Handler) http.Handler {
 			rec := &recorder{header: http.Header{}}
 			next.ServeHTTP(rec, r.Clone(ctx))
 			out := &recorded{status: rec.status, header: rec.header, body: rec.buf.Bytes()}
+			if s := telemetry.StatsFrom(r.Context()); s != nil {
+				out.apq = s.APQ()
+			}
 			if out.status == 0 {
 				out.status = http.StatusOK
 			}
@@ -155,10 +159,16 @@ func (rs *responses) wrap(next http.Handler) http.Handler {
 		}
 		select {
 		case res := <-ch:
+			rec := res.Val.(*recorded)
 			if res.Shared && !ran {
 				rs.answered(r, "merged")
+				// graphqlHTTP marked a hash-only request a hit until the store
+				// answers, and the store answered the execution (same body).
+				if s := telemetry.StatsFrom(r.Context()); s != nil && s.APQ() == "hit" && rec.apq != "" {
+					s.SetAPQ(rec.apq)
+				}
 			}
-			res.Val.(*recorded).write(w)
+			rec.write(w)
 		case <-grace:
 			writeGraphQLError(w, r, http.StatusOK, graph.CodeDeadlineExceeded, graph.DeadlineMessage)
 		}
