@@ -32,7 +32,7 @@ const (
 	oursName     = "aspire-graphql"
 	peerName     = "Tailcall 1.0.0"
 	peerNoDedupe = "Tailcall 1.0.0, no dedupe"
-	rawName      = "aspire-graphql, no response cache"
+	rawName      = "aspire-graphql, no response cache, merging"
 	execName     = "aspire-graphql, no response cache, no merging"
 )
 

@@ -52,6 +52,9 @@ type recorded struct {
 	header http.Header
 	body   []byte
 	apq    string // what the persisted-query store said to the execution
+	// expired: the execution ran out of its starter's time (deadline
+	// errors); never cached, since such an answer has errors.
+	expired bool
 }
 
 func newResponses(maxBytes int64, ttl, requestTimeout time.Duration, merge bool) *responses {
@@ -135,6 +138,8 @@ func (rs *responses) wrap(next http.Handler) http.Handler {
 			rec := &recorder{header: http.Header{}}
 			next.ServeHTTP(rec, r.Clone(ctx))
 			out := &recorded{status: rec.status, header: rec.header, body: rec.buf.Bytes()}
+			// The execution answers its deadline a moment before it passes.
+			out.expired = ctx.Err() != nil || bytes.Contains(out.body, []byte(`"code":"`+graph.CodeDeadlineExceeded+`"`))
 			if s := telemetry.StatsFrom(r.Context()); s != nil {
 				out.apq = s.APQ()
 			}
@@ -160,6 +165,14 @@ func (rs *responses) wrap(next http.Handler) http.Handler {
 		select {
 		case res := <-ch:
 			rec := res.Val.(*recorded)
+			// The execution ran out of its starter's time; a request that
+			// joined it later has time of its own left, and runs on its own
+			// (often on what the first one cached) rather than take the
+			// starter's deadline error.
+			if rec.expired && !ran && r.Context().Err() == nil {
+				next.ServeHTTP(w, r)
+				return
+			}
 			if res.Shared && !ran {
 				rs.answered(r, "merged")
 				// graphqlHTTP marked a hash-only request a hit until the store

@@ -275,3 +275,33 @@ func TestMergedAPQMissIsCountedAsMiss(t *testing.T) {
 		t.Errorf("%d misses (%v merged) counted as %v hits and %v misses", n, merged, hits, misses)
 	}
 }
+
+// TestLateJoinerOutlivesTheStartersDeadline: a request that joined an
+// identical execution in flight late has time of its own left when that
+// execution runs out of its starter's; it runs on its own instead of taking
+// the starter's deadline error.
+func TestLateJoinerOutlivesTheStartersDeadline(t *testing.T) {
+	t.Parallel()
+	var hung atomic.Bool
+	hang := func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if strings.HasSuffix(r.URL.Path, "/posts") && hung.CompareAndSwap(false, true) {
+				<-r.Context().Done() // the first posts call never answers
+				return
+			}
+			next.ServeHTTP(w, r)
+		})
+	}
+	s := newStackWith(t, []string{"-request-timeout", "1500ms", "-response-cache-bytes", "0", "-retries", "1"}, hang)
+	const q = `query($r: DateRangeInput!) { posts(range: $r, first: 5) { nodes { id } } }`
+	first := make(chan reply, 1)
+	go func() { first <- s.query(t, q, oct) }()
+	time.Sleep(700 * time.Millisecond) // the first is waiting on its hung call
+	late := s.query(t, q, oct)
+	if f := <-first; f.code() != "DEADLINE_EXCEEDED" {
+		t.Fatalf("the starter: %s", f.body)
+	}
+	if len(late.Errors) > 0 || !has(string(late.body), `"id":"`) {
+		t.Errorf("the late joiner: %s", late.body)
+	}
+}
