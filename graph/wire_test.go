@@ -66,20 +66,6 @@ func TestExactCountsAcrossWires(t *testing.T) {
 // rest.
 func TestREADMECountsAcrossWires(t *testing.T) {
 	t.Parallel()
-	queries := []struct {
-		name, query string
-		vars        map[string]any
-	}{
-		{"TopPosts", `query TopPosts($r: DateRangeInput!) { posts(range: $r, first: 3, sort: {field: TMV}) { totalCount
-			nodes { id network type metrics { impressions engagements tmv } member { name handles { instagram tiktok } } } } }`,
-			map[string]any{"r": map[string]any{"start": "2026-10-01", "end": "2026-10-31"}}},
-		{"Creators", `query Creators($r: DateRangeInput!) { members(range: $r, first: 2, sort: {field: ENGAGEMENTS}) {
-			nodes { name performance(range: $r) { postCount metrics { engagements tmv } byNetwork { network metrics { tmv } } } } } }`,
-			map[string]any{"r": map[string]any{"start": "2026-07-01", "end": "2026-09-30"}}},
-		{"Campaigns", `query Campaigns($r: DateRangeInput!) { projects(first: 2) { nodes { name status memberCount
-			posts(range: $r, first: 2) { totalCount nodes { id member { name } } } } } }`,
-			map[string]any{"r": map[string]any{"start": "2026-10-01", "end": "2026-10-31"}}},
-	}
 	want := map[string][3]int{
 		"builtin":             {2, 1, 3},
 		"envelope-token-path": {2, 1, 3}, // a total but no has-more flag: derived from the total
@@ -103,14 +89,14 @@ func TestREADMECountsAcrossWires(t *testing.T) {
 				t.Fatal(err)
 			}
 			w.Contract = c
-			for i, q := range queries {
+			for i, q := range aspiretest.READMEQueries {
 				e := newEnvWire(t, w)
 				var d any
-				e.ok(t, q.query, q.vars, &d)
+				e.ok(t, q.Query, q.Vars, &d)
 				got := e.sim.Count("")
-				t.Logf("%-20s %-9s %d upstream requests", name, q.name, got)
+				t.Logf("%-20s %-9s %d upstream requests", name, q.Name, got)
 				if got != want[name][i] {
-					t.Errorf("%s: %d upstream requests, want %d (%v)", q.name, got, want[name][i], e.sim.Counts())
+					t.Errorf("%s: %d upstream requests, want %d (%v)", q.Name, got, want[name][i], e.sim.Counts())
 				}
 			}
 		})

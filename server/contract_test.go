@@ -13,24 +13,6 @@ import (
 	"github.com/aspire-graphql/aspire-graphql/aspire/aspiretest"
 )
 
-// The README's three queries, with the upstream requests each makes on a
-// cold cache under the built-in contract.
-var readmeQueries = []struct {
-	name  string
-	query string
-	vars  map[string]any
-}{
-	{"TopPosts", `query TopPosts($r: DateRangeInput!) { posts(range: $r, first: 3, sort: {field: TMV}) { totalCount
-		nodes { id network type metrics { impressions engagements tmv } member { name handles { instagram tiktok } } } } }`,
-		map[string]any{"r": map[string]any{"start": "2026-10-01", "end": "2026-10-31"}}},
-	{"Creators", `query Creators($r: DateRangeInput!) { members(range: $r, first: 2, sort: {field: ENGAGEMENTS}) {
-		nodes { name performance(range: $r) { postCount metrics { engagements tmv } byNetwork { network metrics { tmv } } } } } }`,
-		map[string]any{"r": map[string]any{"start": "2026-07-01", "end": "2026-09-30"}}},
-	{"Campaigns", `query Campaigns($r: DateRangeInput!) { projects(first: 2) { nodes { name status memberCount
-		posts(range: $r, first: 2) { totalCount nodes { id member { name } } } } } }`,
-		map[string]any{"r": map[string]any{"start": "2026-10-01", "end": "2026-10-31"}}},
-}
-
 // TestWireVariants runs the README's queries against the simulator speaking
 // each wire variant, with the server started on the matching contract file
 // (-contract): the GraphQL answers equal the built-in contract's. The exact
@@ -44,17 +26,17 @@ func TestWireVariants(t *testing.T) {
 		if err := os.WriteFile(file, w.Contract.Marshal(), 0o600); err != nil {
 			t.Fatal(err)
 		}
-		for _, q := range readmeQueries {
+		for _, q := range aspiretest.READMEQueries {
 			s := newStack(t, []string{"-contract", file}, aspiretest.WithWire(w))
-			r := s.query(t, q.query, q.vars)
+			r := s.query(t, q.Query, q.Vars)
 			if len(r.Errors) > 0 || r.status != 200 {
-				t.Fatalf("%s %s: %d %s", name, q.name, r.status, r.body)
+				t.Fatalf("%s %s: %d %s", name, q.Name, r.status, r.body)
 			}
-			t.Logf("%-20s %-9s %d upstream requests", name, q.name, s.sim.Count(""))
-			if base, ok := answers[q.name]; !ok {
-				answers[q.name] = r.Data
+			t.Logf("%-20s %-9s %d upstream requests", name, q.Name, s.sim.Count(""))
+			if base, ok := answers[q.Name]; !ok {
+				answers[q.Name] = r.Data
 			} else if !jsonEqual(base, r.Data) {
-				t.Errorf("%s %s: answer differs from the built-in contract's:\n%s\nwant\n%s", name, q.name, r.Data, base)
+				t.Errorf("%s %s: answer differs from the built-in contract's:\n%s\nwant\n%s", name, q.Name, r.Data, base)
 			}
 		}
 	}
@@ -67,11 +49,11 @@ func TestLenientWithoutAContract(t *testing.T) {
 	w.Contract.Auth = aspiretest.Profiles["builtin"]().Contract.Auth // the key where the built-in contract puts it
 	base := newStack(t, nil)
 	s := newStack(t, nil, aspiretest.WithWire(w))
-	for _, q := range readmeQueries {
-		want := base.query(t, q.query, q.vars)
-		got := s.query(t, q.query, q.vars)
+	for _, q := range aspiretest.READMEQueries {
+		want := base.query(t, q.Query, q.Vars)
+		got := s.query(t, q.Query, q.Vars)
 		if len(got.Errors) > 0 || !jsonEqual(got.Data, want.Data) {
-			t.Errorf("%s: got %s, want %s", q.name, got.body, want.Data)
+			t.Errorf("%s: got %s, want %s", q.Name, got.body, want.Data)
 		}
 	}
 }

@@ -32,8 +32,7 @@ func (c *countingExporter) ExportSpans(ctx context.Context, spans []sdktrace.Rea
 // same client and HTTP server answering W1's recorded response without
 // running it; the server's CPU per query is cpu-ms/op minus floor's.
 func BenchmarkW1Tracing(b *testing.B) {
-	const q = `query W1($r: DateRangeInput!) { posts(range: $r, first: 100) { nodes { id caption postedAt metrics { impressions engagements tmv } member { id name } } } }`
-	vars := map[string]any{"r": map[string]any{"start": "2026-01-01", "end": "2026-01-31"}}
+	q, vars := w1Query, january
 	args := []string{"-rate-limit", "0", "-response-cache-bytes", "0"}
 	for _, tc := range []struct {
 		name  string
@@ -63,17 +62,11 @@ func BenchmarkW1Tracing(b *testing.B) {
 			if len(r.Errors) > 0 {
 				b.Fatal(string(r.body))
 			}
-			c0 := cpuNow()
-			b.SetParallelism(8)
-			b.RunParallel(func(pb *testing.PB) {
-				for pb.Next() {
-					s.query(b, q, vars)
+			parallelCPU(b, func() { s.query(b, q, vars) }, func() {
+				if sdk != nil {
+					_ = sdk.ForceFlush(context.Background())
 				}
 			})
-			if sdk != nil {
-				_ = sdk.ForceFlush(context.Background())
-			}
-			b.ReportMetric((cpuNow()-c0)/float64(b.N), "cpu-ms/op")
 			if counter != nil {
 				b.ReportMetric(float64(counter.n.Load())/float64(b.N+1), "spans/op")
 			}
@@ -88,13 +81,6 @@ func BenchmarkW1Tracing(b *testing.B) {
 		}))
 		b.Cleanup(srv.Close)
 		s := &stack{url: srv.URL}
-		c0 := cpuNow()
-		b.SetParallelism(8)
-		b.RunParallel(func(pb *testing.PB) {
-			for pb.Next() {
-				s.query(b, q, vars)
-			}
-		})
-		b.ReportMetric((cpuNow()-c0)/float64(b.N), "cpu-ms/op")
+		parallelCPU(b, func() { s.query(b, q, vars) }, nil)
 	})
 }

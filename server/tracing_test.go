@@ -186,36 +186,31 @@ func traceOfLastRequest(t testing.TB, s *stack) trace.TraceID {
 	return tid
 }
 
-const (
-	topPosts  = `query TopPosts($r: DateRangeInput!) { posts(range: $r, first: 3, sort: {field: TMV}) { totalCount nodes { id network type metrics { impressions engagements tmv } member { name handles { instagram tiktok } } } } }`
-	creators  = `query Creators($r: DateRangeInput!) { members(range: $r, first: 2, sort: {field: ENGAGEMENTS}) { nodes { name performance(range: $r) { postCount metrics { engagements tmv } byNetwork { network metrics { tmv } } } } } }`
-	campaigns = `query Campaigns($r: DateRangeInput!) { projects(first: 2) { nodes { name status memberCount posts(range: $r, first: 2) { totalCount nodes { id member { name } } } } } }`
-)
-
-var q3 = map[string]any{"r": map[string]any{"start": "2026-07-01", "end": "2026-09-30"}}
+// topPosts is the README's first query.
+var topPosts = aspiretest.READMEQueries[0]
 
 // TestTraceOfTheREADMEQueries asserts the span tree of each of the README's
 // three queries, that each upstream request carried its attempt span's
 // traceparent, and that no attribute holds the key or the client id.
 func TestTraceOfTheREADMEQueries(t *testing.T) {
 	t.Parallel()
+	q := aspiretest.READMEQueries
 	for _, tc := range []struct {
-		name, query string
-		vars        map[string]any
+		aspiretest.READMEQuery
 		// calls are the upstream call spans, in the order of the simulator's log
 		calls []string
 		// loaders are the loader batch spans, with the resolver span above each
 		loaders map[string]string
 	}{
-		{"TopPosts", topPosts, oct, []string{"/v1/posts", "/v1/members"}, map[string]string{"loader member": "resolve Post.member"}},
-		{"Creators", creators, q3, []string{"/v1/members"}, map[string]string{}},
-		{"Campaigns", campaigns, oct, []string{"/v1/projects", "/v1/posts", "/v1/members"},
+		{q[0], []string{"/v1/posts", "/v1/members"}, map[string]string{"loader member": "resolve Post.member"}},
+		{q[1], []string{"/v1/members"}, map[string]string{}},
+		{q[2], []string{"/v1/projects", "/v1/posts", "/v1/members"},
 			map[string]string{"loader posts_by_project": "resolve Project.posts", "loader member": "resolve Post.member"}},
 	} {
-		t.Run(tc.name, func(t *testing.T) {
+		t.Run(tc.Name, func(t *testing.T) {
 			t.Parallel()
 			s := newTracedStack(t, nil, true)
-			r := s.queryAs(t, canaryHeaders, tc.query, tc.vars)
+			r := s.queryAs(t, canaryHeaders, tc.Query, tc.Vars)
 			if len(r.Errors) > 0 || r.status != 200 {
 				t.Fatalf("%d %s", r.status, r.body)
 			}
@@ -225,8 +220,8 @@ func TestTraceOfTheREADMEQueries(t *testing.T) {
 			if httpSpan.SpanKind != trace.SpanKindServer || httpSpan.Parent.IsValid() {
 				t.Errorf("the HTTP span should be a root server span: %+v", httpSpan)
 			}
-			op := tr.one(t, "query "+tc.name)
-			if tr.parentName(op) != "POST /graphql" || attr(op, "graphql.operation.name").AsString() != tc.name ||
+			op := tr.one(t, "query "+tc.Name)
+			if tr.parentName(op) != "POST /graphql" || attr(op, "graphql.operation.name").AsString() != tc.Name ||
 				attr(op, "graphql.operation.type").AsString() != "query" {
 				t.Errorf("operation span: %s", tr)
 			}
@@ -285,7 +280,7 @@ func TestTraceOfTheREADMEQueries(t *testing.T) {
 				if got := attr(call, "aspire.ids").AsInt64(); got != keys || keys < 1 {
 					t.Errorf("%s: %d keys, its call asked for %d ids", name, keys, got)
 				}
-				if name == "loader member" && tc.name == "TopPosts" && keys != 3 {
+				if name == "loader member" && tc.Name == "TopPosts" && keys != 3 {
 					t.Errorf("TopPosts: the member batch has %d keys, want 3 (first: 3)", keys)
 				}
 			}
@@ -341,7 +336,7 @@ func TestTracingJoinsTheCallersTrace(t *testing.T) {
 		h[k] = v
 	}
 	for i := range 2 {
-		r := s.queryAs(t, h, topPosts, oct)
+		r := s.queryAs(t, h, topPosts.Query, topPosts.Vars)
 		if len(r.Errors) > 0 {
 			t.Fatal(string(r.body))
 		}
@@ -390,7 +385,7 @@ func TestTracingRetriesWaitsAndSharedCalls(t *testing.T) {
 		t.Parallel()
 		s := newTracedStack(t, []string{"-rate-limit", "0"}, true)
 		s.sim.FailNext("/v1/posts", 1, http.StatusServiceUnavailable)
-		if r := s.queryAs(t, canaryHeaders, topPosts, oct); len(r.Errors) > 0 {
+		if r := s.queryAs(t, canaryHeaders, topPosts.Query, topPosts.Vars); len(r.Errors) > 0 {
 			t.Fatal(string(r.body))
 		}
 		tr := treeOf(t, s.exp.GetSpans(), traceOfLastRequest(t, s.stack))
@@ -430,7 +425,7 @@ func TestTracingRetriesWaitsAndSharedCalls(t *testing.T) {
 		// own time, which stays positive on a loaded CI machine (at 20 a
 		// second a posts call slower than 50 ms left nothing to wait).
 		s := newTracedStack(t, []string{"-rate-limit", "2", "-rate-burst", "1"}, true)
-		if r := s.queryAs(t, canaryHeaders, topPosts, oct); len(r.Errors) > 0 {
+		if r := s.queryAs(t, canaryHeaders, topPosts.Query, topPosts.Vars); len(r.Errors) > 0 {
 			t.Fatal(string(r.body))
 		}
 		tr := treeOf(t, s.exp.GetSpans(), traceOfLastRequest(t, s.stack))
@@ -507,7 +502,7 @@ func TestTracingSettings(t *testing.T) {
 			for k, v := range canaryHeaders {
 				h[k] = v
 			}
-			if r := s.queryAs(t, h, topPosts, oct); len(r.Errors) > 0 {
+			if r := s.queryAs(t, h, topPosts.Query, topPosts.Vars); len(r.Errors) > 0 {
 				t.Fatal(string(r.body))
 			}
 			tps := s.traceparents()
@@ -554,7 +549,7 @@ func TestUnsampledRequestsStillPropagate(t *testing.T) {
 	for k, v := range canaryHeaders {
 		h[k] = v
 	}
-	if r := s.queryAs(t, h, topPosts, oct); len(r.Errors) > 0 {
+	if r := s.queryAs(t, h, topPosts.Query, topPosts.Vars); len(r.Errors) > 0 {
 		t.Fatal(string(r.body))
 	}
 	if got := len(exp.GetSpans()); got != 0 {
@@ -586,7 +581,7 @@ func TestNoSecretInSpansOverAnyWire(t *testing.T) {
 	exp := tracetest.NewInMemoryExporter()
 	tp := sdktrace.NewTracerProvider(sdktrace.WithSyncer(exp))
 	s := newStackWithTracer(t, []string{"-contract", file}, tp, aspiretest.WithWire(w))
-	if r := s.queryAs(t, canaryHeaders, topPosts, oct); len(r.Errors) > 0 {
+	if r := s.queryAs(t, canaryHeaders, topPosts.Query, topPosts.Vars); len(r.Errors) > 0 {
 		t.Fatal(string(r.body))
 	}
 	reqs := s.sim.Requests()
