@@ -92,11 +92,9 @@ func (b *keyBook) admit(ctx context.Context, t *Tenant, endpoint string) (*verif
 	for {
 		e.mu.Lock()
 		now := b.now()
-		if e.refused != nil && now.Before(e.refusedUntil) {
-			err := *e.refused
+		if err := e.refusedAt(now, endpoint); err != nil {
 			e.mu.Unlock()
-			err.Endpoint = endpoint
-			return nil, &err
+			return nil, err
 		}
 		if b.acceptedAt(e, now) {
 			e.mu.Unlock()
@@ -122,18 +120,30 @@ func (b *keyBook) refusal(tenant, endpoint string) error {
 	if b == nil {
 		return nil
 	}
-	e, ok := b.entries.GetIfPresent(tenant)
-	if !ok {
-		return nil
-	}
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	if e.refused == nil || !b.now().Before(e.refusedUntil) {
+	return read(b, tenant, nil, func(e *keyEntry) error { return e.refusedAt(b.now(), endpoint) })
+}
+
+// refusedAt is e's remembered refusal at now, for endpoint, or nil; e.mu is
+// held.
+func (e *keyEntry) refusedAt(now time.Time, endpoint string) error {
+	if e.refused == nil || !now.Before(e.refusedUntil) {
 		return nil
 	}
 	err := *e.refused
 	err.Endpoint = endpoint
 	return &err
+}
+
+// read returns what f says of tenant's entry, under its lock, or ifNone
+// when the book has none.
+func read[T any](b *keyBook, tenant string, ifNone T, f func(*keyEntry) T) T {
+	e, ok := b.entries.GetIfPresent(tenant)
+	if !ok {
+		return ifNone
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return f(e)
 }
 
 // fresh reports whether t's key was accepted within recheck (always true
@@ -142,13 +152,7 @@ func (b *keyBook) fresh(tenant string) bool {
 	if b == nil {
 		return true
 	}
-	e, ok := b.entries.GetIfPresent(tenant)
-	if !ok {
-		return false
-	}
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	return b.acceptedAt(e, b.now())
+	return read(b, tenant, false, func(e *keyEntry) bool { return b.acceptedAt(e, b.now()) })
 }
 
 // acceptedAt: e's key is accepted and, with a re-check interval, fresh.
@@ -162,13 +166,7 @@ func (b *keyBook) known(tenant string) bool {
 	if b == nil {
 		return true
 	}
-	e, ok := b.entries.GetIfPresent(tenant)
-	if !ok {
-		return false
-	}
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	return e.everAccepted
+	return read(b, tenant, false, func(e *keyEntry) bool { return e.everAccepted })
 }
 
 // record learns from the outcome of one upstream attempt of tenant (err nil
