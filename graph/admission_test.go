@@ -80,19 +80,33 @@ func TestExecutionsAreBounded(t *testing.T) {
 // another tenant's query runs at once instead of waiting behind it. With no
 // share (the single-tenant modes) the same load makes it wait, which is
 // what the share is for.
+//
+// Both the start and the verdict are read off the upstream, not a clock:
+// the other tenant asks once the slow tenant's calls hold every slot they
+// may, and it "answered first" when no slow call had been answered yet (a
+// slot is freed only after one is). A fixed 300 ms sleep before it asked
+// flaked under CI load: not every slow query held its slot yet.
 func TestSlowTenantCannotStarveOthers(t *testing.T) {
 	t.Parallel()
 	other := aspire.Creds{APIKey: aspiretest.OtherKey, ClientID: aspiretest.OtherClientID}
 	for _, tc := range []struct {
 		share     int
-		wantFirst bool // the fast tenant answers before the slow one's queries
-	}{{share: 2, wantFirst: true}, {share: 0, wantFirst: false}} {
+		running   int32 // slow calls upstream at once: the slots the slow tenant may hold
+		wantFirst bool  // the fast tenant answers before the slow one's queries
+	}{{share: 2, running: 2, wantFirst: true}, {share: 0, running: 4, wantFirst: false}} {
 		t.Run(fmt.Sprintf("share %d", tc.share), func(t *testing.T) {
 			t.Parallel()
 			sim := aspiretest.New(aspiretest.WithRateLimit(0, 0))
+			const warmDay, warmEnd = 1, "2026-03-01"
+			var slowArrived, slowAnswered atomic.Int32
 			up := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-				if strings.Contains(r.Header.Get("Authorization"), aspiretest.DemoKey) {
-					time.Sleep(2 * time.Second) // the slow tenant
+				// The slow tenant, past its first call: the client lets a key
+				// it has not seen answered make one call at a time, so
+				// the test makes that call quick before the slow ones.
+				if strings.Contains(r.Header.Get("Authorization"), aspiretest.DemoKey) && r.URL.Query().Get("end_date") != warmEnd {
+					slowArrived.Add(1)
+					time.Sleep(2 * time.Second)
+					slowAnswered.Add(1)
 				}
 				sim.ServeHTTP(w, r)
 			}))
@@ -111,9 +125,13 @@ func TestSlowTenantCannotStarveOthers(t *testing.T) {
 				h.ServeHTTP(w, r.WithContext(loaders.With(r.Context(), c.As(creds))))
 			}))
 			t.Cleanup(ts.Close)
-			ask := func(who string, n int) error {
-				body, _ := json.Marshal(map[string]any{"query": `query($r: DateRangeInput!, $n: Int!) { posts(range: $r, first: $n) { nodes { id } } }`,
-					"variables": map[string]any{"r": q1, "n": n}})
+			// Each slow query asks for its own range: the client merges
+			// identical upstream calls, and four queries on one call would
+			// hold four slots with one call upstream.
+			ask := func(who string, day int) error {
+				rng := map[string]any{"start": "2026-01-01", "end": fmt.Sprintf("2026-03-%02d", day)}
+				body, _ := json.Marshal(map[string]any{"query": `query($r: DateRangeInput!) { posts(range: $r, first: 10) { nodes { id } } }`,
+					"variables": map[string]any{"r": rng}})
 				resp, err := http.Post(ts.URL+"?t="+who, "application/json", bytes.NewReader(body))
 				if err != nil {
 					return err
@@ -125,22 +143,31 @@ func TestSlowTenantCannotStarveOthers(t *testing.T) {
 				}
 				return nil
 			}
-			var slowDone atomic.Int32
+			if err := ask("demo", warmDay); err != nil {
+				t.Fatal(err)
+			}
 			var wg sync.WaitGroup
 			for i := range 4 {
 				wg.Go(func() {
 					if err := ask("demo", 10+i); err != nil {
 						t.Error(err)
 					}
-					slowDone.Add(1)
 				})
 			}
-			time.Sleep(300 * time.Millisecond) // the slow tenant's queries are running or queued
+			for deadline := time.Now().Add(10 * time.Second); slowArrived.Load() < tc.running; time.Sleep(5 * time.Millisecond) {
+				if time.Now().After(deadline) {
+					t.Fatalf("%d slow calls reached the upstream, want %d", slowArrived.Load(), tc.running)
+				}
+			}
+			time.Sleep(50 * time.Millisecond) // and the rest of them queue
 			if err := ask("other", 10); err != nil {
 				t.Fatal(err)
 			}
-			first := slowDone.Load() == 0
+			first := slowAnswered.Load() == 0
 			wg.Wait()
+			if got := slowArrived.Load(); got != 4 {
+				t.Errorf("%d slow calls reached the upstream, want 4", got)
+			}
 			if first != tc.wantFirst {
 				t.Errorf("share %d: the other tenant answered first = %v, want %v", tc.share, first, tc.wantFirst)
 			}
