@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/errcode"
@@ -78,8 +79,10 @@ func ErrorPresenter(ctx context.Context, err error) *gqlerror.Error {
 	var ge *gqlerror.Error
 	if errors.As(err, &ge) && ge.Extensions["code"] != nil {
 		if name, ok := unknownOperation(ge); ok {
-			gerr.Message = fmt.Sprintf("the document has no operation named %q (operationName)", name)
+			gerr.Message = fmt.Sprintf("the document has no operation named %q (operationName)", shortenName(name))
 			gerr.Extensions = map[string]any{"code": CodeBadRequest}
+		} else if c := ge.Extensions["code"]; c == errcode.ValidationFailed || c == errcode.ParseFailed || c == CodeBadUserInput {
+			gerr.Message = shortenEcho(gerr.Message)
 		}
 		return gerr
 	}
@@ -94,7 +97,10 @@ func ErrorPresenter(ctx context.Context, err error) *gqlerror.Error {
 		return gerr
 	}
 	if ge != nil && ge.Rule != "" {
-		return gerr // a validation error of the document: its message is for the caller
+		// A validation error of the document: its message is for the
+		// caller, with what it echoes of the document cut short.
+		gerr.Message = shortenEcho(gerr.Message)
+		return gerr
 	}
 	zerolog.Ctx(ctx).Error().Err(err).Msg("internal error")
 	gerr.Message = "internal error"
@@ -136,4 +142,117 @@ func Hint(e *aspire.Error) string {
 		return "The client id is not the key's workspace: it is the id after /client/ in your Aspire URL."
 	}
 	return ""
+}
+
+// MaxEchoed is the longest part of a caller's document or arguments an
+// error message repeats whole. gqlparser quotes names and prints values in
+// full ("Cannot query field \"…\"", "found …"), and so do our argument
+// errors ("invalid date \"…\""): a 200 kB made-up field name came back
+// as a 200 kB message, each time it occurred. Real names and values are
+// short; a cut one still says where it was and how long.
+const MaxEchoed = 64
+
+// MaxErrorMessage bounds a message that echoes the caller whatever its
+// shape (a long list of short words).
+const MaxErrorMessage = 1024
+
+// shortenName cuts s past MaxEchoed, saying how long it was.
+func shortenName(s string) string {
+	if len(s) <= MaxEchoed {
+		return s
+	}
+	return fmt.Sprintf("%s… (%d bytes)", cutRunes(s, MaxEchoed), len(s))
+}
+
+// cutRunes is s cut to at most n bytes, on a rune boundary.
+func cutRunes(s string, n int) string {
+	for n > 0 && n < len(s) && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:min(n, len(s))]
+}
+
+// shortenEcho cuts, in a message that echoes the caller, every quoted part
+// longer than MaxEchoed and every word longer than twice that, then the
+// message to MaxErrorMessage.
+func shortenEcho(msg string) string {
+	if len(msg) <= 2*MaxEchoed {
+		return msg // nothing in it can be too long
+	}
+	msg = shortenRuns(msg, MaxEchoed, func(s string) (int, int) { // "quoted" parts
+		i := strings.IndexByte(s, '"')
+		if i < 0 {
+			return -1, -1
+		}
+		j := strings.IndexByte(s[i+1:], '"')
+		if j < 0 {
+			return -1, -1
+		}
+		return i + 1, i + 1 + j
+	})
+	// Words: a cut quoted part is a few bytes over MaxEchoed, and stays.
+	msg = shortenRuns(msg, 2*MaxEchoed, func(s string) (int, int) { // words
+		i := strings.IndexFunc(s, func(r rune) bool { return r != ' ' })
+		if i < 0 {
+			return -1, -1
+		}
+		j := strings.IndexByte(s[i:], ' ')
+		if j < 0 {
+			return i, len(s)
+		}
+		return i, i + j
+	})
+	if len(msg) > MaxErrorMessage {
+		msg = fmt.Sprintf("%s… (%d bytes)", cutRunes(msg, MaxErrorMessage), len(msg))
+	}
+	return msg
+}
+
+// shortenRuns applies shortenName to each run longer than limit that next
+// finds in msg (its start and end, -1 when there is none left), left to
+// right.
+func shortenRuns(msg string, limit int, next func(string) (int, int)) string {
+	var b strings.Builder
+	for {
+		i, j := next(msg)
+		if i < 0 {
+			break
+		}
+		b.WriteString(msg[:i])
+		if j-i > limit {
+			b.WriteString(shortenName(msg[i:j]))
+		} else {
+			b.WriteString(msg[i:j])
+		}
+		msg = msg[j:]
+		if msg != "" { // the closing quote or space
+			b.WriteByte(msg[0])
+			msg = msg[1:]
+		}
+	}
+	b.WriteString(msg)
+	return b.String()
+}
+
+// MaxDocumentErrors is the most errors a document that does not validate
+// gets back, as graphql-js's validate (maxErrors 100): past it, the errors
+// are one more of the same mistake, and each costs a line of the answer.
+const MaxDocumentErrors = 100
+
+// errorCap trims the errors of an answer without data (the document's)
+// to MaxDocumentErrors, with graphql-js's closing error.
+type errorCap struct{}
+
+func (errorCap) ExtensionName() string                   { return "ErrorCap" }
+func (errorCap) Validate(graphql.ExecutableSchema) error { return nil }
+
+func (errorCap) InterceptResponse(ctx context.Context, next graphql.ResponseHandler) *graphql.Response {
+	resp := next(ctx)
+	if resp != nil && resp.Data == nil && len(resp.Errors) > MaxDocumentErrors {
+		resp.Errors = append(resp.Errors[:MaxDocumentErrors:MaxDocumentErrors], &gqlerror.Error{
+			Message:    "Too many validation errors, error limit reached. Validation aborted.",
+			Extensions: map[string]any{"code": errcode.ValidationFailed},
+		})
+	}
+	return resp
 }

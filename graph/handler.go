@@ -101,6 +101,7 @@ func NewHandler(cfg HandlerConfig) *handler.Server {
 		}
 		srv.Use(extension.AutomaticPersistedQuery{Cache: apq})
 	}
+	srv.Use(errorCap{})
 	srv.Use(limitsExtension{limits: cfg.Limits, es: es, introspection: cfg.Introspection, authenticated: cfg.Authenticated})
 	srv.Use(newAdmission(cfg.MaxExecuting, cfg.TenantShare))
 	srv.SetErrorPresenter(ErrorPresenter)
