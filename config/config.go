@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/netip"
 	"net/url"
 	"strconv"
 	"strings"
@@ -73,6 +74,9 @@ type Config struct {
 
 	UpstreamCeiling float64
 	UnverifiedRate  float64
+	// TrustedProxies are the -trusted-proxies as given; Proxies parsed.
+	TrustedProxies  []string
+	Proxies         []netip.Prefix
 	KeyRecheck      time.Duration
 	KeyRefusedTTL   time.Duration
 	BreakerFailures int
@@ -214,6 +218,7 @@ var settings = []setting{
 	}},
 	{"upstream-ceiling", "server-wide upstream requests per second across all keys, as a multiple of rate-limit (4: four workspaces at full rate); a quarter of it is all that keys never accepted may use; 0 turns it off", "4", number(func(c *Config) *float64 { return &c.UpstreamCeiling })},
 	{"unverified-rate", "passthrough mode: new keys per second one client address may bring (each costs an upstream call to verify; burst 5× this); 0 turns the limit off", "2", number(func(c *Config) *float64 { return &c.UnverifiedRate })},
+	{"trusted-proxies", "comma list of the addresses or CIDRs (10.0.0.0/8) of reverse proxies in front of the server: from them, the client address unverified-rate counts is the last X-Forwarded-For entry that is not a proxy; empty: the connection's address", "", list(func(c *Config) *[]string { return &c.TrustedProxies })},
 	{"key-recheck", "how often a caller's key is re-checked with the upstream before cached data is served to it; 0: never (until a 401)", "60s", dur(func(c *Config) *time.Duration { return &c.KeyRecheck })},
 	{"key-refused-ttl", "how long a key the upstream refused is refused without asking it again; 0: not remembered", "60s", dur(func(c *Config) *time.Duration { return &c.KeyRefusedTTL })},
 	{"breaker-failures", "consecutive upstream connection failures after which calls fail at once for breaker-cooldown (and /readyz says so); 0 turns the breaker off", "5", integer(func(c *Config) *int { return &c.BreakerFailures })},
@@ -362,6 +367,18 @@ func (c *Config) validate() error {
 	}
 	if c.RedisURL != "" && !strings.HasPrefix(c.RedisURL, "redis://") && !strings.HasPrefix(c.RedisURL, "rediss://") {
 		return errors.New("redis-url: want redis://[user:password@]host:port[/db] or rediss://…")
+	}
+	c.Proxies = c.Proxies[:0]
+	for _, p := range c.TrustedProxies {
+		prefix, err := netip.ParsePrefix(p)
+		if err != nil {
+			a, aerr := netip.ParseAddr(p)
+			if aerr != nil {
+				return fmt.Errorf("trusted-proxies: %q is neither an address (10.0.0.7) nor a CIDR (10.0.0.0/8)", p)
+			}
+			prefix = netip.PrefixFrom(a.Unmap(), a.Unmap().BitLen())
+		}
+		c.Proxies = append(c.Proxies, prefix.Masked())
 	}
 	if c.ExpectedReplicas < 1 {
 		c.ExpectedReplicas = 1

@@ -40,6 +40,8 @@ func TestModesAndValidation(t *testing.T) {
 		{"bad url", []string{"-upstream-url", "api.aspire.io"}, nil, "", "want http(s)://"},
 		{"bad addr", []string{"-addr", "8080"}, nil, "", "host:port"},
 		{"unknown flag", []string{"-nope"}, nil, "", "see -h"},
+		{"trusted proxies", []string{"-trusted-proxies", "10.0.0.0/8, 127.0.0.1,::1,fd00::/8"}, nil, config.Demo, ""},
+		{"a trusted proxy that is no address", []string{"-trusted-proxies", "10.0.0.0/8,nginx"}, nil, "", `trusted-proxies: "nginx" is neither an address`},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -69,7 +69,7 @@ func New(o Options) (http.Handler, func()) {
 		}
 	}
 	if o.Config.Mode() == config.Passthrough {
-		o.unverified = newAddressLimits(o.Config.UnverifiedRate)
+		o.unverified = newAddressLimits(o.Config.UnverifiedRate, o.Config.Proxies)
 	}
 	mux := http.NewServeMux()
 	mux.Handle("/graphql", graphqlHTTP(o.SavedQueries, credentials(o, o.responses.wrap(graphqlHandler(o)))))

@@ -1,8 +1,8 @@
 package server
 
 import (
-	"net"
 	"net/http"
+	"net/netip"
 	"strconv"
 	"time"
 
@@ -16,19 +16,20 @@ import (
 // passthrough mode, how fast it may bring keys the server has not seen
 // (each costs one upstream call to verify; later requests with the same key
 // wait on that call, or are refused locally once it was refused). A caller
-// with a known key is never limited here. The address is the connection's
-// (RemoteAddr): a forwarded-for header is the caller's to choose.
+// with a known key is never limited here. The address is the connection's,
+// or behind trusted proxies the client's they name (clientAddress).
 type addressLimits struct {
-	rate  rate.Limit
-	burst int
-	c     *otter.Cache[string, *rate.Limiter]
+	rate    rate.Limit
+	burst   int
+	proxies []netip.Prefix
+	c       *otter.Cache[string, *rate.Limiter]
 }
 
-func newAddressLimits(perSecond float64) *addressLimits {
+func newAddressLimits(perSecond float64, proxies []netip.Prefix) *addressLimits {
 	if perSecond <= 0 {
 		return nil
 	}
-	return &addressLimits{rate: rate.Limit(perSecond), burst: max(1, int(5*perSecond)),
+	return &addressLimits{rate: rate.Limit(perSecond), burst: max(1, int(5*perSecond)), proxies: proxies,
 		// Bounded: an evicted address starts with a full bucket.
 		c: otter.Must(&otter.Options[string, *rate.Limiter]{
 			MaximumSize:      10_000,
@@ -41,10 +42,7 @@ func (a *addressLimits) allow(w http.ResponseWriter, r *http.Request) bool {
 	if a == nil {
 		return true
 	}
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		host = r.RemoteAddr
-	}
+	host := clientAddress(r, a.proxies)
 	l, ok := a.c.GetIfPresent(host)
 	if !ok {
 		l, _ = a.c.SetIfAbsent(host, rate.NewLimiter(a.rate, a.burst))
