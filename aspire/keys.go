@@ -2,6 +2,7 @@ package aspire
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"strconv"
 	"strings"
@@ -170,14 +171,15 @@ func (b *keyBook) known(tenant string) bool {
 }
 
 // record learns from the outcome of one upstream attempt of tenant (err nil
-// for a 2xx). It reports whether the tenant's cached responses must go.
-func (b *keyBook) record(tenant string, err error) (evict bool) {
+// for a 2xx). It reports whether the tenant's cached responses must go and,
+// when the key was refused, the refusal it now remembers.
+func (b *keyBook) record(tenant string, err error) (evict bool, refused *Error) {
 	if b == nil {
-		return false
+		return false, nil
 	}
 	var ae *Error
 	if err != nil && !errors.As(err, &ae) {
-		return false
+		return false, nil
 	}
 	switch {
 	case err == nil, ae.Code == CodeNotFound, ae.Code == CodeInvalid,
@@ -188,17 +190,26 @@ func (b *keyBook) record(tenant string, err error) (evict bool) {
 		e.accepted, e.everAccepted, e.refused = b.now(), true, nil
 		e.mu.Unlock()
 	case ae.Code == CodeUnauthenticated, ae.Code == CodeForbidden:
-		e := b.entry(tenant)
-		remembered := *ae
-		remembered.Err, remembered.Detail = nil, ""
-		remembered.Message = strings.TrimSuffix(ae.Message, ".") + " (refused by the Aspire API; not asked again for a while)"
-		e.mu.Lock()
-		evict = e.everAccepted
-		e.accepted, e.everAccepted = time.Time{}, false
+		remembered := Error{Code: ae.Code, Status: ae.Status, UpstreamCode: ae.UpstreamCode,
+			Message: strings.TrimSuffix(ae.Message, ".") + " (refused by the Aspire API; not asked again for a while)"}
+		evict = b.refuse(tenant, &remembered, b.now().Add(b.refusedTTL))
 		if b.refusedTTL > 0 {
-			e.refused, e.refusedUntil = &remembered, b.now().Add(b.refusedTTL)
+			refused = &remembered
 		}
-		e.mu.Unlock()
+	}
+	return evict, refused
+}
+
+// refuse remembers tenant's key as refused until then (not at all without
+// a refusal TTL) and reports whether its cached responses must go.
+func (b *keyBook) refuse(tenant string, err *Error, until time.Time) (evict bool) {
+	e := b.entry(tenant)
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	evict = e.everAccepted
+	e.accepted, e.everAccepted = time.Time{}, false
+	if b.refusedTTL > 0 {
+		e.refused, e.refusedUntil = err, until
 	}
 	return evict
 }
@@ -227,7 +238,7 @@ func (c *Client) shareAcceptance(ctx context.Context, t *Tenant) {
 }
 
 // sharedAcceptance reads another replica's acceptance of t's key and, when
-// it is fresh, adopts it.
+// it is fresh and no replica has refused the key since, adopts it.
 func (c *Client) sharedAcceptance(ctx context.Context, t *Tenant) bool {
 	if c.cfg.l2 == nil || c.keys == nil || c.keys.recheck <= 0 {
 		return false
@@ -241,6 +252,9 @@ func (c *Client) sharedAcceptance(ctx context.Context, t *Tenant) bool {
 	if err != nil || c.keys.now().Sub(at) >= c.keys.recheck {
 		return false
 	}
+	if r, ok := c.sharedRefusalOf(ctx, t); ok && r.At > n {
+		return false // refused since: sharedRefusal adopts it
+	}
 	e := c.keys.entry(t.id)
 	e.mu.Lock()
 	defer e.mu.Unlock()
@@ -251,6 +265,61 @@ func (c *Client) sharedAcceptance(ctx context.Context, t *Tenant) bool {
 		e.accepted, e.everAccepted = at, true
 	}
 	return true
+}
+
+// Refusals are shared too: without them a made-up key cost one upstream
+// call per replica, and a revoked key stayed readable on the replicas that
+// had not met its 401. The entry lives for key-refused-ttl from the
+// refusal, like the local one; between an acceptance and a refusal, the
+// later wins.
+func refusalKey(tenant string) string { return "key-refused " + tenant }
+
+// sharedRefusalEntry is a refusal as the shared store holds it: the error
+// a caller reads (the key is never in it; the tenant is a fingerprint).
+type sharedRefusalEntry struct {
+	At           int64  `json:"at"` // Unix nanoseconds of the refusal
+	Code         Code   `json:"code"`
+	Status       int    `json:"status"`
+	UpstreamCode string `json:"upstreamCode,omitempty"`
+	Message      string `json:"message"`
+}
+
+func (c *Client) shareRefusal(ctx context.Context, t *Tenant, err *Error) {
+	if c.cfg.l2 == nil || c.keys == nil || c.keys.refusedTTL <= 0 {
+		return
+	}
+	b, _ := json.Marshal(sharedRefusalEntry{At: c.keys.now().UnixNano(), Code: err.Code, Status: err.Status,
+		UpstreamCode: err.UpstreamCode, Message: err.Message})
+	c.cfg.l2.Set(ctx, refusalKey(t.id), b, c.keys.refusedTTL)
+}
+
+func (c *Client) sharedRefusalOf(ctx context.Context, t *Tenant) (sharedRefusalEntry, bool) {
+	var r sharedRefusalEntry
+	if c.cfg.l2 == nil || c.keys == nil || c.keys.refusedTTL <= 0 {
+		return r, false
+	}
+	b, ok := c.cfg.l2.Get(ctx, refusalKey(t.id))
+	if !ok || json.Unmarshal(b, &r) != nil || (r.Code != CodeUnauthenticated && r.Code != CodeForbidden) {
+		return r, false
+	}
+	return r, c.keys.now().Before(time.Unix(0, r.At).Add(c.keys.refusedTTL))
+}
+
+// sharedRefusal reads another replica's refusal of t's key and, when it is
+// still remembered, adopts it (evicting what the tenant had cached here)
+// and returns it for endpoint.
+func (c *Client) sharedRefusal(ctx context.Context, t *Tenant, endpoint string) error {
+	r, ok := c.sharedRefusalOf(ctx, t)
+	if !ok {
+		return nil
+	}
+	err := &Error{Code: r.Code, Status: r.Status, UpstreamCode: r.UpstreamCode, Message: r.Message}
+	if c.keys.refuse(t.id, err, time.Unix(0, r.At).Add(c.keys.refusedTTL)) {
+		c.evictTenant(t.id)
+	}
+	out := *err
+	out.Endpoint = endpoint
+	return &out
 }
 
 // Introduce asks allow whether t's credentials may be used when they are

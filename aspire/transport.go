@@ -60,9 +60,13 @@ func getCall[T any](ctx context.Context, t *Tenant, endpoint, path string, param
 			return nil, err
 		}
 		defer ver.release()
-		if ver != nil && c.sharedAcceptance(ctx, t) {
-			ver.release() // another replica checked the key lately
-			ver = nil
+		if ver != nil {
+			if c.sharedAcceptance(ctx, t) {
+				ver.release() // another replica checked the key lately
+				ver = nil
+			} else if err := c.sharedRefusal(ctx, t, endpoint); err != nil {
+				return nil, err // another replica was refused it lately
+			}
 		}
 		if useCache && ver == nil {
 			if v, ok := c.cache.get(key); ok { // filled while this call waited on the verification
@@ -144,8 +148,12 @@ func (c *Client) fetch(ctx context.Context, t *Tenant, endpoint, canonical strin
 			return nil, err
 		}
 		body, err := c.attempt(ctx, t, endpoint, canonical, attempt)
-		if c.keys.record(t.id, err) {
+		evict, refused := c.keys.record(t.id, err)
+		if evict {
 			c.evictTenant(t.id)
+		}
+		if refused != nil {
+			c.shareRefusal(ctx, t, refused)
 		}
 		if err == nil {
 			return body, nil
