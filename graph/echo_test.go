@@ -1,11 +1,8 @@
 package graph_test
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
-	"io"
-	"net/http"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -31,7 +28,7 @@ func TestErrorsEchoCutNames(t *testing.T) {
 		{"argument value", `{ posts(range: {start: "` + long + `", end: "2026-01-01"}) { nodes { id } } }`, `invalid date "` + long[:64] + `… (200000 bytes)": want YYYY-MM-DD`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			body := post(t, e.url, tc.query)
+			body := e.raw(t, tc.query, nil)
 			if len(body) > 1024 {
 				t.Errorf("a %d-byte answer to a %d-byte query", len(body), len(tc.query))
 			}
@@ -48,7 +45,7 @@ func TestErrorsEchoCutNames(t *testing.T) {
 	// A value of multi-byte characters is cut between characters, never
 	// inside one, and a short name is left whole.
 	wide := strings.Repeat("é", 1000)
-	body := post(t, e.url, `{ posts(range: {start: "`+wide+`", end: "2026-01-01"}) { nodes { id } } postz }`)
+	body := e.raw(t, `{ posts(range: {start: "`+wide+`", end: "2026-01-01"}) { nodes { id } } postz }`, nil)
 	if !utf8.Valid(body) {
 		t.Fatalf("the answer is not UTF-8: %q", body)
 	}
@@ -103,20 +100,4 @@ func TestDocumentErrorsAreCapped(t *testing.T) {
 	if r := e.do(t, q.String(), nil); len(r.Errors) != graph.MaxDocumentErrors {
 		t.Fatalf("%d errors, want %d", len(r.Errors), graph.MaxDocumentErrors)
 	}
-}
-
-// post sends query and returns the raw answer.
-func post(t *testing.T, url, query string) []byte {
-	t.Helper()
-	b, _ := json.Marshal(map[string]any{"query": query})
-	resp, err := http.Post(url, "application/json", bytes.NewReader(b))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return body
 }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -76,6 +77,16 @@ type response struct {
 // reset first, so sim.Count afterwards is what this query cost.
 func (e *env) do(t testing.TB, query string, vars map[string]any) response {
 	t.Helper()
+	var r response
+	if err := json.Unmarshal(e.raw(t, query, vars), &r); err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+// raw is do returning the answer's bytes.
+func (e *env) raw(t testing.TB, query string, vars map[string]any) []byte {
+	t.Helper()
 	e.sim.Reset()
 	body, _ := json.Marshal(map[string]any{"query": query, "variables": vars})
 	resp, err := http.Post(e.url, "application/json", bytes.NewReader(body))
@@ -83,11 +94,11 @@ func (e *env) do(t testing.TB, query string, vars map[string]any) response {
 		t.Fatal(err)
 	}
 	defer resp.Body.Close()
-	var r response
-	if err := json.NewDecoder(resp.Body).Decode(&r); err != nil {
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
 		t.Fatal(err)
 	}
-	return r
+	return b
 }
 
 // ok is do for a query that must not fail.
