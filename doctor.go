@@ -43,7 +43,7 @@ func doctorCommand(ctx context.Context, name string, args []string, getenv func(
 		return err
 	}
 	defer closeUpstream()
-	rep := doctor.Run(ctx, doctor.Input{BaseURL: upstream, Creds: commandCreds(cfg, demo), HTTP: &http.Client{Timeout: cfg.AttemptTimeout}, KeyTrimmed: cfg.KeyTrimmed, ClientIDFromURL: cfg.ClientIDFromURL, Demo: demo != nil, Contract: cfg.Contract})
+	rep := doctor.Run(ctx, doctor.Input{BaseURL: upstream, Creds: commandCreds(cfg, demo), HTTP: &http.Client{Timeout: cfg.AttemptTimeout}, KeyTrimmed: cfg.KeyTrimmed, ClientIDFromURL: cfg.ClientIDFromURL, Demo: demo != nil, Contract: cfg.Contract, Rate: cfg.RateLimit, Burst: cfg.RateBurst})
 	if asJSON {
 		b, _ := json.MarshalIndent(rep, "", "  ")
 		fmt.Fprintln(stdout, string(b))

@@ -26,6 +26,7 @@ import (
 	"github.com/aspire-graphql/aspire-graphql/aspire"
 	"github.com/aspire-graphql/aspire-graphql/aspire/contract"
 	"github.com/aspire-graphql/aspire-graphql/aspire/internal/wire"
+	"golang.org/x/time/rate"
 )
 
 // Check is one line of the report.
@@ -45,9 +46,12 @@ type Report struct {
 	// field for in the records it received.
 	Unmapped map[string][]string `json:"unmapped,omitempty"`
 	// Contract is the contract the findings call for: the checked one with
-	// what the doctor learned (where the key goes, the list and record
-	// shapes, field names, enum spellings). --write-contract writes it.
+	// what the doctor learned (where the key goes, the paths and where the
+	// client id goes, the parameter names and date format, the list and
+	// record shapes, field names, enum spellings). --write-contract writes it.
 	Contract *contract.Contract `json:"-"`
+	// Requests is how many requests the doctor made (at most MaxRequests).
+	Requests int `json:"requests"`
 }
 
 // Input is what the doctor checks.
@@ -62,6 +66,18 @@ type Input struct {
 	Demo bool
 	// Contract is the wire format to check against (nil: the built-in one).
 	Contract *contract.Contract
+	// Rate and Burst pace the doctor's requests as the client's bucket
+	// would (-rate-limit, -rate-burst); Rate 0: unpaced.
+	Rate  float64
+	Burst int
+
+	calls *calls // shared by the copies of Input
+}
+
+// calls counts and paces the doctor's requests.
+type calls struct {
+	n       int
+	limiter *rate.Limiter
 }
 
 type answer struct {
@@ -70,6 +86,7 @@ type answer struct {
 	body   []byte
 	err    error
 	code   string // the upstream's error code
+	msg    string // and message
 }
 
 func get(ctx context.Context, in Input, path string, q url.Values, withKey bool) answer {
@@ -79,6 +96,11 @@ func get(ctx context.Context, in Input, path string, q url.Values, withKey bool)
 // getAs calls endpoint (ours: "/v1/posts", "/v1/posts/{id}") at path (ours,
 // with the id) as contract c says, for clientID.
 func getAs(ctx context.Context, in Input, c *contract.Contract, clientID, endpoint, path string, q url.Values, withKey bool) answer {
+	return getWith(ctx, in, c, clientID, endpoint, path, q, withKey, nil)
+}
+
+// getWith is getAs with a last change to the request (a header).
+func getWith(ctx context.Context, in Input, c *contract.Contract, clientID, endpoint, path string, q url.Values, withKey bool, edit func(*http.Request)) answer {
 	if q == nil {
 		q = url.Values{}
 	}
@@ -90,6 +112,17 @@ func getAs(ctx context.Context, in Input, c *contract.Contract, clientID, endpoi
 	if withKey {
 		aspire.Authorize(c, req, in.Creds.APIKey)
 	}
+	if edit != nil {
+		edit(req)
+	}
+	if in.calls != nil {
+		if in.calls.limiter != nil {
+			if err := in.calls.limiter.Wait(ctx); err != nil {
+				return answer{err: err}
+			}
+		}
+		in.calls.n++
+	}
 	resp, err := in.HTTP.Do(req)
 	if err != nil {
 		return answer{err: err}
@@ -99,13 +132,34 @@ func getAs(ctx context.Context, in Input, c *contract.Contract, clientID, endpoi
 	a := answer{status: resp.StatusCode, header: resp.Header, body: b}
 	var eb wire.ErrorBody
 	if json.Unmarshal(b, &eb) == nil {
-		a.code = eb.Error.Code
+		a.code, a.msg = eb.Error.Code, eb.Error.Message
 	}
 	return a
 }
 
+// MaxRequests bounds the requests of one doctor run: the learning searches
+// stop short of it, leaving what the checks after them need.
+const MaxRequests = 60
+
+// searchBudget is what the learning searches may spend, keyPlacement's
+// included; the checks after them make at most 13 requests.
+const searchBudget = MaxRequests - 13
+
+// spent says the learning searches have used their budget.
+func (in Input) spent() bool { return in.calls != nil && in.calls.n >= searchBudget }
+
 // Run runs every check.
 func Run(ctx context.Context, in Input) Report {
+	in.calls = &calls{}
+	if in.Rate > 0 {
+		in.calls.limiter = rate.NewLimiter(rate.Limit(in.Rate), max(1, in.Burst))
+	}
+	r := run(ctx, in)
+	r.Requests = in.calls.n
+	return r
+}
+
+func run(ctx context.Context, in Input) Report {
 	if in.HTTP == nil {
 		in.HTTP = &http.Client{Timeout: 10 * time.Second}
 	}
@@ -153,8 +207,10 @@ func Run(ctx context.Context, in Input) Report {
 		fromURL = " (reduced from the pasted workspace URL)"
 	}
 	if in.Creds.APIKey != "" {
-		if a, ok := keyPlacement(ctx, in, &r); ok {
-			in.Contract.Auth = a
+		a, _, at := keyPlacement(ctx, in, &r)
+		in.Contract.Auth = a
+		if found := learnLocation(ctx, in, &r, at); found {
+			learnParams(ctx, in, &r)
 		}
 	}
 	members := get(ctx, in, wire.PathProjects, url.Values{wire.ParamLimit: {"1"}}, true)
@@ -371,6 +427,9 @@ func (r Report) Text() string {
 				fmt.Fprintf(&b, "  %-15s %-30s %s\n", ep, d.Field, k)
 			}
 		}
+	}
+	if r.Requests > 0 {
+		fmt.Fprintf(&b, "\n  %d requests to the API (at most %d)\n", r.Requests, MaxRequests)
 	}
 	return b.String()
 }

@@ -18,8 +18,8 @@ import (
 // contract that --write-contract saves: where the key goes (the common
 // placements tried in turn), the list and record shapes, the field names
 // (matched exactly, then ignoring case and separators) and enum spellings.
-// Paths, parameter names and the client id's place cannot be learned from
-// answers: a contract given with -contract supplies them.
+// Paths, the client id's place, parameter names and the date format are
+// learned by a bounded search (learnpaths.go).
 
 // placements are tried in this order when the contract's is refused.
 var placements = []contract.Auth{
@@ -44,37 +44,48 @@ func describe(a contract.Auth) string {
 
 // keyPlacement checks that the key is accepted where the contract puts it;
 // if it is refused there (401, not for a scope), it tries the common
-// placements and returns the one accepted. The key is never printed.
-func keyPlacement(ctx context.Context, in Input, r *Report) (contract.Auth, bool) {
-	accepted := func(a answer) bool {
-		return a.err == nil && a.status != http.StatusUnauthorized || a.code == wire.ErrInsufficientScope
-	}
+// placements and returns the one accepted. The key is never printed. at is
+// the answer of the placement kept, the first probe of learnLocation.
+func keyPlacement(ctx context.Context, in Input, r *Report) (kept contract.Auth, changed bool, at answer) {
 	probe := func(c *contract.Contract) answer {
 		return getAs(ctx, in, c, in.Creds.ClientID, wire.PathProjects, wire.PathProjects, url.Values{wire.ParamLimit: {"1"}}, true)
 	}
 	cur := in.Contract.Auth
 	first := probe(in.Contract)
 	if first.err != nil {
-		return cur, false
+		return cur, false, first
 	}
-	if accepted(first) {
+	if keyAccepted(first) {
 		r.Checks = append(r.Checks, Check{Name: "where the key goes", OK: true, Detail: describe(cur)})
-		return cur, false
+		return cur, false, first
 	}
+	if a, at, ok := otherPlacement(ctx, in, in.Contract, probe); ok {
+		r.Checks = append(r.Checks, Check{Name: "where the key goes",
+			Detail: "the key is accepted only in " + describe(a) + ", not in " + describe(cur) + " as the contract says",
+			Advice: "`doctor --write-contract FILE` writes a contract with it; start the server with -contract FILE"})
+		return a, true, at
+	}
+	return cur, false, first
+}
+
+// keyAccepted: anything but a 401 that is not about a scope.
+func keyAccepted(a answer) bool {
+	return a.err == nil && a.status != http.StatusUnauthorized || a.code == wire.ErrInsufficientScope
+}
+
+// otherPlacement tries the placements other than c's with probe.
+func otherPlacement(ctx context.Context, in Input, c *contract.Contract, probe func(*contract.Contract) answer) (contract.Auth, answer, bool) {
 	for _, a := range placements {
-		if a == cur {
+		if a == c.Auth || in.spent() {
 			continue
 		}
-		c := in.Contract.Clone()
-		c.Auth = a
-		if accepted(probe(c)) {
-			r.Checks = append(r.Checks, Check{Name: "where the key goes",
-				Detail: "the key is accepted only in " + describe(a) + ", not in " + describe(cur) + " as the contract says",
-				Advice: "`doctor --write-contract FILE` writes a contract with it; start the server with -contract FILE"})
-			return a, true
+		try := c.Clone()
+		try.Auth = a
+		if at := probe(try); keyAccepted(at) {
+			return a, at, true
 		}
 	}
-	return cur, false
+	return c.Auth, answer{}, false
 }
 
 // foreignClientID asks for posts with a client id that is no workspace's:

@@ -1,0 +1,148 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aspire-graphql/aspire-graphql/aspire"
+	"github.com/aspire-graphql/aspire-graphql/aspire/aspiretest"
+	"github.com/aspire-graphql/aspire-graphql/aspire/contract"
+	"github.com/aspire-graphql/aspire-graphql/aspire/doctor"
+	"github.com/aspire-graphql/aspire-graphql/graph"
+	"github.com/aspire-graphql/aspire-graphql/loaders"
+)
+
+// TestDoctorLearnsEveryProfileFromNothing meets each wire variant as a
+// stranger does: the doctor with no contract file and --write-contract,
+// then the real server started on the written file over the same simulator.
+// The README's queries answer as with the variant's own contract, with the
+// same upstream calls; the doctor's requests are counted in the simulator's
+// log, and the key is in none of its output.
+func TestDoctorLearnsEveryProfileFromNothing(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		profile  string
+		requests int      // the doctor's, in the simulator's log
+		finds    []string // lines of the first report
+		// byHand is what the doctor cannot learn, as the user writes it in
+		// the file; nil when it learns everything.
+		byHand func(c *contract.Contract)
+	}{
+		{profile: "builtin", requests: 0},
+		{profile: "array-camel-xapikey", requests: 0, finds: []string{
+			"✗ where the key goes: the key is accepted only in the X-API-Key header",
+		}},
+		{profile: "envelope-token-path", requests: 0, finds: []string{
+			"✗ where the key goes: the key is accepted only in the token query parameter",
+			"✗ where the endpoints are: the endpoints are under /api/v2; the client id goes in the path: /api/v2/clients/{client_id}/projects, not /v1/projects?client_id={client_id} as the contract says",
+			"✗ query parameters: the dates are startDate and endDate (not start_date and end_date); the other parameters are taken to be camelCase like them",
+			"dates are written MM/DD/YYYY (not YYYY-MM-DD)",
+		}},
+		{profile: "raw-renamed-upper", requests: 0, finds: []string{
+			"✗ where the key goes: the key is accepted only in Authorization: <key> (no scheme)",
+		}},
+	} {
+		t.Run(tc.profile, func(t *testing.T) {
+			t.Parallel()
+			w := aspiretest.Profiles[tc.profile]()
+			sim := aspiretest.New(aspiretest.WithSizes(aspiretest.SmallSizes), aspiretest.WithWire(w))
+			up := httptest.NewServer(sim)
+			t.Cleanup(up.Close)
+			file := filepath.Join(t.TempDir(), "written.json")
+			var out, errOut bytes.Buffer
+			err := run(context.Background(), append([]string{"aspire-graphql", "doctor", "--write-contract", file},
+				with(up.URL, aspiretest.DemoKey, aspiretest.DemoClientID)...), func(string) string { return "" }, &out, &errOut)
+			t.Logf("%s\n%s", out.String(), errOut.String())
+			if tc.profile == "builtin" && err != nil || tc.profile != "builtin" && !errors.Is(err, errChecksFailed) {
+				t.Fatalf("err %v", err)
+			}
+			for _, f := range tc.finds {
+				if !strings.Contains(out.String(), f) {
+					t.Errorf("no finding %q", f)
+				}
+			}
+			if strings.Contains(out.String()+errOut.String(), aspiretest.DemoKey) {
+				t.Fatal("the doctor printed the key")
+			}
+			if n := sim.Count(""); n > doctor.MaxRequests || tc.requests > 0 && n != tc.requests {
+				t.Errorf("the doctor made %d requests, want %d (at most %d)", n, tc.requests, doctor.MaxRequests)
+			}
+			written, err := contract.Load(file)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if tc.byHand != nil {
+				tc.byHand(written)
+				if err := os.WriteFile(file, written.Marshal(), 0o600); err != nil {
+					t.Fatal(err)
+				}
+			}
+			sim.Reset()
+			// The server started on the written file answers as on the
+			// variant's own contract.
+			srv := start(t, append([]string{"-contract", file, "-rate-limit", "0"}, with(up.URL, aspiretest.DemoKey, aspiretest.DemoClientID)...), nil)
+			for i, q := range aspiretest.READMEQueries {
+				_, g := post(t, srv.base, q.Query, q.Vars, nil)
+				want := readmeAnswer(t, w, w.Contract, i)
+				if len(g.Errors) > 0 || !sameJSON(g.Data, want.data) {
+					t.Errorf("%s through the server on the written contract: %s %+v\nwant %s", q.Name, g.Data, g.Errors, want.data)
+				}
+				// The upstream calls, through the handler with a loader wait
+				// long enough that batches do not split under load.
+				if got := readmeAnswer(t, w, written, i); got.calls != want.calls || !sameJSON(got.data, want.data) {
+					t.Errorf("%s on the written contract: %d upstream calls, want %d", q.Name, got.calls, want.calls)
+				}
+			}
+		})
+	}
+}
+
+type readmeResult struct {
+	data  json.RawMessage
+	calls int
+}
+
+// readmeAnswer runs README query i through the GraphQL handler over a fresh
+// simulator speaking w, the client speaking c.
+func readmeAnswer(t *testing.T, w aspiretest.Wire, c *contract.Contract, i int) readmeResult {
+	t.Helper()
+	sim := aspiretest.New(aspiretest.WithSizes(aspiretest.SmallSizes), aspiretest.WithRateLimit(0, 0), aspiretest.WithWire(w))
+	up := httptest.NewServer(sim)
+	defer up.Close()
+	cl, err := aspire.New(up.URL, aspire.WithRateLimit(0, 0), aspire.WithContract(c))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	tn := cl.As(aspire.Creds{APIKey: aspiretest.DemoKey, ClientID: aspiretest.DemoClientID})
+	h := graph.NewHandler(graph.HandlerConfig{})
+	gql := httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+		h.ServeHTTP(rw, r.WithContext(loaders.With(r.Context(), tn, loaders.WithWait(100*time.Millisecond))))
+	}))
+	defer gql.Close()
+	q := aspiretest.READMEQueries[i]
+	_, g := post(t, gql.URL, q.Query, q.Vars, nil)
+	if len(g.Errors) > 0 {
+		t.Fatalf("%s: %+v", q.Name, g.Errors)
+	}
+	return readmeResult{g.Data, sim.Count("")}
+}
+
+func sameJSON(a, b []byte) bool {
+	var x, y any
+	if json.Unmarshal(a, &x) != nil || json.Unmarshal(b, &y) != nil {
+		return false
+	}
+	ja, _ := json.Marshal(x)
+	jb, _ := json.Marshal(y)
+	return bytes.Equal(ja, jb)
+}
