@@ -229,6 +229,9 @@ func learnFields(c *contract.Contract, rec string, obj map[string]any, unmapped 
 			}
 		}
 		if key == "" {
+			key = synonymIn(c, rec, f, obj)
+		}
+		if key == "" {
 			if rec != "handles" && !slices.Contains(unmapped[rec], f) { // a member has no account on most networks
 				unmapped[rec] = append(unmapped[rec], f)
 			}
@@ -257,6 +260,39 @@ func learnFields(c *contract.Contract, rec string, obj map[string]any, unmapped 
 			}
 		}
 	}
+}
+
+// synonyms are the other names APIs of the trade give our fields; a field
+// found under none of its spellings is looked for under these, in order.
+var synonyms = map[string][]string{
+	"name":          {"display_name", "full_name", "title"},
+	"url":           {"permalink", "link", "post_url", "web_url"},
+	"posted_at":     {"published_at", "published_time", "publish_time", "posted_time", "created_time", "timestamp"},
+	"tmv":           {"total_media_value", "media_value", "emv", "earned_media_value"},
+	"thumbnail_url": {"thumbnail", "image_url", "preview_url"},
+	"caption":       {"text", "message", "description"},
+	"created_at":    {"created_time", "creation_date"},
+	"member_count":  {"members_count", "creator_count"},
+}
+
+// synonymIn returns the key of obj that is a synonym of our field f of
+// record type rec and no other field's wire name, or "".
+func synonymIn(c *contract.Contract, rec, f string, obj map[string]any) string {
+	for _, syn := range synonyms[f] {
+		for k := range obj {
+			if norm(k) != norm(syn) {
+				continue
+			}
+			taken := false
+			for _, other := range contract.RecordFields[rec] {
+				taken = taken || other != f && (norm(c.Field(rec, other)) == norm(k) || norm(other) == norm(k))
+			}
+			if !taken {
+				return k
+			}
+		}
+	}
+	return ""
 }
 
 // learnEnum records the spelling s of one of enum e's values. The answers
