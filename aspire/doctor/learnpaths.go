@@ -380,6 +380,9 @@ var limitNames = []string{"limit", "per_page", "perPage", "page_size", "pageSize
 // 12th so that a month and a day cannot be taken for each other.
 func learnParams(ctx context.Context, in Input, r *Report) {
 	c := in.Contract
+	if in.spent() {
+		return
+	}
 	y := aspire.DateOf(in.Now).Time().Year() - 2
 	far := [2]string{aspire.NewDate(y, 1, 13).String(), aspire.NewDate(y, 1, 28).String()}
 	get := func(c *contract.Contract, q url.Values) answer {
@@ -567,4 +570,59 @@ func snakeName(s string) string {
 		b.WriteRune(r)
 	}
 	return b.String()
+}
+
+// learnBatch asks for two members by id as the contract batches ids, then
+// the other way, and keeps the first form that returns both; when neither
+// does, one by-id call per id. members is a list answer with two rows.
+func learnBatch(ctx context.Context, in Input, r *Report, members answer, rng url.Values) {
+	c := in.Contract
+	rows, _ := listRows(members.body)
+	idKey := c.Field("member", "id")
+	var ids []string
+	for _, row := range rows {
+		if o, ok := row.(map[string]any); ok {
+			if id, ok := o[idKey].(string); ok && id != "" && !slices.Contains(ids, id) {
+				ids = append(ids, id)
+			}
+		}
+	}
+	if len(ids) < 2 || c.IDs.Batch == contract.BatchSingle {
+		return // nothing to tell it by, or nothing to learn
+	}
+	both := func(batch string) bool {
+		try := c.Clone()
+		try.IDs.Batch = batch
+		q := cloneValues(rng)
+		q.Set(wire.ParamMemberID, strings.Join(ids, ","))
+		q.Set(wire.ParamLimit, "2")
+		a := getAs(ctx, in, try, in.Creds.ClientID, wire.PathMembers, wire.PathMembers, q, true)
+		got, _ := listRows(a.body)
+		seen := 0
+		for _, row := range got {
+			if o, ok := row.(map[string]any); ok && slices.Contains(ids, fmt.Sprint(o[idKey])) {
+				seen++
+			}
+		}
+		return a.status == http.StatusOK && seen == len(ids) && len(got) == len(ids)
+	}
+	name := c.Param(wire.ParamMemberID)
+	form := map[string]string{contract.BatchComma: "a comma list (" + name + "=1,2)", contract.BatchRepeat: "repeated parameters (" + name + "=1&" + name + "=2)"}
+	was := c.IDs.Batch
+	if both(was) {
+		return
+	}
+	other := contract.BatchRepeat
+	if was == contract.BatchRepeat {
+		other = contract.BatchComma
+	}
+	if both(other) {
+		c.IDs.Batch = other
+		r.Checks = append(r.Checks, Check{Name: "ids in one call", Detail: "the API takes " + form[other] + ", not " + form[was] + " as the contract says",
+			Advice: "`doctor --write-contract FILE` writes a contract with it; start the server with -contract FILE"})
+		return
+	}
+	c.IDs.Batch = contract.BatchSingle
+	r.Checks = append(r.Checks, Check{Name: "ids in one call", Detail: "two members asked for by " + form[was] + " or by " + form[other] + " did not both come back: the written contract looks them up one by-id call each (ids.batch single)",
+		Advice: "if the API takes several ids some other way, ask Aspire; `doctor --write-contract FILE` writes ids.batch single meanwhile"})
 }
