@@ -184,8 +184,10 @@ func learnLocation(ctx context.Context, in Input, r *Report, first answer) bool 
 			// wherever the key was: the key's place is learnt here.
 			keySearched = true
 			if au, at, ok := otherPlacement(ctx, in, try, get); ok {
+				// It replaces keyPlacement's line, which a 404 misled.
+				r.Checks = slices.DeleteFunc(r.Checks, func(c Check) bool { return c.Name == "where the key goes" })
 				r.Checks = append(r.Checks, Check{Name: "where the key goes",
-					Detail: "the key is accepted only in " + describe(au) + ", not in " + describe(c.Auth) + " as the contract says",
+					Detail: "the key is accepted only in " + describe(au) + ", not in " + describe(c.Auth) + " as the contract says (the API answers 404 before it checks the key)",
 					Advice: "`doctor --write-contract FILE` writes a contract with it; start the server with -contract FILE"})
 				c.Auth = au
 				a, v = at, judge(at)
