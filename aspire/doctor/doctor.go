@@ -208,7 +208,7 @@ func run(ctx context.Context, in Input) Report {
 		fromURL = " (reduced from the pasted workspace URL)"
 	}
 	if in.Creds.APIKey != "" {
-		a, _, at := keyPlacement(ctx, in, &r)
+		a, at := keyPlacement(ctx, in, &r)
 		in.Contract.Auth = a
 		if found := learnLocation(ctx, in, &r, at); found {
 			learnParams(ctx, in, &r)
@@ -435,7 +435,8 @@ func (r Report) Text() string {
 		}
 	}
 	if r.Requests > 0 {
-		fmt.Fprintf(&b, "\n  %d requests to the API (at most %d)\n", r.Requests, MaxRequests)
+		plural := map[bool]string{true: "", false: "s"}[r.Requests == 1]
+		fmt.Fprintf(&b, "\n  %d request%s to the API (at most %d)\n", r.Requests, plural, MaxRequests)
 	}
 	return b.String()
 }

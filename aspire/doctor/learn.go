@@ -46,26 +46,26 @@ func describe(a contract.Auth) string {
 // if it is refused there (401, not for a scope), it tries the common
 // placements and returns the one accepted. The key is never printed. at is
 // the answer of the placement kept, the first probe of learnLocation.
-func keyPlacement(ctx context.Context, in Input, r *Report) (kept contract.Auth, changed bool, at answer) {
+func keyPlacement(ctx context.Context, in Input, r *Report) (kept contract.Auth, at answer) {
 	probe := func(c *contract.Contract) answer {
 		return getAs(ctx, in, c, in.Creds.ClientID, wire.PathProjects, wire.PathProjects, url.Values{wire.ParamLimit: {"1"}}, true)
 	}
 	cur := in.Contract.Auth
 	first := probe(in.Contract)
 	if first.err != nil {
-		return cur, false, first
+		return cur, first
 	}
 	if keyAccepted(first) {
 		r.Checks = append(r.Checks, Check{Name: "where the key goes", OK: true, Detail: describe(cur)})
-		return cur, false, first
+		return cur, first
 	}
 	if a, at, ok := otherPlacement(ctx, in, in.Contract, probe); ok {
 		r.Checks = append(r.Checks, Check{Name: "where the key goes",
 			Detail: "the key is accepted only in " + describe(a) + ", not in " + describe(cur) + " as the contract says",
 			Advice: "`doctor --write-contract FILE` writes a contract with it; start the server with -contract FILE"})
-		return a, true, at
+		return a, at
 	}
-	return cur, false, first
+	return cur, first
 }
 
 // keyAccepted: anything but a 401 that is not about a scope.
