@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
@@ -87,6 +89,23 @@ func TestDoctorSearches(t *testing.T) {
 		}, requests: 35, learns: true, finds: []string{
 			"✗ where the key goes: the key is accepted only in the token query parameter, not in Authorization: Bearer <key> as the contract says (the API answers 404 before it checks the key)",
 			"✗ where the endpoints are: the endpoints are under /api/v2; the client id goes in the path: /api/v2/clients/{client_id}/projects",
+		}},
+		{name: "no two errors alike", wire: aspiretest.Profiles["envelope-token-path"](), front: func(h http.Handler) http.Handler {
+			var n atomic.Int64
+			return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				rec := httptest.NewRecorder()
+				h.ServeHTTP(rec, r)
+				body := rec.Body.Bytes()
+				if rec.Code >= 400 { // a request id in every message, as many APIs do
+					body = bytes.Replace(body, []byte(`","message":"`), []byte(fmt.Sprintf(`","message":"[req %d] `, n.Add(1))), 1)
+				}
+				maps.Copy(w.Header(), rec.Header())
+				w.Header().Del("Content-Length")
+				w.WriteHeader(rec.Code)
+				w.Write(body)
+			})
+		}, requests: 35, learns: true, finds: []string{
+			"✗ query parameters: the dates are startDate and endDate (not start_date and end_date)",
 		}},
 		{name: "limit as per_page", wire: under("/v1"), front: func(h http.Handler) http.Handler {
 			return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

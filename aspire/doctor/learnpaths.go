@@ -95,6 +95,9 @@ const (
 
 var namesClient = regexp.MustCompile(`(?i)client|workspace`)
 
+// missing says an error is about a parameter not sent.
+var missing = regexp.MustCompile(`(?i)\brequired\b|\bmissing\b`)
+
 func judge(a answer) verdict {
 	switch {
 	case a.err != nil:
@@ -436,8 +439,8 @@ search:
 			case a.status == http.StatusOK && !same(a):
 				foundName, foundFormat = n, f
 				break search
-			case same(a):
-				continue search // ignored: not this name
+			case same(a), missing.MatchString(errorText(a)):
+				continue search // ignored (answered as with no range, or "… is required"): not this name
 			case !strings.Contains(errorText(a), n[0]) && !strings.Contains(errorText(a), n[1]) && !strings.Contains(strings.ToLower(errorText(a)), "date"):
 				continue search // refused for something else than this name's value
 			}
