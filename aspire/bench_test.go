@@ -16,10 +16,10 @@ import (
 var full = aspire.Range{Start: aspire.NewDate(2025, 1, 1), End: aspire.NewDate(2026, 12, 31)}
 
 // BenchmarkDecodePostsPage decodes a 500-post page: as the client does
-// (the contract's rewrite, then encoding/json), under the built-in contract
-// and under a bare-array camelCase one, and with encoding/json alone into
-// the built-in envelope (what the client did before contracts), for
-// comparison.
+// (the contract's rewrite, then decodeRecords), under the built-in contract
+// and under a bare-array camelCase one; the same rewrite then encoding/json
+// (what the client did before decodeRecords); and encoding/json alone into
+// the built-in envelope (what it did before contracts), for comparison.
 func BenchmarkDecodePostsPage(b *testing.B) {
 	page := func(b *testing.B, w aspiretest.Wire, auth func(*http.Request)) []byte {
 		sim := aspiretest.New(aspiretest.WithSizes(small), aspiretest.WithRateLimit(0, 0), aspiretest.WithWire(w))
@@ -54,6 +54,16 @@ func BenchmarkDecodePostsPage(b *testing.B) {
 			}
 		})
 	}
+	b.Run("client/builtin/encoding-json", func(b *testing.B) {
+		b.SetBytes(int64(len(builtin)))
+		b.ReportAllocs()
+		for b.Loop() {
+			rows, _, err := aspire.DecodeRows[aspire.Post](contract.Default(), "/v1/posts", builtin, json.Unmarshal)
+			if err != nil || len(rows) != 500 {
+				b.Fatal(err, len(rows))
+			}
+		}
+	})
 	b.Run("encoding-json-only", func(b *testing.B) {
 		b.SetBytes(int64(len(builtin)))
 		b.ReportAllocs()

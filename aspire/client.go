@@ -3,7 +3,6 @@ package aspire
 import (
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"fmt"
 	"net"
 	"net/http"
@@ -136,7 +135,7 @@ func defaults() config {
 		breakerCooldown: 10 * time.Second,
 		userAgent:       "aspire-graphql",
 		now:             time.Now,
-		decode:          json.Unmarshal,
+		decode:          decodeRecords,
 	}
 }
 

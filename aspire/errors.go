@@ -2,6 +2,7 @@ package aspire
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -83,9 +84,9 @@ func (e *Error) retryable() bool {
 
 // errorFromResponse maps a non-2xx upstream answer to an *Error. body is the
 // (bounded) response body; key is scrubbed out of the detail.
-func errorFromResponse(endpoint string, resp *http.Response, body []byte, decode func([]byte, any) error, key string, now time.Time) *Error {
+func errorFromResponse(endpoint string, resp *http.Response, body []byte, key string, now time.Time) *Error {
 	var eb wire.ErrorBody
-	_ = decode(body, &eb) // a non-JSON error body still maps by status
+	_ = json.Unmarshal(body, &eb) // a non-JSON error body still maps by status
 	e := &Error{
 		Status:       resp.StatusCode,
 		Endpoint:     endpoint,

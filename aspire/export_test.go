@@ -1,14 +1,28 @@
 package aspire
 
 import (
-	"encoding/json"
-
 	"github.com/aspire-graphql/aspire-graphql/aspire/contract"
 	"github.com/aspire-graphql/aspire-graphql/aspire/internal/wire"
 )
 
 // DecodePosts decodes a /v1/posts list body under c as the client does.
 func DecodePosts(c *contract.Contract, body []byte) ([]Post, *int, error) {
-	l, err := decodeList[Post](compile(c), wire.PathPosts, body, json.Unmarshal)
+	l, err := decodeList[Post](compile(c), wire.PathPosts, body, decodeRecords)
 	return l.Rows, l.Total, err
+}
+
+// DecodeRecords is the client's decoder of record pages.
+var DecodeRecords = decodeRecords
+
+// DecodeRows decodes a list body of endpoint under c with dec, as the client
+// does.
+func DecodeRows[T any](c *contract.Contract, endpoint string, body []byte, dec func([]byte, any) error) ([]T, *int, error) {
+	l, err := decodeList[T](compile(c), endpoint, body, dec)
+	return l.Rows, l.Total, err
+}
+
+// DecodeRecord decodes a by-id body of endpoint under c with dec, as the
+// client does.
+func DecodeRecord[T any](c *contract.Contract, endpoint string, body []byte, dec func([]byte, any) error) (T, error) {
+	return decodeOne[T](compile(c), endpoint, body, dec)
 }

@@ -280,7 +280,7 @@ func (c *Client) roundTrip(ctx context.Context, t *Tenant, endpoint, canonical s
 			Message: "the Aspire API sent a response larger than allowed"}
 	}
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		e := errorFromResponse(endpoint, resp, buf.Bytes(), c.cfg.decode, t.creds.APIKey, c.cfg.now())
+		e := errorFromResponse(endpoint, resp, buf.Bytes(), t.creds.APIKey, c.cfg.now())
 		putBuffer(buf)
 		return nil, resp.StatusCode, e
 	}

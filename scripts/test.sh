@@ -66,7 +66,7 @@ echo "== go test -race"
 go test -race -count=1 -timeout 15m ./...
 
 echo "== fuzz (a short, fixed slice of each target; long runs: raise -fuzztime)"
-for target in "FuzzHandler ./server/" "FuzzCursor ./graph/" "FuzzResponseDecoding ./aspire/"; do
+for target in "FuzzHandler ./server/" "FuzzCursor ./graph/" "FuzzResponseDecoding ./aspire/" "FuzzDecodeMatchesEncodingJSON ./aspire/"; do
 	set -- $target
 	go test -run='^$' -fuzz="^$1\$" -fuzztime="${FUZZTIME:-10s}" "$2"
 done
