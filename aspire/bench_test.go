@@ -44,10 +44,11 @@ func BenchmarkDecodePostsPage(b *testing.B) {
 		body []byte
 	}{{"client/builtin", contract.Default(), builtin}, {"client/array-camel", camel.Contract, camelBody}} {
 		b.Run(bc.name, func(b *testing.B) {
+			wf := aspire.Compile(bc.c)
 			b.SetBytes(int64(len(bc.body)))
 			b.ReportAllocs()
 			for b.Loop() {
-				rows, _, err := aspire.DecodePosts(bc.c, bc.body)
+				rows, _, err := aspire.DecodeRows[aspire.Post](wf, "/v1/posts", bc.body, aspire.DecodeRecords)
 				if err != nil || len(rows) != 500 {
 					b.Fatal(err, len(rows))
 				}
@@ -55,10 +56,11 @@ func BenchmarkDecodePostsPage(b *testing.B) {
 		})
 	}
 	b.Run("client/builtin/encoding-json", func(b *testing.B) {
+		wf := aspire.Compile(contract.Default())
 		b.SetBytes(int64(len(builtin)))
 		b.ReportAllocs()
 		for b.Loop() {
-			rows, _, err := aspire.DecodeRows[aspire.Post](contract.Default(), "/v1/posts", builtin, json.Unmarshal)
+			rows, _, err := aspire.DecodeRows[aspire.Post](wf, "/v1/posts", builtin, json.Unmarshal)
 			if err != nil || len(rows) != 500 {
 				b.Fatal(err, len(rows))
 			}

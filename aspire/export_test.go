@@ -14,15 +14,21 @@ func DecodePosts(c *contract.Contract, body []byte) ([]Post, *int, error) {
 // DecodeRecords is the client's decoder of record pages.
 var DecodeRecords = decodeRecords
 
-// DecodeRows decodes a list body of endpoint under c with dec, as the client
+// WireFormat is a contract compiled for the client.
+type WireFormat = wireFormat
+
+// Compile compiles c as the client does.
+func Compile(c *contract.Contract) *WireFormat { return compile(c) }
+
+// DecodeRows decodes a list body of endpoint under wf with dec, as the client
 // does.
-func DecodeRows[T any](c *contract.Contract, endpoint string, body []byte, dec func([]byte, any) error) ([]T, *int, error) {
-	l, err := decodeList[T](compile(c), endpoint, body, dec)
+func DecodeRows[T any](wf *WireFormat, endpoint string, body []byte, dec func([]byte, any) error) ([]T, *int, error) {
+	l, err := decodeList[T](wf, endpoint, body, dec)
 	return l.Rows, l.Total, err
 }
 
-// DecodeRecord decodes a by-id body of endpoint under c with dec, as the
+// DecodeRecord decodes a by-id body of endpoint under wf with dec, as the
 // client does.
-func DecodeRecord[T any](c *contract.Contract, endpoint string, body []byte, dec func([]byte, any) error) (T, error) {
-	return decodeOne[T](compile(c), endpoint, body, dec)
+func DecodeRecord[T any](wf *WireFormat, endpoint string, body []byte, dec func([]byte, any) error) (T, error) {
+	return decodeOne[T](wf, endpoint, body, dec)
 }

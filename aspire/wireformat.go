@@ -18,9 +18,9 @@ import (
 // wireFormat is a contract compiled for the hot path. Requests are built
 // with our names (the built-in contract's) and translated here; responses
 // are rewritten, in one linear pass over the bytes, into the shape and
-// field names of the records' json tags and then decoded by encoding/json.
-// That keeps the records' plain struct decoding (the fast part) and makes
-// every wire name a table lookup.
+// field names of the records' json tags and then decoded as plain structs
+// (decodeRecords). That keeps the records' decoding free of the wire's names
+// and makes every wire name a table lookup.
 //
 // Lenient by default: a list may be a bare array or the contract's
 // envelope; every record field is accepted under its contract name, its
