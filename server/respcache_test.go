@@ -7,6 +7,7 @@ import (
 	"maps"
 	"net/http"
 	"net/http/httptest"
+	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -73,32 +74,36 @@ func TestWholeResponseCache(t *testing.T) {
 // TestIdenticalRequestsInFlightRunOnce: identical requests of a workspace
 // that arrive while one runs share its execution, with or without the
 // response cache (merge-inflight), and each runs on its own with merging
-// off. The upstream is held until the requests have had time to arrive, so
-// that they are in flight together.
+// off. The upstream is held until every request waits where it should (on
+// the execution in flight, or with merging off on the upstream call in
+// flight), so that they are in flight together; it was held 250 ms, and a
+// loaded machine could bring some requests after the execution had ended.
+// Not parallel, nor its cases: waitParked counts the whole process's
+// goroutines.
 func TestIdenticalRequestsInFlightRunOnce(t *testing.T) {
-	t.Parallel()
 	const q = `query Merge($r: DateRangeInput!) { posts(range: $r, first: 10) { nodes { id member { name } } } }`
 	for _, tc := range []struct {
-		name  string
-		args  []string
-		merge bool
+		name    string
+		args    []string
+		merge   bool
+		waiting *regexp.Regexp // where the n requests wait while the upstream is held
 	}{
-		{"without the response cache", []string{"-response-cache-bytes", "0"}, true},
-		{"with the response cache", nil, true},
-		{"merging off", []string{"-response-cache-bytes", "0", "-merge-inflight=false"}, false},
+		{"without the response cache", []string{"-response-cache-bytes", "0"}, true, inMergedExecution},
+		{"with the response cache", nil, true, inMergedExecution},
+		{"merging off", []string{"-response-cache-bytes", "0", "-merge-inflight=false"}, false, onUpstreamCall},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			t.Parallel()
 			gate := make(chan struct{})
-			var first sync.Once
 			hold := func(next http.Handler) http.Handler {
 				return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-					first.Do(func() { time.AfterFunc(250*time.Millisecond, func() { close(gate) }) })
 					<-gate
 					next.ServeHTTP(w, r)
 				})
 			}
 			s := newStackWith(t, tc.args, hold)
+			var opened sync.Once
+			open := func() { opened.Do(func() { close(gate) }) }
+			t.Cleanup(open) // before the servers close, should the test stop early
 			const n = 12
 			bodies := make([]string, n)
 			var wg sync.WaitGroup
@@ -111,6 +116,8 @@ func TestIdenticalRequestsInFlightRunOnce(t *testing.T) {
 					bodies[i] = string(r.body)
 				})
 			}
+			waitParked(t, tc.waiting, n)
+			open()
 			wg.Wait()
 			for _, b := range bodies[1:] {
 				if b != bodies[0] {
@@ -129,8 +136,8 @@ func TestIdenticalRequestsInFlightRunOnce(t *testing.T) {
 			switch {
 			case merged+ran+cached != n || float64(logged) != merged:
 				t.Errorf("%v executions + %v merged + %v cached (%d access lines say merged), want %d in all", ran, merged, cached, logged, n)
-			case tc.merge && merged < n/2:
-				t.Errorf("only %v of %d identical requests in flight were merged", merged, n)
+			case tc.merge && merged != n-1:
+				t.Errorf("%v of %d identical requests in flight were merged, want %d", merged, n, n-1)
 			case !tc.merge && merged != 0:
 				t.Errorf("with merging off, %v requests were merged", merged)
 			}
@@ -241,9 +248,9 @@ func (g *gatedAPQ) Add(_ context.Context, hash, doc string) {
 // document the store does not know, merged into one execution, are each
 // answered PERSISTED_QUERY_NOT_FOUND, and each counts as a miss in its
 // access line and in aspire_apq_requests_total, not as the hit that
-// graphqlHTTP presumes until the store answers.
+// graphqlHTTP presumes until the store answers. Not parallel: waitParked
+// counts the whole process's goroutines.
 func TestMergedAPQMissIsCountedAsMiss(t *testing.T) {
-	t.Parallel()
 	store := &gatedAPQ{docs: map[string]string{}, arrived: make(chan struct{}), open: make(chan struct{})}
 	s := newStackOpts(t, []string{"-response-cache-bytes", "0"}, nil, func(o *server.Options) { o.APQ = store })
 	sum := sha256.Sum256([]byte(`{ projects { totalCount } }`))
@@ -258,7 +265,9 @@ func TestMergedAPQMissIsCountedAsMiss(t *testing.T) {
 	for range n - 1 {
 		go send()
 	}
-	time.Sleep(300 * time.Millisecond) // for the others to join the first one's execution
+	// Every request waits on the one execution (a 300 ms sleep here could
+	// leave all four others unmerged on a loaded machine).
+	waitParked(t, inMergedExecution, n)
 	close(store.open)
 	for range n {
 		if r := <-replies; r.code() != "PERSISTED_QUERY_NOT_FOUND" {
@@ -267,8 +276,8 @@ func TestMergedAPQMissIsCountedAsMiss(t *testing.T) {
 	}
 	_, m, _ := s.do(t, http.MethodGet, "/metrics", nil, nil)
 	merged := metricValue(string(m), `graphql_shared_responses_total{how="merged"}`)
-	if merged == 0 {
-		t.Fatal("no request joined the first one's execution")
+	if merged != n-1 {
+		t.Fatalf("%v requests joined the first one's execution, want %d", merged, n-1)
 	}
 	hits, misses := metricValue(string(m), `aspire_apq_requests_total{result="hit"}`), metricValue(string(m), `aspire_apq_requests_total{result="miss"}`)
 	if hits != 0 || misses != n || strings.Contains(s.logs.String(), `"apq":"hit"`) {
@@ -283,9 +292,11 @@ func TestMergedAPQMissIsCountedAsMiss(t *testing.T) {
 func TestLateJoinerOutlivesTheStartersDeadline(t *testing.T) {
 	t.Parallel()
 	var hung atomic.Bool
+	arrived := make(chan struct{})
 	hang := func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			if strings.HasSuffix(r.URL.Path, "/posts") && hung.CompareAndSwap(false, true) {
+				close(arrived)
 				<-r.Context().Done() // the first posts call never answers
 				return
 			}
@@ -296,7 +307,14 @@ func TestLateJoinerOutlivesTheStartersDeadline(t *testing.T) {
 	const q = `query($r: DateRangeInput!) { posts(range: $r, first: 5) { nodes { id } } }`
 	first := make(chan reply, 1)
 	go func() { first <- s.query(t, q, oct) }()
-	time.Sleep(700 * time.Millisecond) // the first is waiting on its hung call
+	// The first is waiting on its hung call: it started the execution (a
+	// 700 ms sleep from its start could, on a loaded machine, send the late
+	// one first, and the late one became the starter). The late one then
+	// comes 700 ms after, with that much of its own time left when the
+	// starter's runs out; if the starter's has run out already, the late
+	// one runs on its own and the test proves less, but does not fail.
+	<-arrived
+	time.Sleep(700 * time.Millisecond)
 	late := s.query(t, q, oct)
 	if f := <-first; f.code() != "DEADLINE_EXCEEDED" {
 		t.Fatalf("the starter: %s", f.body)
