@@ -29,7 +29,10 @@ func TestUnderFaults(t *testing.T) {
 		n = v
 	}
 	const concurrency = 32
-	const deadline = 5 * time.Second
+	// A query's CPU time under -race on a loaded CI machine (one core for
+	// this package) is ~125 ms, and 32 at once queue ~4 s for it: with 5 s
+	// most ran out of time there, retries or not.
+	const deadline = 10 * time.Second
 	// The upstream allows 100 requests a second per key; the client's bucket
 	// 80 a second.
 	// No whole-response cache and a 1 s upstream cache, so that the faults
@@ -45,13 +48,21 @@ func TestUnderFaults(t *testing.T) {
 	s.sim.Inject(aspiretest.Fault{Reset: true, Rate: 0.02})
 	stopBursts := make(chan struct{})
 	var bursts sync.WaitGroup
-	bursts.Go(func() { // a burst of five 429s every 300 ms
-		tick := time.NewTicker(300 * time.Millisecond)
+	// A burst of five 429s every 15 upstream requests (every 300 ms on a
+	// quiet machine). Bursts by the clock flooded a loaded machine, which
+	// makes fewer requests a second: two in three of its requests were
+	// 429s, and fewer than half of the queries could be fully answered.
+	bursts.Go(func() {
+		tick := time.NewTicker(5 * time.Millisecond)
 		defer tick.Stop()
+		next := 15
 		for {
 			select {
 			case <-tick.C:
-				s.sim.Inject(aspiretest.Fault{Status: 429, Count: 5, RetryAfter: time.Second})
+				if s.sim.Count("") >= next {
+					s.sim.Inject(aspiretest.Fault{Status: 429, Count: 5, RetryAfter: time.Second})
+					next += 15
+				}
 			case <-stopBursts:
 				return
 			}
@@ -90,7 +101,10 @@ func TestUnderFaults(t *testing.T) {
 				}
 				for _, e := range r.Errors {
 					code := e.Extensions["code"]
-					if (code != "UPSTREAM_UNAVAILABLE" && code != "RATE_LIMITED" && code != "DEADLINE_EXCEEDED") || len(e.Path) == 0 || e.Message == "" {
+					// A query whose whole execution ran out of time (a loaded
+					// machine) has one error for the request, without a path.
+					whole := code == "DEADLINE_EXCEEDED" && len(r.Errors) == 1
+					if (code != "UPSTREAM_UNAVAILABLE" && code != "RATE_LIMITED" && code != "DEADLINE_EXCEEDED") || (len(e.Path) == 0 && !whole) || e.Message == "" {
 						errs <- fmt.Errorf("query %d: imprecise error %+v", i, e)
 					}
 				}
