@@ -186,19 +186,31 @@ func TestDemoMode(t *testing.T) {
 	}
 }
 
+// TestGracefulShutdownFinishesInFlightQueries: a query in flight when the
+// server is told to stop is answered in full; no new request is served.
+// The server stops once its upstream has the query's first call (a 150 ms
+// sleep could, on a loaded machine, stop it before the query arrived).
 func TestGracefulShutdownFinishesInFlightQueries(t *testing.T) {
 	t.Parallel()
-	r := start(t, []string{"-demo-latency", "500ms"}, nil)
+	sim := aspiretest.New(aspiretest.WithSizes(aspiretest.SmallSizes), aspiretest.WithLatency(500*time.Millisecond, 0))
+	var first sync.Once
+	arrived := make(chan struct{})
+	up := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		first.Do(func() { close(arrived) })
+		sim.ServeHTTP(w, req)
+	}))
+	defer up.Close()
+	r := start(t, []string{"-upstream-url", up.URL}, nil)
 	type result struct {
 		status int
 		g      gqlResponse
 	}
 	res := make(chan result, 1)
 	go func() {
-		resp, g := post(t, r.base, postsQuery, october, nil)
+		resp, g := post(t, r.base, postsQuery, october, map[string]string{"Authorization": "Bearer " + aspiretest.DemoKey, "X-Aspire-Client-Id": aspiretest.DemoClientID})
 		res <- result{resp.StatusCode, g}
 	}()
-	time.Sleep(150 * time.Millisecond) // the query is waiting on the slow upstream
+	<-arrived // the query is waiting on the slow upstream
 	r.stop()
 	got := <-res
 	if got.status != 200 || len(got.g.Errors) > 0 || !strings.Contains(string(got.g.Data), `"totalCount"`) {
