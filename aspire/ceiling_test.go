@@ -3,6 +3,7 @@ package aspire_test
 import (
 	"context"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -15,7 +16,13 @@ import (
 // deadline fails at once as rate limited.
 func TestUpstreamCeiling(t *testing.T) {
 	t.Parallel()
-	sim, c := setup(t, nil, aspire.WithCache(0, 0, 0), aspire.WithDedup(false), aspire.WithUpstreamCeiling(40, 8))
+	var waits atomic.Int64 // calls that reserved a wait for the ceiling
+	sim, c := setup(t, nil, aspire.WithCache(0, 0, 0), aspire.WithDedup(false), aspire.WithUpstreamCeiling(40, 8),
+		aspire.WithObserver(func(_ context.Context, e aspire.Event) {
+			if e.Kind == aspire.EventRateLimitWait {
+				waits.Add(1)
+			}
+		}))
 	tenants := []aspire.Creds{demo,
 		{APIKey: aspiretest.DemoSecondKey, ClientID: aspiretest.DemoClientID},
 		{APIKey: aspiretest.OtherKey, ClientID: aspiretest.OtherClientID}}
@@ -45,10 +52,18 @@ func TestUpstreamCeiling(t *testing.T) {
 	if d, n := time.Since(start), sim.Count(""); n != 24 || d < 350*time.Millisecond {
 		t.Fatalf("%d calls in %v; want 24 in at least 400 ms", n, d)
 	}
-	for range 20 { // queue half a second of calls
+	// Queue a second of calls, and wait until most have their place in the
+	// queue (a 20 ms sleep could leave it empty on a loaded machine, and the
+	// call below went in a free slot).
+	queued := waits.Load()
+	for range 40 {
 		wg.Go(func() { c.As(demo).Groups(context.Background(), aspire.ListQuery{}) })
 	}
-	time.Sleep(20 * time.Millisecond)
+	for deadline := time.Now().Add(10 * time.Second); waits.Load()-queued < 30; time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d of 40 calls queued for the ceiling", waits.Load()-queued)
+		}
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
 	defer cancel()
 	if _, err := c.As(tenants[2]).Groups(ctx, aspire.ListQuery{}); code(err) != aspire.CodeRateLimited {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"net/http/httptest"
 	"slices"
 	"strings"
@@ -14,6 +15,7 @@ import (
 
 	"github.com/aspire-graphql/aspire-graphql/aspire"
 	"github.com/aspire-graphql/aspire-graphql/aspire/aspiretest"
+	"github.com/aspire-graphql/aspire-graphql/internal/testwait"
 )
 
 var (
@@ -113,11 +115,16 @@ func TestPagingStopsOnCancelAndOnBreak(t *testing.T) {
 	for range tn.PostPages(context.Background(), q) {
 		break
 	}
+	// The pauses give pages that should not come the time to come; a late
+	// one only makes that likelier.
 	time.Sleep(50 * time.Millisecond)
 	if n := sim.Count("/v1/posts"); n > 3 {
 		t.Fatalf("breaking after the first page still made %d requests", n)
 	}
-	sim.Reset()
+	// Another range, counted apart: a page of the first walk the simulator
+	// logs late (it logs when it answers) is not counted as this one's, as
+	// it was after a Reset.
+	q.Range.End = aspire.NewDate(2026, 3, 30)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	var err error
@@ -135,7 +142,7 @@ func TestPagingStopsOnCancelAndOnBreak(t *testing.T) {
 		t.Fatalf("after cancel: err %v, want context.Canceled", err)
 	}
 	time.Sleep(50 * time.Millisecond)
-	if n := sim.Count("/v1/posts"); n > 5 {
+	if n := countRange(sim, "2026-03-30"); n > 5 {
 		t.Fatalf("cancel after 2 pages still made %d requests", n)
 	}
 }
@@ -354,7 +361,12 @@ func TestRetries(t *testing.T) {
 		if code(err) != aspire.CodeUnavailable || !strings.Contains(err.Error(), "in time") {
 			t.Fatalf("err %v", err)
 		}
-		time.Sleep(250 * time.Millisecond)
+		// The simulator logs an attempt the client gave up on once it sees
+		// the connection go (a fixed 250 ms could be too soon under load);
+		// the call has returned, so no third can come.
+		for deadline := time.Now().Add(10 * time.Second); sim.Count("") < 2 && time.Now().Before(deadline); {
+			time.Sleep(5 * time.Millisecond)
+		}
 		if n := sim.Count(""); n != 2 {
 			t.Fatalf("%d upstream requests, want 2", n)
 		}
@@ -384,26 +396,53 @@ func TestDedup(t *testing.T) {
 	}
 }
 
+// TestDedupSurvivesTheFirstCallersCancel: a caller that joined an upstream
+// call in flight gets its answer when the caller that started it leaves.
+// The upstream holds the call until the first has left; the second is
+// known to have joined by where its goroutine waits (20 ms sleeps before
+// could, on a loaded machine, cancel before it joined, or after the
+// answer). Not parallel: testwait counts the process's goroutines.
 func TestDedupSurvivesTheFirstCallersCancel(t *testing.T) {
-	t.Parallel()
-	sim, c := setup(t, []aspiretest.Option{aspiretest.WithLatency(100*time.Millisecond, 0)}, aspire.WithCache(0, 0, 0))
+	sim := aspiretest.New(aspiretest.WithSizes(small), aspiretest.WithRateLimit(0, 0))
+	arrived, release := make(chan struct{}), make(chan struct{})
+	var once sync.Once
+	c, err := aspire.New(baseOf(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		once.Do(func() { close(arrived) })
+		select {
+		case <-release:
+		case <-r.Context().Done():
+		}
+		sim.ServeHTTP(w, r)
+	})), aspire.WithRetry(3, time.Millisecond, 5*time.Millisecond), aspire.WithRateLimit(0, 0), aspire.WithCache(0, 0, 0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(c.Close)
+	t.Cleanup(func() {
+		select {
+		case <-release:
+		default:
+			close(release)
+		}
+	})
 	ctx, cancel := context.WithCancel(context.Background())
 	first := make(chan error, 1)
 	go func() {
 		_, err := c.As(demo).Groups(ctx, aspire.ListQuery{})
 		first <- err
 	}()
-	time.Sleep(20 * time.Millisecond)
+	<-arrived
 	second := make(chan error, 1)
 	go func() {
 		_, err := c.As(demo).Groups(context.Background(), aspire.ListQuery{})
 		second <- err
 	}()
-	time.Sleep(20 * time.Millisecond)
+	testwait.WaitParked(t, testwait.OnUpstreamCall, 2) // both wait on the one call
 	cancel()
 	if err := <-first; !errors.Is(err, context.Canceled) {
 		t.Fatalf("first: %v", err)
 	}
+	close(release)
 	if err := <-second; err != nil {
 		t.Fatalf("the second caller failed with the first one's cancel: %v", err)
 	}
@@ -530,13 +569,18 @@ func TestClientRateLimitKeepsUnderTheQuota(t *testing.T) {
 	if sim.Count("") != 16 || waits.Load() == 0 {
 		t.Fatalf("%d requests, %d waits", sim.Count(""), waits.Load())
 	}
-	// A wait past the deadline fails at once as rate limited.
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Millisecond)
-	defer cancel()
-	for range 3 {
-		c2.As(demo).Post(ctx, "12000001")
+	// A wait past the deadline fails at once as rate limited. The bucket
+	// gives a token every 100 s and the deadline is 5 s: before, 8/s and
+	// 10 ms, and on a loaded machine the deadline could pass before the
+	// call (a context error) or a token come back in time (no wait at all).
+	c3, _ := aspire.New(baseOf(t, sim), aspire.WithCache(0, 0, 0), aspire.WithRateLimit(0.01, 1), aspire.WithRetry(1, 0, 0))
+	t.Cleanup(c3.Close)
+	if _, err := c3.As(demo).Post(context.Background(), "12000001"); err != nil { // the bucket's one token
+		t.Fatal(err)
 	}
-	if _, err := c2.As(demo).Post(ctx, "12000002"); code(err) != aspire.CodeRateLimited {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if _, err := c3.As(demo).Post(ctx, "12000002"); code(err) != aspire.CodeRateLimited {
 		t.Fatalf("err %v, want rate_limited", err)
 	}
 }

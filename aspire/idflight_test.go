@@ -2,6 +2,7 @@ package aspire_test
 
 import (
 	"context"
+	"regexp"
 	"slices"
 	"sync/atomic"
 	"testing"
@@ -9,6 +10,7 @@ import (
 
 	"github.com/aspire-graphql/aspire-graphql/aspire"
 	"github.com/aspire-graphql/aspire-graphql/aspire/aspiretest"
+	"github.com/aspire-graphql/aspire-graphql/internal/testwait"
 )
 
 // slowSim is the simulator answering after 300 ms, and a way to wait until
@@ -64,9 +66,9 @@ func TestByIDWaitsForIDsInFlight(t *testing.T) {
 }
 
 // When the look-up fetching an id is cancelled, one waiting for it with time
-// left fetches the id itself rather than fail.
+// left fetches the id itself rather than fail. Not parallel: testwait
+// counts the process's goroutines.
 func TestByIDRefetchesWhatAnAbandonedLookUpHeld(t *testing.T) {
-	t.Parallel()
 	sim, c, arrived := slowSim(t)
 	tn := c.As(demo)
 	ctx, cancel := context.WithCancel(context.Background())
@@ -84,7 +86,10 @@ func TestByIDRefetchesWhatAnAbandonedLookUpHeld(t *testing.T) {
 		}
 		second <- got
 	}()
-	time.Sleep(50 * time.Millisecond) // the second look-up is waiting on the first's fetch
+	// The second look-up is waiting on the first's fetch (after a 50 ms
+	// sleep it might not be yet on a loaded machine, and then it fetched
+	// the id after the cancel: the test passed without testing anything).
+	testwait.WaitParked(t, regexp.MustCompile(`/aspire\.byID\[`), 1)
 	cancel()
 	if err := <-first; err == nil {
 		t.Fatal("the cancelled look-up succeeded")
