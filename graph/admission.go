@@ -14,19 +14,24 @@ import (
 )
 
 // DefaultExecutingPerCPU bounds the operations executing at once, per CPU
-// (HandlerConfig.MaxExecuting's default is this times GOMAXPROCS).
+// (HandlerConfig.MaxExecuting's default is this times GOMAXPROCS; the
+// server's -max-executing sets it).
 //
-// Why a bound: a W3 query holds about 2 MB while it runs (a goroutine per
-// post, loader batches, the response tree). 128 of them at once held over
-// 250 MiB, past the memory limit that keeps the process within 150 MiB, and
-// the collector then ran without pause (75 CPU-ms per query instead of 6.5).
-// Past a few per core, more concurrent executions add no throughput on a
-// CPU-bound server, only memory and latency; waiting operations hold only
-// their parsed document. 16 per core keeps the cores busy while others wait
-// on a 20 ms upstream: 8 per core cost W5 a fifth of its rate there (358–402
-// against 431–531 req/s), 16 costs raw W3 at 128 connections more CPU per
-// query (9.4 against 7.1 ms) with peak RSS still within 135 MiB.
-const DefaultExecutingPerCPU = 16
+// Why a bound: an operation holds memory while it runs (loader batches, the
+// response tree), and past a few per core more concurrent executions add no
+// throughput on a CPU-bound server, only memory and latency; waiting
+// operations hold only their parsed document. When the first W3 held 2 MB
+// (a goroutine per post), 128 at once held over 250 MiB and the collector
+// ran without pause.
+//
+// Why 32: a slot is held across upstream waits, so with an upstream of L ms
+// a slot runs at most 1000/L uncached operations a second. At 16 per core,
+// W5 at 20 ms and 128 connections was held to 32 slots / ~39 ms ≈ 810–913
+// req/s with the CPUs 12 % idle; at 32 per core it reached 1,132 (CPU-bound
+// again), W3 without merging kept its rate (1,023 → 1,009 req/s) and peak
+// RSS (122 → 127 MiB) and paid in p99 (214 → 356 ms: more executions share
+// the cores). Upstreams slower than 20 ms need more: raise -max-executing.
+const DefaultExecutingPerCPU = 32
 
 // admission bounds the operations executing at once (gqlgen's
 // AroundResponses: after parsing, validation and the limits).

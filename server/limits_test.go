@@ -373,3 +373,40 @@ func TestDeadlineStopsWork(t *testing.T) {
 		t.Errorf("%d upstream requests started after every call had ended", more)
 	}
 }
+
+// TestMaxExecutingBoundsExecutions: -max-executing 2 lets six concurrent
+// queries (all distinct, each one upstream call held 100 ms) run two at a
+// time; the upstream never sees more than two at once, and all answer.
+func TestMaxExecutingBoundsExecutions(t *testing.T) {
+	t.Parallel()
+	var inFlight, peak atomic.Int32
+	count := func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			n := inFlight.Add(1)
+			defer inFlight.Add(-1)
+			for p := peak.Load(); n > p && !peak.CompareAndSwap(p, n); p = peak.Load() {
+			}
+			next.ServeHTTP(w, r)
+		})
+	}
+	s := newStackWith(t, []string{"-rate-limit", "0", "-max-executing", "2"}, count, aspiretest.WithSizes(aspiretest.SmallSizes))
+	s.sim.SetLatency(100*time.Millisecond, 0)
+	replies := make(chan reply, 6)
+	for i := range 6 {
+		go func() {
+			replies <- s.query(t, `query($r: DateRangeInput!, $n: Int!) { posts(range: $r, first: $n) { nodes { id } } }`,
+				map[string]any{"r": january["r"], "n": 10 + i})
+		}()
+	}
+	for range 6 {
+		if r := <-replies; r.status != 200 || len(r.Errors) > 0 {
+			t.Fatalf("%d %s", r.status, r.body)
+		}
+	}
+	if got := s.sim.Count("/v1/posts"); got != 6 {
+		t.Fatalf("%d upstream requests, want 6", got)
+	}
+	if p := peak.Load(); p > 2 {
+		t.Fatalf("%d upstream requests at once, want at most 2 (two executions at a time)", p)
+	}
+}

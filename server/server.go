@@ -131,6 +131,7 @@ func graphqlHandler(o Options) http.Handler {
 		APQCache:      o.APQ,
 		Tracing:       o.Tracer != nil,
 		TenantShare:   tenantShare(c),
+		MaxExecuting:  c.MaxExecuting,
 		Limits: graph.Limits{Fields: c.MaxFields, Depth: c.MaxDepth, Aliases: c.MaxAliases, RootFields: c.MaxRootFields,
 			Directives: c.MaxDirectives, Complexity: c.MaxComplexity},
 		APQObserve: func(ctx context.Context, result string) {
