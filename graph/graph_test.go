@@ -54,8 +54,8 @@ func newEnvWire(t testing.TB, w aspiretest.Wire, simOpts ...aspiretest.Option) *
 	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		// A wait long enough that cousins (the same field under other lists)
 		// batch together even under -race on a machine loaded by the other
-		// packages' tests, so the counts below are exact (20 ms was not).
-		h.ServeHTTP(w, r.WithContext(loaders.With(r.Context(), c.As(e.creds), loaders.WithWait(100*time.Millisecond))))
+		// packages' tests, so the counts below are exact (20 ms was not, nor 100 ms at GOMAXPROCS=1).
+		h.ServeHTTP(w, r.WithContext(loaders.With(r.Context(), c.As(e.creds), loaders.WithWait(250*time.Millisecond))))
 	}))
 	t.Cleanup(ts.Close)
 	e.url = ts.URL
