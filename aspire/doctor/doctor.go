@@ -110,7 +110,9 @@ func getWith(ctx context.Context, in Input, c *contract.Contract, clientID, endp
 		return answer{err: err}
 	}
 	if withKey {
-		aspire.Authorize(c, req, in.Creds.APIKey)
+		aspire.Authorize(c, req, in.Creds.APIKey, clientID)
+	} else {
+		aspire.PlaceClientID(c, req, clientID)
 	}
 	if edit != nil {
 		edit(req)
