@@ -55,6 +55,14 @@ func TestDoctorLearnsEveryProfileFromNothing(t *testing.T) {
 			"✗ query parameters: the dates are startDate and endDate (not start_date and end_date); the other parameters are taken to be camelCase like them",
 			"dates are written MM/DD/YYYY (not YYYY-MM-DD)",
 		}},
+		// /v1/projects?client_id= is refused for want of the client id
+		// (400 naming it): at /v1, the other three query names, the four
+		// path forms (404), then the X-Client-Id header; the rest is the
+		// built-in contract's 15.
+		{profile: "header-client-id", requests: 23, finds: []string{
+			"✓ where the key goes: Authorization: Bearer <key>",
+			"✗ where the endpoints are: the client id goes in the X-Client-Id header: /v1/projects with X-Client-Id: {client_id}, not /v1/projects?client_id={client_id} as the contract says",
+		}},
 		// Fields renamed beyond case and separators (display_name,
 		// permalink, published_time, total_media_value) are found by the
 		// usual synonyms: nothing is left to write by hand.

@@ -71,8 +71,8 @@ func TestDoctorSearches(t *testing.T) {
 				r.URL.RawQuery = q.Encode()
 				h.ServeHTTP(w, r)
 			})
-		}, requests: 15, finds: []string{
-			"✗ where the endpoints are: the API takes the client id only in the X-Client-Id header (/v1/projects with X-Client-Id: {client_id}), which a contract cannot say yet",
+		}, requests: 23, learns: true, finds: []string{
+			"✗ where the endpoints are: the client id goes in the X-Client-Id header: /v1/projects with X-Client-Id: {client_id}, not /v1/projects?client_id={client_id} as the contract says",
 		}},
 		{name: "nowhere to be found", wire: under("/private/gateway"), requests: 36, finds: []string{
 			"✗ where the endpoints are: no projects list found in 30 places tried: /v1/projects?client_id={client_id}, and under /v1, /api/v1, /api/v2, /v2, /api, with the client id as client_id, clientId, workspace_id, workspaceId or a path segment",

@@ -25,7 +25,7 @@ func simPages(t testing.TB, w aspiretest.Wire) [][]byte {
 	c := w.Contract
 	get := func(path string) []byte {
 		req, _ := http.NewRequest("GET", ts.URL+path, nil)
-		aspire.Authorize(c, req, aspiretest.DemoKey)
+		aspire.Authorize(c, req, aspiretest.DemoKey, aspiretest.DemoClientID)
 		resp, err := http.DefaultClient.Do(req)
 		if err != nil {
 			t.Fatal(err)

@@ -258,7 +258,7 @@ func (c *Client) roundTrip(ctx context.Context, t *Tenant, endpoint, canonical s
 	if err != nil {
 		return nil, 0, &Error{Code: CodeInvalid, Endpoint: endpoint, Message: "could not build the request", Err: err}
 	}
-	c.wf.authorize(req, t.creds.APIKey)
+	c.wf.authorize(req, t.creds.APIKey, t.creds.ClientID)
 	req.Header.Set("Accept", "application/json")
 	req.Header.Set("User-Agent", c.cfg.userAgent)
 	resp, err := c.hc.Do(req)

@@ -121,7 +121,9 @@ func (f *wireFormat) recordNode(endpoint string) *node {
 
 // url builds the path and query of a call: path is ours ("/v1/posts" or
 // "/v1/posts/<id>"), params ours. The key is not in it (see authorize): the
-// result keys caches and is safe to log.
+// result keys caches and is safe to log. A client id that travels in a
+// header is not in it either: the cache keys start with the tenant's
+// fingerprint, which hashes the client id, so they stay per workspace.
 func (f *wireFormat) url(endpoint, path string, params url.Values, clientID string) string {
 	if f.builtin {
 		params.Set(wire.ParamClientID, clientID)
@@ -136,9 +138,11 @@ func (f *wireFormat) url(endpoint, path string, params url.Values, clientID stri
 		p = c.ListPath(base)
 	}
 	q := url.Values{}
-	if c.ClientID.In == "path" {
+	switch c.ClientID.In {
+	case contract.ClientIDPath:
 		p = strings.Replace(p, "{client_id}", url.PathEscape(clientID), 1)
-	} else {
+	case contract.ClientIDHeader: // authorize puts it on the request
+	default:
 		q.Set(c.ClientID.Name, clientID)
 	}
 	for k, vs := range params {
@@ -168,8 +172,12 @@ func (f *wireFormat) url(endpoint, path string, params url.Values, clientID stri
 	return p + "?" + q.Encode()
 }
 
-// authorize puts the key where the contract says.
-func (f *wireFormat) authorize(req *http.Request, key string) {
+// authorize puts the key where the contract says, and the client id when
+// the contract puts it in a header (url put it anywhere else).
+func (f *wireFormat) authorize(req *http.Request, key, clientID string) {
+	if f.c.ClientID.In == contract.ClientIDHeader {
+		req.Header.Set(f.c.ClientID.Name, clientID)
+	}
 	switch f.c.Auth.In {
 	case contract.AuthAuthorization:
 		req.Header.Set("Authorization", key)
@@ -687,8 +695,19 @@ func RequestURL(c *contract.Contract, endpoint, path string, params url.Values, 
 	return compile(c).url(endpoint, path, params, clientID)
 }
 
-// Authorize puts key where c says.
-func Authorize(c *contract.Contract, req *http.Request, key string) { compile(c).authorize(req, key) }
+// Authorize puts key where c says, and clientID too when c puts it in a
+// header (RequestURL puts it anywhere else).
+func Authorize(c *contract.Contract, req *http.Request, key, clientID string) {
+	compile(c).authorize(req, key, clientID)
+}
+
+// PlaceClientID puts clientID on req when c puts it in a header (what
+// Authorize does without the key).
+func PlaceClientID(c *contract.Contract, req *http.Request, clientID string) {
+	if c.ClientID.In == contract.ClientIDHeader {
+		req.Header.Set(c.ClientID.Name, clientID)
+	}
+}
 
 // DecodeListWith reads a list body as a client speaking c does: the rows
 // (as raw JSON objects with our field names) and the total, if sent.

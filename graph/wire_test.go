@@ -69,6 +69,7 @@ func TestREADMECountsAcrossWires(t *testing.T) {
 	want := map[string][3]int{
 		"builtin":             {2, 1, 3},
 		"envelope-token-path": {2, 1, 3}, // a total but no has-more flag: derived from the total
+		"header-client-id":    {2, 1, 3}, // the client id in a header: the built-in contract's calls
 		// No totals: TopPosts counts the 837 posts past its page of 3 in 2
 		// calls (500 + 337), Creators the 398 members past its 2 in 1,
 		// Campaigns the 6 projects past its 2 in 1 (the batched posts page

@@ -20,7 +20,7 @@ import (
 // loaders wait long enough for batches to be deterministic under load.
 func TestWireVariants(t *testing.T) {
 	answers := map[string][]byte{}
-	for _, name := range []string{"builtin", "envelope-token-path", "array-camel-xapikey", "raw-renamed-upper"} {
+	for _, name := range []string{"builtin", "envelope-token-path", "header-client-id", "array-camel-xapikey", "raw-renamed-upper"} {
 		w := aspiretest.Profiles[name]()
 		file := filepath.Join(t.TempDir(), name+".json")
 		if err := os.WriteFile(file, w.Contract.Marshal(), 0o600); err != nil {

@@ -377,7 +377,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		clientID = pathClientID
 	}
 	if clientID == "" {
-		writeError(rw, http.StatusBadRequest, wire.ErrInvalidParameter, "client_id is required")
+		writeError(rw, http.StatusBadRequest, wire.ErrInvalidParameter, s.sp.noClientID())
 		return
 	}
 	if clientID != key.ClientID {

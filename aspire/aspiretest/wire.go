@@ -67,6 +67,15 @@ var Profiles = map[string]func() Wire{
 		c.IDs.Batch = contract.BatchRepeat
 		return Wire{Contract: c}
 	},
+	// header-client-id: the client id only in an X-Client-Id header, as
+	// some APIs take a tenant; a client_id query parameter is ignored, and a
+	// call without the header is refused (400, naming it). The rest is the
+	// built-in contract.
+	"header-client-id": func() Wire {
+		c := contract.Default()
+		c.ClientID = contract.ClientID{In: contract.ClientIDHeader, Name: "X-Client-Id"}
+		return Wire{Contract: c}
+	},
 	// raw-renamed-upper: the raw key in Authorization, rows under "items"
 	// with neither total nor has-more flag, bare records, some fields
 	// renamed, enums in upper case.
@@ -215,7 +224,7 @@ func (s *speaker) query(r *http.Request) (url.Values, error) {
 	c := s.w.Contract
 	out := url.Values{}
 	for name, vs := range r.URL.Query() {
-		if (c.ClientID.In == "query" && name == c.ClientID.Name) || (c.Auth.In == contract.AuthQuery && name == c.Auth.Name) {
+		if (c.ClientID.In == contract.ClientIDQuery && name == c.ClientID.Name) || (c.Auth.In == contract.AuthQuery && name == c.Auth.Name) {
 			continue
 		}
 		ours, ok := s.params[name]
@@ -247,12 +256,25 @@ func (s *speaker) query(r *http.Request) (url.Values, error) {
 	return out, nil
 }
 
-// clientID reads the client id from the query (the path's is routed).
+// clientID reads the client id from the query or the header (the path's is
+// routed); only where the contract puts it.
 func (s *speaker) clientID(r *http.Request) string {
-	if s.w.Contract.ClientID.In == "path" {
+	switch c := s.w.Contract.ClientID; c.In {
+	case contract.ClientIDPath:
 		return ""
+	case contract.ClientIDHeader:
+		return r.Header.Get(c.Name)
+	default:
+		return r.URL.Query().Get(c.Name)
 	}
-	return r.URL.Query().Get(s.w.Contract.ClientID.Name)
+}
+
+// noClientID is the refusal of a call without a client id.
+func (s *speaker) noClientID() string {
+	if c := s.w.Contract.ClientID; c.In == contract.ClientIDHeader {
+		return "client id is required in the " + c.Name + " header"
+	}
+	return "client_id is required"
 }
 
 // body rewrites a body in our shape ({"data": [...], "pagination": {...}}
@@ -384,5 +406,9 @@ func (w Wire) String() string {
 	if c == nil || c.IsDefault() {
 		return "the built-in contract"
 	}
-	return fmt.Sprintf("auth %s %s, client id in %s, list rows %q", c.Auth.In, c.Auth.Name, c.ClientID.In, c.List.Rows)
+	where := c.ClientID.In
+	if where != contract.ClientIDPath {
+		where += " " + c.ClientID.Name
+	}
+	return fmt.Sprintf("auth %s %s, client id in %s, list rows %q", c.Auth.In, c.Auth.Name, where, c.List.Rows)
 }

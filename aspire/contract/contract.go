@@ -31,7 +31,8 @@ import (
 // Contract is the whole wire format.
 type Contract struct {
 	// Paths of the list endpoints and of the by-id look-ups ("{id}" marks the
-	// id; "{client_id}" the client id when ClientID.In is "path").
+	// id; "{client_id}" the client id when ClientID.In is "path", and only
+	// then).
 	Paths Paths `json:"paths"`
 	// Auth says where the API key travels.
 	Auth Auth `json:"auth"`
@@ -81,11 +82,26 @@ type Auth struct {
 	Name string `json:"name,omitempty"` // the header or parameter, for header and query
 }
 
-// ClientID is where the client id goes.
+// Client id placements.
+const (
+	ClientIDQuery  = "query"  // ?<Name>=<client id>
+	ClientIDPath   = "path"   // "{client_id}" in every path
+	ClientIDHeader = "header" // <Name>: <client id>
+)
+
+// ClientID is where the client id goes: a query parameter, the path, or a
+// header (named, as "X-Client-Id"; not the one the key travels in). In a
+// header the client id is not part of the URL, but caches stay per
+// workspace: their keys start with the tenant's fingerprint, a hash of key
+// and client id (aspire.Creds.TenantID).
 type ClientID struct {
-	In   string `json:"in"`             // query, or path ("{client_id}" in every path)
-	Name string `json:"name,omitempty"` // the query parameter
+	In   string `json:"in"`             // query, path or header
+	Name string `json:"name,omitempty"` // the query parameter or the header, for query and header
 }
+
+// reservedHeaders are set by the client on every call (or by net/http), so
+// a client id cannot travel in them.
+var reservedHeaders = []string{"Accept", "User-Agent", "Host", "Content-Length", "Content-Type", "Transfer-Encoding", "Connection", "Traceparent", "Tracestate"}
 
 // List is the shape of a list response. Empty Rows means a bare JSON array;
 // otherwise the dotted paths of the rows, the total and the has-more flag in
@@ -154,7 +170,7 @@ func Default() *Contract {
 			Post: wire.PathPosts + "/{id}", Member: wire.PathMembers + "/{id}", Project: wire.PathProjects + "/{id}", Group: wire.PathGroups + "/{id}",
 		},
 		Auth:       Auth{In: AuthBearer},
-		ClientID:   ClientID{In: "query", Name: wire.ParamClientID},
+		ClientID:   ClientID{In: ClientIDQuery, Name: wire.ParamClientID},
 		Params:     map[string]string{},
 		DateFormat: "YYYY-MM-DD",
 		List:       List{Rows: "data", Total: "pagination.total", HasMore: "pagination.has_more"},
@@ -298,10 +314,10 @@ func (c *Contract) validate() problems {
 			bad(p.key, "path %q must hold {id} once", p.v)
 		case i < 4 && strings.Contains(p.v, "{id}"):
 			bad(p.key, "list path %q must not hold {id}", p.v)
-		case c.ClientID.In == "path" && strings.Count(p.v, "{client_id}") != 1:
+		case c.ClientID.In == ClientIDPath && strings.Count(p.v, "{client_id}") != 1:
 			bad(p.key, "path %q must hold {client_id} once (client_id.in is path)", p.v)
-		case c.ClientID.In != "path" && strings.Contains(p.v, "{client_id}"):
-			bad(p.key, "path %q holds {client_id} but client_id.in is %q", p.v, c.ClientID.In)
+		case c.ClientID.In != ClientIDPath && strings.Contains(p.v, "{client_id}"):
+			bad(p.key, "path %q holds {client_id} but client_id.in is %q (only path puts it in the path)", p.v, c.ClientID.In)
 		}
 		if other, dup := seen[p.v]; dup {
 			bad(p.key, "path %q is also %s", p.v, other)
@@ -318,16 +334,25 @@ func (c *Contract) validate() problems {
 		bad("auth.in", "want bearer, authorization, header or query, got %q", c.Auth.In)
 	}
 	switch c.ClientID.In {
-	case "query":
+	case ClientIDQuery:
 		if !token(c.ClientID.Name) {
 			bad("client_id.name", "client_id.in query needs a parameter name, got %q", c.ClientID.Name)
 		}
-	case "path":
+	case ClientIDPath:
+	case ClientIDHeader:
+		switch authHeader := c.authHeader(); {
+		case !token(c.ClientID.Name):
+			bad("client_id.name", "client_id.in header needs a header name, got %q", c.ClientID.Name)
+		case authHeader != "" && strings.EqualFold(c.ClientID.Name, authHeader):
+			bad("client_id.name", "header %q is where the key goes (auth.in %s)", c.ClientID.Name, c.Auth.In)
+		case slices.ContainsFunc(reservedHeaders, func(h string) bool { return strings.EqualFold(h, c.ClientID.Name) }):
+			bad("client_id.name", "header %q is set by the client on every call; name another", c.ClientID.Name)
+		}
 	default:
-		bad("client_id.in", "want query or path, got %q", c.ClientID.In)
+		bad("client_id.in", "want query, path or header, got %q", c.ClientID.In)
 	}
 	names := map[string]string{}
-	if c.ClientID.In == "query" {
+	if c.ClientID.In == ClientIDQuery {
 		names[c.ClientID.Name] = "client_id.name"
 	}
 	if c.Auth.In == AuthQuery {
@@ -428,6 +453,18 @@ func (c *Contract) validate() problems {
 		}
 	}
 	return ps
+}
+
+// authHeader is the header the key travels in, "" when it is a query
+// parameter.
+func (c *Contract) authHeader() string {
+	switch c.Auth.In {
+	case AuthBearer, AuthAuthorization:
+		return "Authorization"
+	case AuthHeader:
+		return c.Auth.Name
+	}
+	return ""
 }
 
 // token reports whether s can be a header or query parameter name.

@@ -1,6 +1,7 @@
 package contract_test
 
 import (
+	"bytes"
 	"os"
 	"path/filepath"
 	"strings"
@@ -37,6 +38,27 @@ func TestOverlay(t *testing.T) {
 	}
 }
 
+// TestClientIDInAHeader: a header other than the key's is a place for the
+// client id; with the key in a query parameter even Authorization is free.
+func TestClientIDInAHeader(t *testing.T) {
+	for _, file := range []string{
+		`{"client_id": {"in": "header", "name": "X-Client-Id"}}`,
+		`{"auth": {"in": "header", "name": "X-API-Key"}, "client_id": {"in": "header", "name": "X-Workspace"}}`,
+		`{"auth": {"in": "query", "name": "token"}, "client_id": {"in": "header", "name": "Authorization"}}`,
+	} {
+		c, err := contract.Parse([]byte(file))
+		if err != nil {
+			t.Fatalf("%s: %v", file, err)
+		}
+		if c.ClientID.In != contract.ClientIDHeader || c.Paths.Posts != "/v1/posts" {
+			t.Fatalf("%s: %+v", file, c.ClientID)
+		}
+		if back, err := contract.Parse(c.Marshal()); err != nil || !bytes.Equal(back.Marshal(), c.Marshal()) {
+			t.Fatalf("%s does not round-trip: %v", file, err)
+		}
+	}
+}
+
 func TestRefusedWithTheLine(t *testing.T) {
 	for _, tc := range []struct {
 		name, file, want string
@@ -54,6 +76,13 @@ func TestRefusedWithTheLine(t *testing.T) {
 		{"bad auth", "{\"auth\": {\"in\": \"cookie\"}}", "auth.in: want bearer, authorization, header or query"},
 		{"header without name", "{\"auth\": {\"in\": \"header\"}}", "auth.name: auth.in \"header\" needs a header or parameter name"},
 		{"client id in path, paths without it", "{\"client_id\": {\"in\": \"path\"}}", "paths.posts: path \"/v1/posts\" must hold {client_id} once"},
+		{"bad client id place", "{\"client_id\": {\"in\": \"cookie\"}}", "client_id.in: want query, path or header, got \"cookie\""},
+		{"client id header without name", "{\n\"client_id\": {\n\"in\": \"header\"}}", ":3: client_id.name: client_id.in header needs the header's name"},
+		{"client id header not a token", "{\"client_id\": {\"in\": \"header\", \"name\": \"X Client\"}}", "client_id.name: client_id.in header needs a header name, got \"X Client\""},
+		{"client id in the bearer's header", "{\"client_id\": {\"in\": \"header\", \"name\": \"authorization\"}}", "client_id.name: header \"authorization\" is where the key goes (auth.in bearer)"},
+		{"client id in the key's header", "{\"auth\": {\"in\": \"header\", \"name\": \"X-API-Key\"}, \"client_id\": {\"in\": \"header\", \"name\": \"x-api-key\"}}", "client_id.name: header \"x-api-key\" is where the key goes (auth.in header)"},
+		{"client id in a header the client sets", "{\"client_id\": {\"in\": \"header\", \"name\": \"User-Agent\"}}", "client_id.name: header \"User-Agent\" is set by the client on every call"},
+		{"client id header, paths with it", "{\"client_id\": {\"in\": \"header\", \"name\": \"X-Client-Id\"}, \"paths\": {\"posts\": \"/c/{client_id}/posts\"}}", "paths.posts: path \"/c/{client_id}/posts\" holds {client_id} but client_id.in is \"header\" (only path puts it in the path)"},
 		{"bad date format", "{\"date_format\": \"DD.MM.YY\"}", "date_format"},
 		{"totals in a bare array", "{\"list\": {\"rows\": \"\", \"total\": \"n\", \"has_more\": \"\"}}", "list.rows: a bare array"},
 		{"enum spelled twice", "{\"enums\": {\"network\": {\"instagram\": \"IG\", \"tiktok\": \"IG\"}}}", "spelling \"IG\" is named twice"},

@@ -75,6 +75,12 @@ func Parse(data []byte) (*Contract, error) {
 	if ps := c.validate(); len(ps) > 0 {
 		return nil, &Error{Line: lines[ps[0].key], Key: ps[0].key, Msg: ps[0].msg}
 	}
+	// The file overlays the built-in contract, whose client_id.name is the
+	// query parameter "client_id": a header must be named in the file, not
+	// inherit a parameter's name.
+	if _, named := lines["client_id.name"]; c.ClientID.In == ClientIDHeader && !named {
+		return nil, &Error{Line: lines["client_id.in"], Key: "client_id.name", Msg: `client_id.in header needs the header's name (as "X-Client-Id")`}
+	}
 	return c, nil
 }
 

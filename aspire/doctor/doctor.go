@@ -96,11 +96,6 @@ func get(ctx context.Context, in Input, path string, q url.Values, withKey bool)
 // getAs calls endpoint (ours: "/v1/posts", "/v1/posts/{id}") at path (ours,
 // with the id) as contract c says, for clientID.
 func getAs(ctx context.Context, in Input, c *contract.Contract, clientID, endpoint, path string, q url.Values, withKey bool) answer {
-	return getWith(ctx, in, c, clientID, endpoint, path, q, withKey, nil)
-}
-
-// getWith is getAs with a last change to the request (a header).
-func getWith(ctx context.Context, in Input, c *contract.Contract, clientID, endpoint, path string, q url.Values, withKey bool, edit func(*http.Request)) answer {
 	if q == nil {
 		q = url.Values{}
 	}
@@ -110,10 +105,9 @@ func getWith(ctx context.Context, in Input, c *contract.Contract, clientID, endp
 		return answer{err: err}
 	}
 	if withKey {
-		aspire.Authorize(c, req, in.Creds.APIKey)
-	}
-	if edit != nil {
-		edit(req)
+		aspire.Authorize(c, req, in.Creds.APIKey, clientID)
+	} else {
+		aspire.PlaceClientID(c, req, clientID)
 	}
 	if in.calls != nil {
 		if in.calls.limiter != nil {

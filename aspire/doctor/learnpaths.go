@@ -31,16 +31,15 @@ var clientSegments = []string{"/{client_id}", "/clients/{client_id}", "/client/{
 // clientParams name the client id in the query.
 var clientParams = []string{wire.ParamClientID, "clientId", "workspace_id", "workspaceId"}
 
-// clientHeader is where some APIs take the client id; a contract cannot say
-// it, so the doctor only tells.
+// clientHeader is where some APIs take the client id instead.
 const clientHeader = "X-Client-Id"
 
 // A place is one guess of where the projects list is.
 type place struct {
 	prefix  string // "/api/v2"
 	segment string // "/clients/{client_id}", or "" for the query
-	param   string // the client id's query parameter, when segment is ""
-	header  bool   // the client id in clientHeader instead
+	param   string // the client id's query parameter, when segment and header are ""
+	header  string // the client id's header (clientHeader), or "" for the URL
 }
 
 // at returns c with every path and the client id's place set as p says.
@@ -53,32 +52,24 @@ func (p place) at(c *contract.Contract) *contract.Contract {
 	}
 	switch {
 	case p.segment != "":
-		c.ClientID = contract.ClientID{In: "path"}
-	case p.header:
-		c.ClientID = contract.ClientID{In: "path"} // and no {client_id}: the URL carries none
+		c.ClientID = contract.ClientID{In: contract.ClientIDPath}
+	case p.header != "":
+		c.ClientID = contract.ClientID{In: contract.ClientIDHeader, Name: p.header}
 	default:
-		c.ClientID = contract.ClientID{In: "query", Name: p.param}
+		c.ClientID = contract.ClientID{In: contract.ClientIDQuery, Name: p.param}
 	}
 	return c
 }
 
-// url shows p as a user reads it.
-func (p place) url() string {
-	switch {
-	case p.segment != "":
-		return p.prefix + p.segment + "/projects"
-	case p.header:
-		return p.prefix + "/projects with " + clientHeader + ": {client_id}"
-	}
-	return p.prefix + "/projects?" + p.param + "={client_id}"
-}
-
 // describeClientID says where the client id goes in c, with the projects path.
 func describeClientID(c *contract.Contract) string {
-	if c.ClientID.In == "path" {
+	switch c.ClientID.In {
+	case contract.ClientIDPath:
 		return "the client id goes in the path: " + c.Paths.Projects
+	case contract.ClientIDHeader:
+		return "the client id goes in the " + c.ClientID.Name + " header: " + ownURL(c)
 	}
-	return "the client id goes in the " + c.ClientID.Name + " query parameter: " + c.Paths.Projects + "?" + c.ClientID.Name + "={client_id}"
+	return "the client id goes in the " + c.ClientID.Name + " query parameter: " + ownURL(c)
 }
 
 // What one probe of a place says.
@@ -174,11 +165,7 @@ func learnLocation(ctx context.Context, in Input, r *Report, first answer) bool 
 	probe := func(p place) (answer, verdict) {
 		try := p.at(c)
 		get := func(try *contract.Contract) answer {
-			var edit func(*http.Request)
-			if p.header {
-				edit = func(req *http.Request) { req.Header.Set(clientHeader, in.Creds.ClientID) }
-			}
-			return getWith(ctx, in, try, in.Creds.ClientID, wire.PathProjects, wire.PathProjects, url.Values{wire.ParamLimit: {"1"}}, true, edit)
+			return getAs(ctx, in, try, in.Creds.ClientID, wire.PathProjects, wire.PathProjects, url.Values{wire.ParamLimit: {"1"}}, true)
 		}
 		a := get(try)
 		v := judge(a)
@@ -210,12 +197,6 @@ func learnLocation(ctx context.Context, in Input, r *Report, first answer) bool 
 		tentative = &own
 	}
 	found := func(p place) bool {
-		if p.header {
-			r.Checks = append(r.Checks, Check{Name: "where the endpoints are",
-				Detail: "the API takes the client id only in the " + clientHeader + " header (" + p.url() + "), which a contract cannot say yet",
-				Advice: "the server cannot serve this API until it can send the client id in a header: tell us"})
-			return false
-		}
 		learnt := p.at(c)
 		if ownIsPlace && p == own {
 			in.Contract.Auth = c.Auth
@@ -254,7 +235,7 @@ func learnLocation(ctx context.Context, in Input, r *Report, first answer) bool 
 		for _, s := range clientSegments {
 			cands = append(cands, place{prefix: prefix, segment: s})
 		}
-		cands = append(cands, place{prefix: prefix, header: true})
+		cands = append(cands, place{prefix: prefix, header: clientHeader})
 		for _, p := range cands {
 			if v, ok := try(p); ok && v == vRows {
 				return p, true
@@ -277,7 +258,7 @@ func learnLocation(ctx context.Context, in Input, r *Report, first answer) bool 
 	// 1. The prefixes, the client id in the query as the contract names it
 	// (or client_id).
 	param := c.ClientID.Name
-	if c.ClientID.In != "query" {
+	if c.ClientID.In != contract.ClientIDQuery {
 		param = wire.ParamClientID
 	}
 	for _, b := range bases {
@@ -326,7 +307,10 @@ func placeOf(c *contract.Contract) (place, bool) {
 	}
 	base := strings.TrimSuffix(proj, "/projects")
 	p := place{prefix: base, param: c.ClientID.Name}
-	if c.ClientID.In == "path" {
+	switch c.ClientID.In {
+	case contract.ClientIDHeader:
+		p = place{prefix: base, header: c.ClientID.Name}
+	case contract.ClientIDPath:
 		i := strings.Index(base, "/{client_id}")
 		if i < 0 {
 			return place{}, false
@@ -351,8 +335,11 @@ func orRoot(prefix string) string {
 }
 
 func ownURL(c *contract.Contract) string {
-	if c.ClientID.In == "path" {
+	switch c.ClientID.In {
+	case contract.ClientIDPath:
 		return c.Paths.Projects
+	case contract.ClientIDHeader:
+		return c.Paths.Projects + " with " + c.ClientID.Name + ": {client_id}"
 	}
 	return c.Paths.Projects + "?" + c.ClientID.Name + "={client_id}"
 }
@@ -362,7 +349,7 @@ func notFound(in Input, r *Report, tried int) bool {
 		Detail: fmt.Sprintf("no projects list found in %d places tried: %s, and under %s, with the client id as %s or a path segment (%s)",
 			tried, ownURL(in.Contract), strings.Join(bases[1:], ", "), strings.Join(clientParams, ", "), strings.Join(clientSegments, ", ")),
 		Advice: "ask Aspire for the API's paths and write them in a contract file (`aspire-graphql contract` prints one to start from): " +
-			`"paths" (every list and by-id path, {id} and {client_id} where they go) and "client_id" ({"in": "query", "name": ...} or {"in": "path"}); then run doctor -contract FILE`})
+			`"paths" (every list and by-id path, {id} and {client_id} where they go) and "client_id" ({"in": "query", "name": ...}, {"in": "path"} or {"in": "header", "name": ...}); then run doctor -contract FILE`})
 	return false
 }
 

@@ -8,14 +8,18 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"maps"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"os/signal"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
 
+	"github.com/aspire-graphql/aspire-graphql/aspire"
 	"github.com/aspire-graphql/aspire-graphql/aspire/aspiretest"
 	"github.com/aspire-graphql/aspire-graphql/aspire/contract"
 )
@@ -70,8 +74,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	srv := &http.Server{Handler: sim, ReadHeaderTimeout: 10 * time.Second}
 	fmt.Fprintf(stdout, "aspire-sim: serving the simulated Aspire API on http://%s (%s)\n%s", ln.Addr(), w, sim)
-	fmt.Fprintf(stdout, "try: curl -H 'Authorization: Bearer %s' 'http://%s/v1/posts?client_id=%s&start_date=2026-01-01&end_date=2026-01-31&limit=2'\n",
-		aspiretest.DemoKey, ln.Addr(), aspiretest.DemoClientID)
+	fmt.Fprintf(stdout, "try: %s\n", tryCurl(w.Contract, ln.Addr().String()))
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	select {
@@ -85,4 +88,22 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	return nil
+}
+
+// tryCurl is a curl command line that lists two posts from the simulator
+// speaking c: the key and the client id where c puts them.
+func tryCurl(c *contract.Contract, addr string) string {
+	if c == nil {
+		c = contract.Default()
+	}
+	q := url.Values{"start_date": {"2026-01-01"}, "end_date": {"2026-01-31"}, "limit": {"2"}}
+	req, _ := http.NewRequest(http.MethodGet, "http://"+addr+aspire.RequestURL(c, "/v1/posts", "/v1/posts", q, aspiretest.DemoClientID), nil)
+	aspire.Authorize(c, req, aspiretest.DemoKey, aspiretest.DemoClientID)
+	var b strings.Builder
+	b.WriteString("curl")
+	for _, k := range slices.Sorted(maps.Keys(req.Header)) {
+		fmt.Fprintf(&b, " -H '%s: %s'", k, req.Header.Get(k))
+	}
+	fmt.Fprintf(&b, " '%s'", req.URL)
+	return b.String()
 }

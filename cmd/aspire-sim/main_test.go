@@ -6,11 +6,13 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"regexp"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/aspire-graphql/aspire-graphql/aspire"
 	"github.com/aspire-graphql/aspire-graphql/aspire/aspiretest"
 )
 
@@ -104,5 +106,39 @@ func TestServesAWireVariant(t *testing.T) {
 	cancel()
 	if err := <-done; err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestTryCurlWorksForEveryWire: the banner's curl line, sent as it is, lists
+// two posts from the simulator speaking each variant (the key and the
+// client id where the variant puts them).
+func TestTryCurlWorksForEveryWire(t *testing.T) {
+	headers := regexp.MustCompile(`-H '([^:]+): ([^']*)'`)
+	target := regexp.MustCompile(`'(http://[^']+)'$`)
+	for _, name := range aspiretest.ProfileNames() {
+		w := aspiretest.Profiles[name]()
+		ts := httptest.NewServer(aspiretest.New(aspiretest.WithSizes(aspiretest.SmallSizes), aspiretest.WithWire(w)))
+		line := tryCurl(w.Contract, strings.TrimPrefix(ts.URL, "http://"))
+		m := target.FindStringSubmatch(line)
+		if m == nil {
+			t.Fatalf("%s: no URL in %q", name, line)
+		}
+		req, _ := http.NewRequest("GET", m[1], nil)
+		for _, h := range headers.FindAllStringSubmatch(line, -1) {
+			req.Header.Set(h[1], h[2])
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		ts.Close()
+		if resp.StatusCode != 200 {
+			t.Fatalf("%s: %q: HTTP %d %s", name, line, resp.StatusCode, b)
+		}
+		if rows, _, err := aspire.DecodeListWith(w.Contract, "/v1/posts", b); err != nil || len(rows) != 2 {
+			t.Errorf("%s: %q: %d posts (%v), want 2", name, line, len(rows), err)
+		}
 	}
 }
