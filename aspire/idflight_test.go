@@ -101,3 +101,34 @@ func TestByIDRefetchesWhatAnAbandonedLookUpHeld(t *testing.T) {
 		t.Fatalf("%d upstream requests, want 2 (the abandoned one and the waiter's own)", n)
 	}
 }
+
+// A look-up waiting for ids another look-up is fetching reports the wait to
+// the wait hook, as it does its own calls: the server lends such a waiting
+// execution's CPU slot, which the fetching one may need to hand its rows
+// over (graph/admission.go). The second look-up waits twice: on the first's
+// fetch, and on its own call for the id nobody fetched.
+func TestByIDReportsItsWaits(t *testing.T) {
+	t.Parallel()
+	_, c, arrived := slowSim(t)
+	tn := c.As(demo)
+	first := make(chan error, 1)
+	go func() {
+		_, err := tn.MembersByID(context.Background(), []string{"11000001", "11000002", "11000003"}, aspire.MemberQuery{})
+		first <- err
+	}()
+	arrived()
+	var entered, left atomic.Int32
+	ctx := aspire.WithWaitHook(context.Background(), func() func() {
+		entered.Add(1)
+		return func() { left.Add(1) }
+	})
+	if _, err := tn.MembersByID(ctx, []string{"11000002", "11000003", "11000004"}, aspire.MemberQuery{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-first; err != nil {
+		t.Fatal(err)
+	}
+	if e, l := entered.Load(), left.Load(); e != 2 || l != 2 {
+		t.Fatalf("waits reported: %d begun, %d ended; want 2 and 2 (the first's fetch, its own call)", e, l)
+	}
+}

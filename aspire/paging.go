@@ -340,6 +340,12 @@ func byID[T interface{ key() string }](ctx context.Context, t *Tenant, path, par
 		f.release(prefix, mine, b, got, err, ctx.Err() != nil)
 	}
 	var again []string
+	if len(others) > 0 {
+		// Another caller's fetch may need a CPU slot this caller holds to
+		// hand its rows over (graph/admission.go): a wait like any other.
+		resume := waiting(ctx)
+		defer resume()
+	}
 	for o, ids := range others {
 		select {
 		case <-o.done:

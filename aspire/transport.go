@@ -97,6 +97,8 @@ func getCall[T any](ctx context.Context, t *Tenant, endpoint, path string, param
 		return v, nil
 	}
 
+	resume := waiting(ctx)
+	defer resume()
 	var v any
 	var err error
 	if c.flight != nil {

@@ -236,7 +236,7 @@ var settings = []setting{
 	{"max-root-fields", "most top-level fields in an operation; 0 turns the limit off", "20", integer(func(c *Config) *int { return &c.MaxRootFields })},
 	{"max-directives", "most directive uses in an operation; 0 turns the limit off", "50", integer(func(c *Config) *int { return &c.MaxDirectives })},
 	{"max-complexity", "largest operation cost (a field costs 1 plus its children; a list costs first × its children); 0 turns it off", "50000", integer(func(c *Config) *int { return &c.MaxComplexity })},
-	{"max-executing", "operations executing at once; the others wait their turn in arrival order (each holds memory while it runs; past a few per core more add latency, not throughput); 0: 32 per CPU", "0", integer(func(c *Config) *int { return &c.MaxExecuting })},
+	{"max-executing", "operations executing at once, half of them on the CPU (one waiting on the upstream lends its CPU slot); the others wait their turn in arrival order. Each holds memory while it runs; raise it for an upstream slower than ~20 ms; 0: 32 per CPU", "0", integer(func(c *Config) *int { return &c.MaxExecuting })},
 	{"upstream-budget", "most upstream requests one GraphQL request may make; past it, fields are null with OPERATION_LIMIT_EXCEEDED; 0 turns it off", "50", integer(func(c *Config) *int { return &c.UpstreamBudget })},
 	{"demo-latency", "demo mode: latency the simulator adds to each call", "0s", dur(func(c *Config) *time.Duration { return &c.DemoLatency })},
 	{"export-timeout", "deadline of one /export download (exports page through everything; no upstream budget)", "10m", dur(func(c *Config) *time.Duration { return &c.ExportTimeout })},

@@ -6,16 +6,19 @@ import (
 	"errors"
 	"runtime"
 	"sync"
+	"time"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
+	"github.com/aspire-graphql/aspire-graphql/aspire"
 	"github.com/aspire-graphql/aspire-graphql/loaders"
 )
 
 // DefaultExecutingPerCPU bounds the operations executing at once, per CPU
 // (HandlerConfig.MaxExecuting's default is this times GOMAXPROCS; the
-// server's -max-executing sets it).
+// server's -max-executing sets it); half as many run on the CPU at once,
+// the others waiting on the upstream or for a CPU slot.
 //
 // Why a bound: an operation holds memory while it runs (loader batches, the
 // response tree), and past a few per core more concurrent executions add no
@@ -24,13 +27,15 @@ import (
 // (a goroutine per post), 128 at once held over 250 MiB and the collector
 // ran without pause.
 //
-// Why 32: a slot is held across upstream waits, so with an upstream of L ms
-// a slot runs at most 1000/L uncached operations a second. At 16 per core,
-// W5 at 20 ms and 128 connections was held to 32 slots / ~39 ms ≈ 810–913
-// req/s with the CPUs 12 % idle; at 32 per core it reached 1,132 (CPU-bound
-// again), W3 without merging kept its rate (1,023 → 1,009 req/s) and peak
-// RSS (122 → 127 MiB) and paid in p99 (214 → 356 ms: more executions share
-// the cores). Upstreams slower than 20 ms need more: raise -max-executing.
+// Why two bounds: a slot held across upstream waits runs at most 1000/L
+// uncached operations a second with an upstream of L ms. At 16 per core,
+// held across waits, W5 at 20 ms and 128 connections was held to ~810–913
+// req/s with the CPUs 12 % idle; 32 per core held across waits reached
+// 1,132 but let 64 CPU-bound executions share two cores (W3 without
+// merging: p99 396 → 919 ms). Executing 32 per core with 16 per core on the
+// CPU (an execution lends its CPU slot while it waits on the upstream) keeps
+// both: W5 930–978 req/s, that W3 p99 345 ms (docs/decisions.md, fifth
+// pass). Upstreams slower than 20 ms need more: raise -max-executing.
 const DefaultExecutingPerCPU = 32
 
 // admission bounds the operations executing at once (gqlgen's
@@ -46,6 +51,9 @@ const DefaultExecutingPerCPU = 32
 // share.
 type admission struct {
 	n, share, reserve int // share 0: one pool, first come first served
+	// cpu bounds the admitted executions not waiting on the upstream (half
+	// of n); nil in the gate itself.
+	cpu *admission
 
 	mu    sync.Mutex
 	used  int
@@ -62,6 +70,7 @@ type admission struct {
 type waiter struct {
 	id    string
 	ready chan struct{} // closed when the slot is granted
+	front bool          // queued ahead of the others (acquireAt)
 }
 
 func (a *admission) ExtensionName() string { return "Admission" }
@@ -79,7 +88,84 @@ func (a *admission) InterceptResponse(ctx context.Context, next graphql.Response
 		return notAdmitted(ctx)
 	}
 	defer a.release(id)
-	return next(ctx)
+	if a.cpu == nil {
+		return next(ctx)
+	}
+	if !a.cpu.acquire(ctx, "") {
+		return notAdmitted(ctx)
+	}
+	r := &running{gate: a.cpu, ctx: ctx, held: true}
+	defer r.done()
+	return next(aspire.WithWaitHook(ctx, r.wait))
+}
+
+// resumeWait bounds how long an execution back from the upstream waits for
+// a CPU slot before it runs without one.
+const resumeWait = time.Second
+
+// running is one execution's hold on a CPU slot (admission.cpu): let go
+// while the execution waits on the upstream, taken again, in turn, when
+// its last wait ends. An execution whose resolvers run side by side lets
+// it go while any of them waits: a little more CPU work at once than the
+// gate says, never less.
+type running struct {
+	gate *admission
+	ctx  context.Context
+
+	mu     sync.Mutex
+	waits  int
+	held   bool
+	taking bool // a resume is waiting for the slot
+	over   bool // the execution has ended
+}
+
+func (r *running) wait() func() {
+	r.mu.Lock()
+	if r.waits++; r.waits == 1 && r.held {
+		r.held = false
+		r.gate.release("")
+	}
+	r.mu.Unlock()
+	return r.resume
+}
+
+func (r *running) resume() {
+	r.mu.Lock()
+	r.waits--
+	take := r.waits == 0 && !r.held && !r.taking && !r.over
+	r.taking = r.taking || take
+	r.mu.Unlock()
+	if !take {
+		return
+	}
+	// Ahead of executions yet to start: this one holds memory, and others
+	// may wait on what it brought (a by-id look-up's rows). Not forever: a
+	// wait the client does not report (none known) could otherwise close a
+	// cycle of executions each holding what another needs; past
+	// resumeWait, or once the request is over, it runs on without a slot.
+	ctx, cancel := context.WithTimeout(r.ctx, resumeWait)
+	ok := r.gate.acquireAt(ctx, "", true)
+	cancel()
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.taking = false
+	switch {
+	case !ok:
+	case r.over || r.waits > 0: // ended, or waiting again, meanwhile
+		r.gate.release("")
+	default:
+		r.held = true
+	}
+}
+
+func (r *running) done() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.over = true
+	if r.held {
+		r.held = false
+		r.gate.release("")
+	}
 }
 
 // may reports whether tenant id may take a free slot now; a.mu is held.
@@ -97,14 +183,32 @@ func (a *admission) take(id string) {
 // left queued (grant runs at every release), so an arrival that may run
 // takes its slot without passing anyone who could have had it.
 func (a *admission) acquire(ctx context.Context, id string) bool {
+	return a.acquireAt(ctx, id, false)
+}
+
+// acquireAt is acquire, queued ahead of every waiter when front is set.
+func (a *admission) acquireAt(ctx context.Context, id string, front bool) bool {
 	a.mu.Lock()
 	if a.may(id) {
 		a.take(id)
 		a.mu.Unlock()
 		return true
 	}
-	w := &waiter{id: id, ready: make(chan struct{})}
-	e := a.queue.PushBack(w)
+	w := &waiter{id: id, ready: make(chan struct{}), front: front}
+	var e *list.Element
+	if front { // behind the other front waiters: in turn among themselves
+		at := a.queue.Front()
+		for at != nil && at.Value.(*waiter).front {
+			at = at.Next()
+		}
+		if at == nil {
+			e = a.queue.PushBack(w)
+		} else {
+			e = a.queue.InsertBefore(w, at)
+		}
+	} else {
+		e = a.queue.PushBack(w)
+	}
 	a.mu.Unlock()
 	select {
 	case <-w.ready:
@@ -162,7 +266,7 @@ func newAdmission(n, tenantShare int) *admission {
 	if n <= 0 {
 		n = DefaultExecutingPerCPU * runtime.GOMAXPROCS(0)
 	}
-	a := &admission{n: n, held: map[string]int{}}
+	a := &admission{n: n, held: map[string]int{}, cpu: &admission{n: max(1, n/2), held: map[string]int{}}}
 	if tenantShare > 0 {
 		a.share = max(1, n/tenantShare)
 		a.reserve = a.share

@@ -18,20 +18,25 @@ import (
 	"github.com/aspire-graphql/aspire-graphql/loaders"
 )
 
-// TestExecutionsAreBounded: with MaxExecuting 2, six concurrent queries
-// (each one upstream call, all distinct) run at most two at a time, and all
-// of them answer.
-func TestExecutionsAreBounded(t *testing.T) {
-	t.Parallel()
-	sim := aspiretest.New(aspiretest.WithRateLimit(0, 0))
-	sim.SetLatency(100*time.Millisecond, 0)
-	var inFlight, peak atomic.Int32
+// bounded serves the handler with MaxExecuting n over the simulator, whose
+// answers take latency; peak is the most upstream requests seen at once.
+type bounded struct {
+	url  string
+	sim  *aspiretest.Server
+	peak atomic.Int32
+}
+
+func newBounded(t *testing.T, n int, latency time.Duration) *bounded {
+	t.Helper()
+	b := &bounded{sim: aspiretest.New(aspiretest.WithRateLimit(0, 0))}
+	b.sim.SetLatency(latency, 0)
+	var inFlight atomic.Int32
 	up := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		n := inFlight.Add(1)
 		defer inFlight.Add(-1)
-		for p := peak.Load(); n > p && !peak.CompareAndSwap(p, n); p = peak.Load() {
+		for p := b.peak.Load(); n > p && !b.peak.CompareAndSwap(p, n); p = b.peak.Load() {
 		}
-		sim.ServeHTTP(w, r)
+		b.sim.ServeHTTP(w, r)
 	}))
 	t.Cleanup(up.Close)
 	c, err := aspire.New(up.URL, aspire.WithRateLimit(0, 0))
@@ -39,18 +44,26 @@ func TestExecutionsAreBounded(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(c.Close)
-	h := graph.NewHandler(graph.HandlerConfig{MaxExecuting: 2})
+	h := graph.NewHandler(graph.HandlerConfig{MaxExecuting: n})
 	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h.ServeHTTP(w, r.WithContext(loaders.With(r.Context(), c.As(demo))))
 	}))
 	t.Cleanup(ts.Close)
+	b.url = ts.URL
+	return b
+}
+
+// askAll sends the queries at once and fails on any error; a hang fails
+// at the client's timeout rather than the test binary's.
+func (b *bounded) askAll(t *testing.T, q string, vars []map[string]any) {
+	t.Helper()
+	hc := &http.Client{Timeout: 30 * time.Second}
 	var wg sync.WaitGroup
-	errs := make(chan error, 6)
-	for i := range 6 {
+	errs := make(chan error, len(vars))
+	for _, v := range vars {
 		wg.Go(func() {
-			body, _ := json.Marshal(map[string]any{"query": `query($r: DateRangeInput!, $n: Int!) { posts(range: $r, first: $n) { nodes { id } } }`,
-				"variables": map[string]any{"r": q1, "n": 10 + i}})
-			resp, err := http.Post(ts.URL, "application/json", bytes.NewReader(body))
+			body, _ := json.Marshal(map[string]any{"query": q, "variables": v})
+			resp, err := hc.Post(b.url, "application/json", bytes.NewReader(body))
 			if err != nil {
 				errs <- err
 				return
@@ -67,11 +80,64 @@ func TestExecutionsAreBounded(t *testing.T) {
 	for err := range errs {
 		t.Fatal(err)
 	}
-	if got := sim.Count("/v1/posts"); got != 6 {
+}
+
+// sixDistinct are six queries of one upstream call each, all different.
+func sixDistinct() (string, []map[string]any) {
+	var vars []map[string]any
+	for i := range 6 {
+		vars = append(vars, map[string]any{"r": q1, "n": 10 + i})
+	}
+	return `query($r: DateRangeInput!, $n: Int!) { posts(range: $r, first: $n) { nodes { id } } }`, vars
+}
+
+// TestExecutionsAreBounded: with MaxExecuting 2, six concurrent queries
+// (each one upstream call, all distinct) run at most two at a time, and all
+// of them answer.
+func TestExecutionsAreBounded(t *testing.T) {
+	t.Parallel()
+	b := newBounded(t, 2, 100*time.Millisecond)
+	q, vars := sixDistinct()
+	b.askAll(t, q, vars)
+	if got := b.sim.Count("/v1/posts"); got != 6 {
 		t.Fatalf("%d upstream requests, want 6", got)
 	}
-	if p := peak.Load(); p != 2 {
+	if p := b.peak.Load(); p != 2 {
 		t.Fatalf("at most %d upstream requests at once, want 2 (two executions at a time)", p)
+	}
+}
+
+// TestWaitingExecutionsLendTheirCPUSlot: MaxExecuting 4 runs at most 2
+// executions on the CPU at once, but one waiting on the upstream lends its
+// CPU slot, so more than 2 of six queries wait on the upstream together
+// (and never more than the 4 executing). Were the slot held across the
+// wait, the peak would be 2.
+func TestWaitingExecutionsLendTheirCPUSlot(t *testing.T) {
+	t.Parallel()
+	b := newBounded(t, 4, 300*time.Millisecond)
+	q, vars := sixDistinct()
+	b.askAll(t, q, vars)
+	if p := b.peak.Load(); p <= 2 || p > 4 {
+		t.Fatalf("%d upstream requests at once, want 3 or 4 (waiting executions lend their CPU slot; 4 execute)", p)
+	}
+}
+
+// TestSharedLookupsDoNotDeadlockTheCPUSlot: with one CPU slot, twelve
+// queries whose members overlap (by-id look-ups shared in flight, whose
+// owner needs the slot back to hand its rows over) all answer. The first
+// version of the CPU slot hung the harness's W5 this way: a look-up waiting
+// on another's held the slot the other needed (aspire's
+// TestByIDReportsItsWaits holds the by-id wait to reporting itself).
+func TestSharedLookupsDoNotDeadlockTheCPUSlot(t *testing.T) {
+	t.Parallel()
+	b := newBounded(t, 2, 30*time.Millisecond)
+	var vars []map[string]any
+	for i := range 12 {
+		vars = append(vars, map[string]any{"r": q1, "n": 20 + i})
+	}
+	b.askAll(t, `query($r: DateRangeInput!, $n: Int!) { posts(range: $r, first: $n) { nodes { id member { name } } } }`, vars)
+	if got := b.sim.Count("/v1/posts"); got != 12 {
+		t.Fatalf("%d posts requests, want 12", got)
 	}
 }
 

@@ -46,6 +46,8 @@ type HandlerConfig struct {
 	Tracing bool
 	// MaxExecuting bounds the operations executing at once; the others wait
 	// their turn (0: DefaultExecutingPerCPU × GOMAXPROCS; see admission.go).
+	// Half of them (at least 1) run on the CPU at once: one waiting on the
+	// upstream lends its CPU slot to another.
 	MaxExecuting int
 	// TenantShare, when > 0, lets one tenant hold at most 1/TenantShare of
 	// those slots, so a tenant with slow operations cannot starve the
