@@ -32,6 +32,9 @@ import (
 func getCall[T any](ctx context.Context, t *Tenant, endpoint, path string, params url.Values, dec func([]byte) (T, error)) (T, error) {
 	var zero T
 	c := t.c
+	if err := c.wf.checkCreds(endpoint, t.creds); err != nil {
+		return zero, err
+	}
 	canonical := c.wf.url(endpoint, path, params, t.creds.ClientID) // never holds the key
 	key := t.id + " " + canonical
 

@@ -172,6 +172,29 @@ func (f *wireFormat) url(endpoint, path string, params url.Values, clientID stri
 	return p + "?" + q.Encode()
 }
 
+// checkCreds refuses credentials a header cannot carry (a control byte:
+// the client id comes from the caller in passthrough mode, URL-decoded by
+// ClientIDFrom). net/http would refuse to send them, and that transport
+// error would count as an unreachable upstream: the circuit breaker is
+// shared, so a few such calls would stop every tenant's. The error names
+// neither value.
+func (f *wireFormat) checkCreds(endpoint string, creds Creds) error {
+	bad := func(s string) bool {
+		return strings.IndexFunc(s, func(r rune) bool { return r < 0x20 && r != '\t' || r == 0x7f }) >= 0
+	}
+	what := ""
+	switch {
+	case f.c.ClientID.In == contract.ClientIDHeader && bad(creds.ClientID):
+		what = "client id"
+	case f.c.Auth.In != contract.AuthQuery && bad(creds.APIKey):
+		what = "API key"
+	}
+	if what == "" {
+		return nil
+	}
+	return &Error{Code: CodeInvalid, Endpoint: endpoint, Message: "the " + what + " holds a control character, which cannot travel in an HTTP header"}
+}
+
 // authorize puts the key where the contract says, and the client id when
 // the contract puts it in a header (url put it anywhere else).
 func (f *wireFormat) authorize(req *http.Request, key, clientID string) {
