@@ -103,6 +103,12 @@ type ClientID struct {
 // a client id cannot travel in them.
 var reservedHeaders = []string{"Accept", "User-Agent", "Host", "Content-Length", "Content-Type", "Transfer-Encoding", "Connection", "Traceparent", "Tracestate"}
 
+// transportHeaders are dropped or refused on the way: net/http's HTTP/1
+// writer leaves Trailer out, its HTTP/2 transport drops or refuses the
+// connection-specific ones (and Te other than "trailers"), proxies consume
+// the hop-by-hop ones, and net/http sets Accept-Encoding to decompress.
+var transportHeaders = []string{"Accept-Encoding", "Trailer", "Te", "Upgrade", "Keep-Alive", "Proxy-Connection", "Proxy-Authorization", "Proxy-Authenticate"}
+
 // List is the shape of a list response. Empty Rows means a bare JSON array;
 // otherwise the dotted paths of the rows, the total and the has-more flag in
 // an envelope object, Total and HasMore may be empty (absent).
@@ -347,6 +353,8 @@ func (c *Contract) validate() problems {
 			bad("client_id.name", "header %q is where the key goes (auth.in %s)", c.ClientID.Name, c.Auth.In)
 		case slices.ContainsFunc(reservedHeaders, func(h string) bool { return strings.EqualFold(h, c.ClientID.Name) }):
 			bad("client_id.name", "header %q is set by the client on every call; name another", c.ClientID.Name)
+		case slices.ContainsFunc(transportHeaders, func(h string) bool { return strings.EqualFold(h, c.ClientID.Name) }):
+			bad("client_id.name", "header %q does not reach the API as sent (net/http or a proxy drops or refuses it); name another", c.ClientID.Name)
 		}
 	default:
 		bad("client_id.in", "want query, path or header, got %q", c.ClientID.In)

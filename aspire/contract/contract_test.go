@@ -82,6 +82,8 @@ func TestRefusedWithTheLine(t *testing.T) {
 		{"client id in the bearer's header", "{\"client_id\": {\"in\": \"header\", \"name\": \"authorization\"}}", "client_id.name: header \"authorization\" is where the key goes (auth.in bearer)"},
 		{"client id in the key's header", "{\"auth\": {\"in\": \"header\", \"name\": \"X-API-Key\"}, \"client_id\": {\"in\": \"header\", \"name\": \"x-api-key\"}}", "client_id.name: header \"x-api-key\" is where the key goes (auth.in header)"},
 		{"client id in a header the client sets", "{\"client_id\": {\"in\": \"header\", \"name\": \"User-Agent\"}}", "client_id.name: header \"User-Agent\" is set by the client on every call"},
+		{"client id in a header dropped on the way", "{\"client_id\": {\"in\": \"header\", \"name\": \"trailer\"}}", "client_id.name: header \"trailer\" does not reach the API as sent"},
+		{"client id in a hop-by-hop header", "{\"client_id\": {\"in\": \"header\", \"name\": \"Upgrade\"}}", "client_id.name: header \"Upgrade\" does not reach the API as sent"},
 		{"client id header, paths with it", "{\"client_id\": {\"in\": \"header\", \"name\": \"X-Client-Id\"}, \"paths\": {\"posts\": \"/c/{client_id}/posts\"}}", "paths.posts: path \"/c/{client_id}/posts\" holds {client_id} but client_id.in is \"header\" (only path puts it in the path)"},
 		{"bad date format", "{\"date_format\": \"DD.MM.YY\"}", "date_format"},
 		{"totals in a bare array", "{\"list\": {\"rows\": \"\", \"total\": \"n\", \"has_more\": \"\"}}", "list.rows: a bare array"},
