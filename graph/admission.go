@@ -54,6 +54,9 @@ type admission struct {
 	// cpu bounds the admitted executions not waiting on the upstream (half
 	// of n); nil in the gate itself.
 	cpu *admission
+	// resumeWait, in the gate: how long a return from the upstream waits
+	// for a slot (the constant; tests make it long).
+	resumeWait time.Duration
 
 	mu    sync.Mutex
 	used  int
@@ -91,10 +94,10 @@ func (a *admission) InterceptResponse(ctx context.Context, next graphql.Response
 	if a.cpu == nil {
 		return next(ctx)
 	}
-	if !a.cpu.acquire(ctx, "") {
+	if !a.cpu.acquire(ctx, id) {
 		return notAdmitted(ctx)
 	}
-	r := &running{gate: a.cpu, ctx: ctx, held: true}
+	r := &running{gate: a.cpu, id: id, ctx: ctx, held: true}
 	defer r.done()
 	return next(aspire.WithWaitHook(ctx, r.wait))
 }
@@ -110,6 +113,7 @@ const resumeWait = time.Second
 // gate says, never less.
 type running struct {
 	gate *admission
+	id   string // the tenant, when the gate keeps shares
 	ctx  context.Context
 
 	mu     sync.Mutex
@@ -123,7 +127,7 @@ func (r *running) wait() func() {
 	r.mu.Lock()
 	if r.waits++; r.waits == 1 && r.held {
 		r.held = false
-		r.gate.release("")
+		r.gate.release(r.id)
 	}
 	r.mu.Unlock()
 	return r.resume
@@ -143,8 +147,8 @@ func (r *running) resume() {
 	// wait the client does not report (none known) could otherwise close a
 	// cycle of executions each holding what another needs; past
 	// resumeWait, or once the request is over, it runs on without a slot.
-	ctx, cancel := context.WithTimeout(r.ctx, resumeWait)
-	ok := r.gate.acquireAt(ctx, "", true)
+	ctx, cancel := context.WithTimeout(r.ctx, r.gate.resumeWait)
+	ok := r.gate.acquireAt(ctx, r.id, true)
 	cancel()
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -152,7 +156,7 @@ func (r *running) resume() {
 	switch {
 	case !ok:
 	case r.over || r.waits > 0: // ended, or waiting again, meanwhile
-		r.gate.release("")
+		r.gate.release(r.id)
 	default:
 		r.held = true
 	}
@@ -164,7 +168,7 @@ func (r *running) done() {
 	r.over = true
 	if r.held {
 		r.held = false
-		r.gate.release("")
+		r.gate.release(r.id)
 	}
 }
 
@@ -266,10 +270,12 @@ func newAdmission(n, tenantShare int) *admission {
 	if n <= 0 {
 		n = DefaultExecutingPerCPU * runtime.GOMAXPROCS(0)
 	}
-	a := &admission{n: n, held: map[string]int{}, cpu: &admission{n: max(1, n/2), held: map[string]int{}}}
-	if tenantShare > 0 {
+	a := &admission{n: n, held: map[string]int{}, cpu: &admission{n: max(1, n/2), held: map[string]int{}, resumeWait: resumeWait}}
+	if tenantShare > 0 { // the same shares of both: a tenant whose work is all CPU cannot take every CPU slot either
 		a.share = max(1, n/tenantShare)
 		a.reserve = a.share
+		a.cpu.share = max(1, a.cpu.n/tenantShare)
+		a.cpu.reserve = a.cpu.share
 	}
 	return a
 }

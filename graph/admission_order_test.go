@@ -72,3 +72,37 @@ func TestAdmissionIsFirstComeFirstServed(t *testing.T) {
 		t.Errorf("after all: %d used, %v held, %d queued", a.used, a.held, a.queue.Len())
 	}
 }
+
+// TestCPUSlotsKeepTenantShares: in passthrough (shares), the CPU slots keep
+// the same shares as the executing ones: a tenant whose work is all CPU
+// holds at most its share while the reserve is short, so another tenant's
+// operation gets a CPU slot at once; and a tenant's return from the
+// upstream, though queued ahead, does not pass its share.
+func TestCPUSlotsKeepTenantShares(t *testing.T) {
+	t.Parallel()
+	a := newAdmission(8, 2) // 4 CPU slots; a share and a reserve of 2
+	cpu, ctx := a.cpu, context.Background()
+	if cpu.n != 4 || cpu.share != 2 || cpu.reserve != 2 {
+		t.Fatalf("CPU gate %d slots, share %d, reserve %d; want 4, 2, 2", cpu.n, cpu.share, cpu.reserve)
+	}
+	for range 2 {
+		if !cpu.acquire(ctx, "busy") {
+			t.Fatal("a slot within the share waited")
+		}
+	}
+	third := make(chan bool, 1)
+	go func() { third <- cpu.acquireAt(ctx, "busy", true) }()
+	cpu.queued(t, 1)
+	if !cpu.acquire(ctx, "other") {
+		t.Fatal("the other tenant waited")
+	}
+	select {
+	case <-third:
+		t.Fatal("the busy tenant passed its share while the reserve was short")
+	default:
+	}
+	cpu.release("busy")
+	if !<-third {
+		t.Fatal("the busy tenant's queued operation never ran")
+	}
+}

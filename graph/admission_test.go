@@ -26,7 +26,7 @@ type bounded struct {
 	peak atomic.Int32
 }
 
-func newBounded(t *testing.T, n int, latency time.Duration) *bounded {
+func newBounded(t *testing.T, n int, latency time.Duration, resumeWait ...time.Duration) *bounded {
 	t.Helper()
 	b := &bounded{sim: aspiretest.New(aspiretest.WithRateLimit(0, 0))}
 	b.sim.SetLatency(latency, 0)
@@ -45,6 +45,9 @@ func newBounded(t *testing.T, n int, latency time.Duration) *bounded {
 	}
 	t.Cleanup(c.Close)
 	h := graph.NewHandler(graph.HandlerConfig{MaxExecuting: n})
+	if len(resumeWait) > 0 {
+		h = graph.NewHandlerResumeWait(graph.HandlerConfig{MaxExecuting: n}, resumeWait[0])
+	}
 	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h.ServeHTTP(w, r.WithContext(loaders.With(r.Context(), c.As(demo))))
 	}))
@@ -126,11 +129,13 @@ func TestWaitingExecutionsLendTheirCPUSlot(t *testing.T) {
 // queries whose members overlap (by-id look-ups shared in flight, whose
 // owner needs the slot back to hand its rows over) all answer. The first
 // version of the CPU slot hung the harness's W5 this way: a look-up waiting
-// on another's held the slot the other needed (aspire's
-// TestByIDReportsItsWaits holds the by-id wait to reporting itself).
+// on another's held the slot the other needed. With resumeWait an hour,
+// such a cycle fails here at the client's 30 s timeout rather than costing
+// a second (aspire's TestByIDReportsItsWaits holds the by-id wait to
+// reporting itself).
 func TestSharedLookupsDoNotDeadlockTheCPUSlot(t *testing.T) {
 	t.Parallel()
-	b := newBounded(t, 2, 30*time.Millisecond)
+	b := newBounded(t, 2, 30*time.Millisecond, time.Hour) // a cycle hangs until the client's timeout
 	var vars []map[string]any
 	for i := range 12 {
 		vars = append(vars, map[string]any{"r": q1, "n": 20 + i})

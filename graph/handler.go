@@ -3,6 +3,7 @@ package graph
 import (
 	"context"
 	"strings"
+	"time"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/handler"
@@ -57,6 +58,9 @@ type HandlerConfig struct {
 	// gqlgenTransports keeps gqlgen's own POST and GET, which the tests
 	// compare rawTransport's answers with.
 	gqlgenTransports bool
+	// resumeWait replaces admission's resumeWait (0: it), so a test can
+	// tell a cycle the constant would break.
+	resumeWait time.Duration
 }
 
 // NewHandler returns the GraphQL executor with its transports, caches,
@@ -105,7 +109,11 @@ func NewHandler(cfg HandlerConfig) *handler.Server {
 	}
 	srv.Use(errorCap{})
 	srv.Use(limitsExtension{limits: cfg.Limits, es: es, introspection: cfg.Introspection, authenticated: cfg.Authenticated})
-	srv.Use(newAdmission(cfg.MaxExecuting, cfg.TenantShare))
+	adm := newAdmission(cfg.MaxExecuting, cfg.TenantShare)
+	if cfg.resumeWait > 0 {
+		adm.cpu.resumeWait = cfg.resumeWait
+	}
+	srv.Use(adm)
 	srv.SetErrorPresenter(ErrorPresenter)
 	srv.SetRecoverFunc(Recover)
 	return srv
