@@ -346,8 +346,8 @@ func ownURL(c *contract.Contract) string {
 
 func notFound(in Input, r *Report, tried int) bool {
 	r.Checks = append(r.Checks, Check{Name: "where the endpoints are",
-		Detail: fmt.Sprintf("no projects list found in %d places tried: %s, and under %s, with the client id as %s or a path segment (%s)",
-			tried, ownURL(in.Contract), strings.Join(bases[1:], ", "), strings.Join(clientParams, ", "), strings.Join(clientSegments, ", ")),
+		Detail: fmt.Sprintf("no projects list found in %d places tried: %s, and under %s, with the client id as %s, a path segment (%s) or the %s header",
+			tried, ownURL(in.Contract), strings.Join(bases[1:], ", "), strings.Join(clientParams, ", "), strings.Join(clientSegments, ", "), clientHeader),
 		Advice: "ask Aspire for the API's paths and write them in a contract file (`aspire-graphql contract` prints one to start from): " +
 			`"paths" (every list and by-id path, {id} and {client_id} where they go) and "client_id" ({"in": "query", "name": ...}, {"in": "path"} or {"in": "header", "name": ...}); then run doctor -contract FILE`})
 	return false
