@@ -75,7 +75,7 @@ func TestDoctorSearches(t *testing.T) {
 			"✗ where the endpoints are: the client id goes in the X-Client-Id header: /v1/projects with X-Client-Id: {client_id}, not /v1/projects?client_id={client_id} as the contract says",
 		}},
 		{name: "nowhere to be found", wire: under("/private/gateway"), requests: 36, finds: []string{
-			"✗ where the endpoints are: no projects list found in 30 places tried: /v1/projects?client_id={client_id}, and under /v1, /api/v1, /api/v2, /v2, /api, with the client id as client_id, clientId, workspace_id, workspaceId or a path segment",
+			"✗ where the endpoints are: no projects list found in 30 places tried: /v1/projects?client_id={client_id}, and under /v1, /api/v1, /api/v2, /v2, /api, with the client id as client_id, clientId, workspace_id, workspaceId, a path segment",
 			`ask Aspire for the API's paths and write them in a contract file`,
 		}},
 		{name: "404 before the key", wire: aspiretest.Profiles["envelope-token-path"](), front: func(h http.Handler) http.Handler {
