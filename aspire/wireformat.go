@@ -11,6 +11,8 @@ import (
 	"sync"
 	"unicode"
 
+	"golang.org/x/net/http/httpguts"
+
 	"github.com/aspire-graphql/aspire-graphql/aspire/contract"
 	"github.com/aspire-graphql/aspire-graphql/aspire/internal/wire"
 )
@@ -179,14 +181,11 @@ func (f *wireFormat) url(endpoint, path string, params url.Values, clientID stri
 // shared, so a few such calls would stop every tenant's. The error names
 // neither value.
 func (f *wireFormat) checkCreds(endpoint string, creds Creds) error {
-	bad := func(s string) bool {
-		return strings.IndexFunc(s, func(r rune) bool { return r < 0x20 && r != '\t' || r == 0x7f }) >= 0
-	}
 	what := ""
 	switch {
-	case f.c.ClientID.In == contract.ClientIDHeader && bad(creds.ClientID):
+	case f.c.ClientID.In == contract.ClientIDHeader && !httpguts.ValidHeaderFieldValue(creds.ClientID):
 		what = "client id"
-	case f.c.Auth.In != contract.AuthQuery && bad(creds.APIKey):
+	case f.c.Auth.In != contract.AuthQuery && !httpguts.ValidHeaderFieldValue(creds.APIKey):
 		what = "API key"
 	}
 	if what == "" {
@@ -198,9 +197,7 @@ func (f *wireFormat) checkCreds(endpoint string, creds Creds) error {
 // authorize puts the key where the contract says, and the client id when
 // the contract puts it in a header (url put it anywhere else).
 func (f *wireFormat) authorize(req *http.Request, key, clientID string) {
-	if f.c.ClientID.In == contract.ClientIDHeader {
-		req.Header.Set(f.c.ClientID.Name, clientID)
-	}
+	PlaceClientID(f.c, req, clientID)
 	switch f.c.Auth.In {
 	case contract.AuthAuthorization:
 		req.Header.Set("Authorization", key)

@@ -270,12 +270,21 @@ func newAdmission(n, tenantShare int) *admission {
 	if n <= 0 {
 		n = DefaultExecutingPerCPU * runtime.GOMAXPROCS(0)
 	}
-	a := &admission{n: n, held: map[string]int{}, cpu: &admission{n: max(1, n/2), held: map[string]int{}, resumeWait: resumeWait}}
-	if tenantShare > 0 { // the same shares of both: a tenant whose work is all CPU cannot take every CPU slot either
+	// The same shares of both: a tenant whose work is all CPU cannot take
+	// every CPU slot either.
+	a := newGate(n, tenantShare)
+	a.cpu = newGate(max(1, n/2), tenantShare)
+	a.cpu.resumeWait = resumeWait
+	return a
+}
+
+// newGate is n slots, with tenantShare > 0 a share of n/tenantShare (at
+// least 1) per tenant and as many in reserve.
+func newGate(n, tenantShare int) *admission {
+	a := &admission{n: n, held: map[string]int{}}
+	if tenantShare > 0 {
 		a.share = max(1, n/tenantShare)
 		a.reserve = a.share
-		a.cpu.share = max(1, a.cpu.n/tenantShare)
-		a.cpu.reserve = a.cpu.share
 	}
 	return a
 }

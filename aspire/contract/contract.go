@@ -351,9 +351,9 @@ func (c *Contract) validate() problems {
 			bad("client_id.name", "client_id.in header needs a header name, got %q", c.ClientID.Name)
 		case authHeader != "" && strings.EqualFold(c.ClientID.Name, authHeader):
 			bad("client_id.name", "header %q is where the key goes (auth.in %s)", c.ClientID.Name, c.Auth.In)
-		case slices.ContainsFunc(reservedHeaders, func(h string) bool { return strings.EqualFold(h, c.ClientID.Name) }):
+		case containsFold(reservedHeaders, c.ClientID.Name):
 			bad("client_id.name", "header %q is set by the client on every call; name another", c.ClientID.Name)
-		case slices.ContainsFunc(transportHeaders, func(h string) bool { return strings.EqualFold(h, c.ClientID.Name) }):
+		case containsFold(transportHeaders, c.ClientID.Name):
 			bad("client_id.name", "header %q does not reach the API as sent (net/http or a proxy drops or refuses it); name another", c.ClientID.Name)
 		}
 	default:
@@ -461,6 +461,11 @@ func (c *Contract) validate() problems {
 		}
 	}
 	return ps
+}
+
+// containsFold reports whether names holds name in any case (header names).
+func containsFold(names []string, name string) bool {
+	return slices.ContainsFunc(names, func(h string) bool { return strings.EqualFold(h, name) })
 }
 
 // authHeader is the header the key travels in, "" when it is a query
