@@ -47,6 +47,7 @@ var relations = map[string]bool{
 	"Member.projects": true, "Member.groups": true, "Member.posts": true, "Member.performance": true,
 	"Project.members": true, "Project.posts": true,
 	"Group.members": true, "Group.posts": true,
+	"Project.performance": true, "Group.performance": true,
 }
 
 // marshalSlice has graphql.MarshalSliceConcurrently's signature and result.

@@ -16,6 +16,7 @@ import (
 	"github.com/aspire-graphql/aspire-graphql/aspire"
 	"github.com/aspire-graphql/aspire-graphql/graph/model"
 	"github.com/aspire-graphql/aspire-graphql/graph/scalar"
+	"github.com/aspire-graphql/aspire-graphql/report"
 	gqlparser "github.com/vektah/gqlparser/v2"
 	"github.com/vektah/gqlparser/v2/ast"
 )
@@ -34,6 +35,8 @@ type ResolverRoot interface {
 	GroupConnection() GroupConnectionResolver
 	Member() MemberResolver
 	MemberConnection() MemberConnectionResolver
+	MemberPerformance() MemberPerformanceResolver
+	Performance() PerformanceResolver
 	Post() PostResolver
 	PostConnection() PostConnectionResolver
 	Project() ProjectResolver
@@ -50,6 +53,7 @@ type ComplexityRoot struct {
 		MemberCount func(childComplexity int) int
 		Members     func(childComplexity int, rangeArg model.DateRangeInput, sort *model.MemberSort, first *int, after *string) int
 		Name        func(childComplexity int) int
+		Performance func(childComplexity int, rangeArg model.DateRangeInput, filter *model.PostFilter) int
 		Posts       func(childComplexity int, rangeArg model.DateRangeInput, filter *model.PostFilter, sort *model.PostSort, first *int, after *string) int
 	}
 
@@ -95,6 +99,12 @@ type ComplexityRoot struct {
 		Node   func(childComplexity int) int
 	}
 
+	MemberPerformance struct {
+		Member    func(childComplexity int) int
+		Metrics   func(childComplexity int) int
+		PostCount func(childComplexity int) int
+	}
+
 	Metrics struct {
 		Clicks          func(childComplexity int) int
 		Comments        func(childComplexity int) int
@@ -127,6 +137,14 @@ type ComplexityRoot struct {
 		ByPostType func(childComplexity int) int
 		Metrics    func(childComplexity int) int
 		PostCount  func(childComplexity int) int
+		Series     func(childComplexity int, interval report.Interval) int
+		TopMembers func(childComplexity int, first *int, sort *aspire.SortField) int
+	}
+
+	PerformancePoint struct {
+		Metrics   func(childComplexity int) int
+		PostCount func(childComplexity int) int
+		Start     func(childComplexity int) int
 	}
 
 	Post struct {
@@ -169,6 +187,7 @@ type ComplexityRoot struct {
 		MemberCount func(childComplexity int) int
 		Members     func(childComplexity int, rangeArg model.DateRangeInput, sort *model.MemberSort, first *int, after *string) int
 		Name        func(childComplexity int) int
+		Performance func(childComplexity int, rangeArg model.DateRangeInput, filter *model.PostFilter) int
 		Posts       func(childComplexity int, rangeArg model.DateRangeInput, filter *model.PostFilter, sort *model.PostSort, first *int, after *string) int
 		Status      func(childComplexity int) int
 	}
@@ -186,14 +205,15 @@ type ComplexityRoot struct {
 	}
 
 	Query struct {
-		Group    func(childComplexity int, id string) int
-		Groups   func(childComplexity int, first *int, after *string) int
-		Member   func(childComplexity int, id string) int
-		Members  func(childComplexity int, rangeArg model.DateRangeInput, filter *model.MemberFilter, sort *model.MemberSort, first *int, after *string) int
-		Post     func(childComplexity int, id string) int
-		Posts    func(childComplexity int, rangeArg model.DateRangeInput, filter *model.PostFilter, sort *model.PostSort, first *int, after *string) int
-		Project  func(childComplexity int, id string) int
-		Projects func(childComplexity int, first *int, after *string) int
+		Group       func(childComplexity int, id string) int
+		Groups      func(childComplexity int, first *int, after *string) int
+		Member      func(childComplexity int, id string) int
+		Members     func(childComplexity int, rangeArg model.DateRangeInput, filter *model.MemberFilter, sort *model.MemberSort, first *int, after *string) int
+		Performance func(childComplexity int, rangeArg model.DateRangeInput, filter *model.PostFilter) int
+		Post        func(childComplexity int, id string) int
+		Posts       func(childComplexity int, rangeArg model.DateRangeInput, filter *model.PostFilter, sort *model.PostSort, first *int, after *string) int
+		Project     func(childComplexity int, id string) int
+		Projects    func(childComplexity int, first *int, after *string) int
 	}
 }
 
@@ -204,6 +224,7 @@ type ComplexityRoot struct {
 type GroupResolver interface {
 	Members(ctx context.Context, objs []*aspire.Group, rangeArg model.DateRangeInput, sort *model.MemberSort, first *int, after *string) ([]*model.MemberConnection, error)
 	Posts(ctx context.Context, objs []*aspire.Group, rangeArg model.DateRangeInput, filter *model.PostFilter, sort *model.PostSort, first *int, after *string) ([]*model.PostConnection, error)
+	Performance(ctx context.Context, objs []*aspire.Group, rangeArg model.DateRangeInput, filter *model.PostFilter) ([]*model.Performance, error)
 }
 type GroupConnectionResolver interface {
 	Edges(ctx context.Context, obj *model.GroupConnection) ([]*model.GroupEdge, error)
@@ -222,6 +243,13 @@ type MemberConnectionResolver interface {
 
 	TotalCount(ctx context.Context, obj *model.MemberConnection) (*int, error)
 }
+type MemberPerformanceResolver interface {
+	Member(ctx context.Context, obj *model.MemberPerformance) (*aspire.Member, error)
+}
+type PerformanceResolver interface {
+	Series(ctx context.Context, obj *model.Performance, interval report.Interval) ([]*model.PerformancePoint, error)
+	TopMembers(ctx context.Context, obj *model.Performance, first *int, sort *aspire.SortField) ([]*model.MemberPerformance, error)
+}
 type PostResolver interface {
 	Member(ctx context.Context, objs []*aspire.Post) ([]*aspire.Member, error)
 	Projects(ctx context.Context, objs []*aspire.Post) ([][]*aspire.Project, error)
@@ -235,6 +263,7 @@ type PostConnectionResolver interface {
 type ProjectResolver interface {
 	Members(ctx context.Context, objs []*aspire.Project, rangeArg model.DateRangeInput, sort *model.MemberSort, first *int, after *string) ([]*model.MemberConnection, error)
 	Posts(ctx context.Context, objs []*aspire.Project, rangeArg model.DateRangeInput, filter *model.PostFilter, sort *model.PostSort, first *int, after *string) ([]*model.PostConnection, error)
+	Performance(ctx context.Context, objs []*aspire.Project, rangeArg model.DateRangeInput, filter *model.PostFilter) ([]*model.Performance, error)
 }
 type ProjectConnectionResolver interface {
 	Edges(ctx context.Context, obj *model.ProjectConnection) ([]*model.ProjectEdge, error)
@@ -250,6 +279,7 @@ type QueryResolver interface {
 	Post(ctx context.Context, id string) (*aspire.Post, error)
 	Projects(ctx context.Context, first *int, after *string) (*model.ProjectConnection, error)
 	Project(ctx context.Context, id string) (*aspire.Project, error)
+	Performance(ctx context.Context, rangeArg model.DateRangeInput, filter *model.PostFilter) (*model.Performance, error)
 }
 
 // endregion ************************** generated!.gotpl **************************
@@ -299,6 +329,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Group.Name(childComplexity), true
+	case "Group.performance":
+		if e.ComplexityRoot.Group.Performance == nil {
+			break
+		}
+
+		args, err := ec.field_Group_performance_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Group.Performance(childComplexity, args["range"].(model.DateRangeInput), args["filter"].(*model.PostFilter)), true
 	case "Group.posts":
 		if e.ComplexityRoot.Group.Posts == nil {
 			break
@@ -471,6 +512,25 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.MemberEdge.Node(childComplexity), true
 
+	case "MemberPerformance.member":
+		if e.ComplexityRoot.MemberPerformance.Member == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MemberPerformance.Member(childComplexity), true
+	case "MemberPerformance.metrics":
+		if e.ComplexityRoot.MemberPerformance.Metrics == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MemberPerformance.Metrics(childComplexity), true
+	case "MemberPerformance.postCount":
+		if e.ComplexityRoot.MemberPerformance.PostCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MemberPerformance.PostCount(childComplexity), true
+
 	case "Metrics.clicks":
 		if e.ComplexityRoot.Metrics.Clicks == nil {
 			break
@@ -606,6 +666,47 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Performance.PostCount(childComplexity), true
+	case "Performance.series":
+		if e.ComplexityRoot.Performance.Series == nil {
+			break
+		}
+
+		args, err := ec.field_Performance_series_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Performance.Series(childComplexity, args["interval"].(report.Interval)), true
+	case "Performance.topMembers":
+		if e.ComplexityRoot.Performance.TopMembers == nil {
+			break
+		}
+
+		args, err := ec.field_Performance_topMembers_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Performance.TopMembers(childComplexity, args["first"].(*int), args["sort"].(*aspire.SortField)), true
+
+	case "PerformancePoint.metrics":
+		if e.ComplexityRoot.PerformancePoint.Metrics == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PerformancePoint.Metrics(childComplexity), true
+	case "PerformancePoint.postCount":
+		if e.ComplexityRoot.PerformancePoint.PostCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PerformancePoint.PostCount(childComplexity), true
+	case "PerformancePoint.start":
+		if e.ComplexityRoot.PerformancePoint.Start == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PerformancePoint.Start(childComplexity), true
 
 	case "Post.caption":
 		if e.ComplexityRoot.Post.Caption == nil {
@@ -778,6 +879,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Project.Name(childComplexity), true
+	case "Project.performance":
+		if e.ComplexityRoot.Project.Performance == nil {
+			break
+		}
+
+		args, err := ec.field_Project_performance_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Project.Performance(childComplexity, args["range"].(model.DateRangeInput), args["filter"].(*model.PostFilter)), true
 	case "Project.posts":
 		if e.ComplexityRoot.Project.Posts == nil {
 			break
@@ -879,6 +991,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Members(childComplexity, args["range"].(model.DateRangeInput), args["filter"].(*model.MemberFilter), args["sort"].(*model.MemberSort), args["first"].(*int), args["after"].(*string)), true
+	case "Query.performance":
+		if e.ComplexityRoot.Query.Performance == nil {
+			break
+		}
+
+		args, err := ec.field_Query_performance_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Performance(childComplexity, args["range"].(model.DateRangeInput), args["filter"].(*model.PostFilter)), true
 	case "Query.post":
 		if e.ComplexityRoot.Query.Post == nil {
 			break
@@ -1602,6 +1725,86 @@ extend type Query {
   ): Project
 }
 `, BuiltIn: false},
+	{Name: "../schema/report.graphqls", Input: `"The width of a series bucket. Buckets are UTC days; weeks are ISO weeks, Monday first."
+enum Interval {
+  "One point per day."
+  DAY
+  "One point per ISO week, starting on Monday."
+  WEEK
+  "One point per calendar month."
+  MONTH
+}
+
+"One bucket of a series."
+type PerformancePoint {
+  "The bucket's first day (the first week or month may start before the range: it holds only the range's days)."
+  start: Date!
+  "Posts published in the bucket (0 for an empty bucket)."
+  postCount: Int!
+  "Their sums; every metric null for an empty bucket."
+  metrics: Metrics!
+}
+
+"A member's share of a roll-up."
+type MemberPerformance {
+  "The member."
+  member: Member!
+  "The member's posts in the roll-up."
+  postCount: Int!
+  "Their sums."
+  metrics: Metrics!
+}
+
+extend type Performance {
+  """
+  One point per bucket of the range, empty buckets included, oldest first;
+  the points add up to the totals. A series is computed by paging the posts
+  (each page an upstream request); a series of more points than the server
+  allows (report-max-points) is refused.
+  """
+  series(
+    "The width of a bucket."
+    interval: Interval!
+  ): [PerformancePoint!]!
+  "The members who contributed most, with their own sums in this roll-up (members with no post in it are left out)."
+  topMembers(
+    "How many: 1 to 100 (default 5)."
+    first: Int = 5
+    "The metric that ranks them, highest first; members without it come last (default ENGAGEMENTS)."
+    sort: MemberSortField = ENGAGEMENTS
+  ): [MemberPerformance!]!
+}
+
+extend type Project {
+  "The project's metrics rolled up over its posts in the range that pass the filter (` + "`" + `filter.projectIds` + "`" + ` is not allowed here)."
+  performance(
+    "The days whose posts are rolled up, both included."
+    range: DateRangeInput!
+    "Roll up only the posts that pass every criterion given."
+    filter: PostFilter
+  ): Performance
+}
+
+extend type Group {
+  "The group's metrics rolled up over its posts in the range that pass the filter (` + "`" + `filter.groupIds` + "`" + ` is not allowed here)."
+  performance(
+    "The days whose posts are rolled up, both included."
+    range: DateRangeInput!
+    "Roll up only the posts that pass every criterion given."
+    filter: PostFilter
+  ): Performance
+}
+
+extend type Query {
+  "The workspace's metrics rolled up over the posts in the range that pass the filter (a filter by projects, groups or members narrows it to them)."
+  performance(
+    "The days whose posts are rolled up, both included."
+    range: DateRangeInput!
+    "Roll up only the posts that pass every criterion given."
+    filter: PostFilter
+  ): Performance
+}
+`, BuiltIn: false},
 }
 var parsedSchema = gqlparser.MustLoadSchema(sources...)
 
@@ -1621,6 +1824,8 @@ func (ec *executionContext) childFields_Group(ctx context.Context, field graphql
 		return ec.fieldContext_Group_members(ctx, field)
 	case "posts":
 		return ec.fieldContext_Group_posts(ctx, field)
+	case "performance":
+		return ec.fieldContext_Group_performance(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Group", field.Name)
 }
@@ -1709,6 +1914,18 @@ func (ec *executionContext) childFields_MemberEdge(ctx context.Context, field gr
 	return nil, fmt.Errorf("no field named %q was found under type MemberEdge", field.Name)
 }
 
+func (ec *executionContext) childFields_MemberPerformance(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "member":
+		return ec.fieldContext_MemberPerformance_member(ctx, field)
+	case "postCount":
+		return ec.fieldContext_MemberPerformance_postCount(ctx, field)
+	case "metrics":
+		return ec.fieldContext_MemberPerformance_metrics(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type MemberPerformance", field.Name)
+}
+
 func (ec *executionContext) childFields_Metrics(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "impressions":
@@ -1773,8 +1990,24 @@ func (ec *executionContext) childFields_Performance(ctx context.Context, field g
 		return ec.fieldContext_Performance_byNetwork(ctx, field)
 	case "byPostType":
 		return ec.fieldContext_Performance_byPostType(ctx, field)
+	case "series":
+		return ec.fieldContext_Performance_series(ctx, field)
+	case "topMembers":
+		return ec.fieldContext_Performance_topMembers(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Performance", field.Name)
+}
+
+func (ec *executionContext) childFields_PerformancePoint(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "start":
+		return ec.fieldContext_PerformancePoint_start(ctx, field)
+	case "postCount":
+		return ec.fieldContext_PerformancePoint_postCount(ctx, field)
+	case "metrics":
+		return ec.fieldContext_PerformancePoint_metrics(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type PerformancePoint", field.Name)
 }
 
 func (ec *executionContext) childFields_Post(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -1861,6 +2094,8 @@ func (ec *executionContext) childFields_Project(ctx context.Context, field graph
 		return ec.fieldContext_Project_members(ctx, field)
 	case "posts":
 		return ec.fieldContext_Project_posts(ctx, field)
+	case "performance":
+		return ec.fieldContext_Project_performance(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Project", field.Name)
 }
@@ -2043,6 +2278,28 @@ func (ec *executionContext) field_Group_members_args(ctx context.Context, rawArg
 	return args, nil
 }
 
+func (ec *executionContext) field_Group_performance_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "range",
+		func(ctx context.Context, v any) (model.DateRangeInput, error) {
+			return ec.unmarshalNDateRangeInput2githubᚗcomᚋaspireᚑgraphqlᚋaspireᚑgraphqlᚋgraphᚋmodelᚐDateRangeInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["range"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "filter",
+		func(ctx context.Context, v any) (*model.PostFilter, error) {
+			return ec.unmarshalOPostFilter2ᚖgithubᚗcomᚋaspireᚑgraphqlᚋaspireᚑgraphqlᚋgraphᚋmodelᚐPostFilter(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["filter"] = arg1
+	return args, nil
+}
+
 func (ec *executionContext) field_Group_posts_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -2157,6 +2414,42 @@ func (ec *executionContext) field_Member_posts_args(ctx context.Context, rawArgs
 	return args, nil
 }
 
+func (ec *executionContext) field_Performance_series_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "interval",
+		func(ctx context.Context, v any) (report.Interval, error) {
+			return ec.unmarshalNInterval2githubᚗcomᚋaspireᚑgraphqlᚋaspireᚑgraphqlᚋreportᚐInterval(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["interval"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Performance_topMembers_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "sort",
+		func(ctx context.Context, v any) (*aspire.SortField, error) {
+			return ec.unmarshalOMemberSortField2ᚖgithubᚗcomᚋaspireᚑgraphqlᚋaspireᚑgraphqlᚋaspireᚐSortField(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["sort"] = arg1
+	return args, nil
+}
+
 func (ec *executionContext) field_Project_members_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -2192,6 +2485,28 @@ func (ec *executionContext) field_Project_members_args(ctx context.Context, rawA
 		return nil, err
 	}
 	args["after"] = arg3
+	return args, nil
+}
+
+func (ec *executionContext) field_Project_performance_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "range",
+		func(ctx context.Context, v any) (model.DateRangeInput, error) {
+			return ec.unmarshalNDateRangeInput2githubᚗcomᚋaspireᚑgraphqlᚋaspireᚑgraphqlᚋgraphᚋmodelᚐDateRangeInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["range"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "filter",
+		func(ctx context.Context, v any) (*model.PostFilter, error) {
+			return ec.unmarshalOPostFilter2ᚖgithubᚗcomᚋaspireᚑgraphqlᚋaspireᚑgraphqlᚋgraphᚋmodelᚐPostFilter(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["filter"] = arg1
 	return args, nil
 }
 
@@ -2348,6 +2663,28 @@ func (ec *executionContext) field_Query_members_args(ctx context.Context, rawArg
 		return nil, err
 	}
 	args["after"] = arg4
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_performance_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "range",
+		func(ctx context.Context, v any) (model.DateRangeInput, error) {
+			return ec.unmarshalNDateRangeInput2githubᚗcomᚋaspireᚑgraphqlᚋaspireᚑgraphqlᚋgraphᚋmodelᚐDateRangeInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["range"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "filter",
+		func(ctx context.Context, v any) (*model.PostFilter, error) {
+			return ec.unmarshalOPostFilter2ᚖgithubᚗcomᚋaspireᚑgraphqlᚋaspireᚑgraphqlᚋgraphᚋmodelᚐPostFilter(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["filter"] = arg1
 	return args, nil
 }
 
@@ -2721,6 +3058,73 @@ func (ec *executionContext) resolveBatch_Group_posts(ctx context.Context, field 
 		results,
 		err,
 		"Group.posts",
+	)
+}
+
+func (ec *executionContext) _Group_performance(ctx context.Context, field graphql.CollectedField, obj *aspire.Group) (ret graphql.Marshaler) {
+	return resolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Group_performance(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.resolveBatch_Group_performance(ctx, field, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Performance) graphql.Marshaler {
+			return ec.marshalOPerformance2ᚖgithubᚗcomᚋaspireᚑgraphqlᚋaspireᚑgraphqlᚋgraphᚋmodelᚐPerformance(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Group_performance(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Group",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Performance(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.args.of(ctx, field.Field, ec.Variables, ec.field_Group_performance_args); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+func (ec *executionContext) resolveBatch_Group_performance(ctx context.Context, field graphql.CollectedField, obj *aspire.Group) (any, error) {
+	resolver := ec.Resolvers.Group()
+	fc := graphql.GetFieldContext(ctx)
+	if batch, ok := batchParentsFor[*aspire.Group](ctx, "Group"); ok {
+		result := batch.FieldResult(field, func() (any, error) {
+			return resolver.Performance(ctx, batch.Parents, fc.Args["range"].(model.DateRangeInput), fc.Args["filter"].(*model.PostFilter))
+		})
+		return graphql.ResolveBatchGroupResult[*model.Performance](
+			ctx,
+			batch.Index,
+			len(batch.Parents),
+			result,
+			"Group.performance",
+			batch.IndexMap,
+		)
+	}
+	results, err := resolver.Performance(ctx, []*aspire.Group{obj}, fc.Args["range"].(model.DateRangeInput), fc.Args["filter"].(*model.PostFilter))
+	return graphql.ResolveBatchSingleResult[*model.Performance](
+		ctx,
+		results,
+		err,
+		"Group.performance",
 	)
 }
 
@@ -3509,6 +3913,93 @@ func (ec *executionContext) fieldContext_MemberEdge_node(_ context.Context, fiel
 	return fc, nil
 }
 
+func (ec *executionContext) _MemberPerformance_member(ctx context.Context, field graphql.CollectedField, obj *model.MemberPerformance) (ret graphql.Marshaler) {
+	return resolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MemberPerformance_member(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.MemberPerformance().Member(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *aspire.Member) graphql.Marshaler {
+			return ec.marshalNMember2ᚖgithubᚗcomᚋaspireᚑgraphqlᚋaspireᚑgraphqlᚋaspireᚐMember(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MemberPerformance_member(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "MemberPerformance",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Member(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _MemberPerformance_postCount(ctx context.Context, field graphql.CollectedField, obj *model.MemberPerformance) (ret graphql.Marshaler) {
+	return resolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MemberPerformance_postCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PostCount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MemberPerformance_postCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MemberPerformance", field, false, false, "Int")
+}
+
+func (ec *executionContext) _MemberPerformance_metrics(ctx context.Context, field graphql.CollectedField, obj *model.MemberPerformance) (ret graphql.Marshaler) {
+	return resolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MemberPerformance_metrics(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Metrics, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *aspire.Metrics) graphql.Marshaler {
+			return ec.marshalNMetrics2ᚖgithubᚗcomᚋaspireᚑgraphqlᚋaspireᚑgraphqlᚋaspireᚐMetrics(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MemberPerformance_metrics(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "MemberPerformance",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Metrics(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Metrics_impressions(ctx context.Context, field graphql.CollectedField, obj *aspire.Metrics) (ret graphql.Marshaler) {
 	return resolveField(
 		ctx,
@@ -4046,6 +4537,172 @@ func (ec *executionContext) fieldContext_Performance_byPostType(_ context.Contex
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_PostTypeMetrics(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Performance_series(ctx context.Context, field graphql.CollectedField, obj *model.Performance) (ret graphql.Marshaler) {
+	return resolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Performance_series(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Performance().Series(ctx, obj, fc.Args["interval"].(report.Interval))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.PerformancePoint) graphql.Marshaler {
+			return ec.marshalNPerformancePoint2ᚕᚖgithubᚗcomᚋaspireᚑgraphqlᚋaspireᚑgraphqlᚋgraphᚋmodelᚐPerformancePointᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Performance_series(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Performance",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PerformancePoint(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.args.of(ctx, field.Field, ec.Variables, ec.field_Performance_series_args); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Performance_topMembers(ctx context.Context, field graphql.CollectedField, obj *model.Performance) (ret graphql.Marshaler) {
+	return resolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Performance_topMembers(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Performance().TopMembers(ctx, obj, fc.Args["first"].(*int), fc.Args["sort"].(*aspire.SortField))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.MemberPerformance) graphql.Marshaler {
+			return ec.marshalNMemberPerformance2ᚕᚖgithubᚗcomᚋaspireᚑgraphqlᚋaspireᚑgraphqlᚋgraphᚋmodelᚐMemberPerformanceᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Performance_topMembers(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Performance",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_MemberPerformance(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.args.of(ctx, field.Field, ec.Variables, ec.field_Performance_topMembers_args); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _PerformancePoint_start(ctx context.Context, field graphql.CollectedField, obj *model.PerformancePoint) (ret graphql.Marshaler) {
+	return resolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PerformancePoint_start(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Start, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v aspire.Date) graphql.Marshaler {
+			return ec.marshalNDate2githubᚗcomᚋaspireᚑgraphqlᚋaspireᚑgraphqlᚋaspireᚐDate(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PerformancePoint_start(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PerformancePoint", field, false, false, "Date")
+}
+
+func (ec *executionContext) _PerformancePoint_postCount(ctx context.Context, field graphql.CollectedField, obj *model.PerformancePoint) (ret graphql.Marshaler) {
+	return resolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PerformancePoint_postCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PostCount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PerformancePoint_postCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PerformancePoint", field, false, false, "Int")
+}
+
+func (ec *executionContext) _PerformancePoint_metrics(ctx context.Context, field graphql.CollectedField, obj *model.PerformancePoint) (ret graphql.Marshaler) {
+	return resolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PerformancePoint_metrics(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Metrics, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *aspire.Metrics) graphql.Marshaler {
+			return ec.marshalNMetrics2ᚖgithubᚗcomᚋaspireᚑgraphqlᚋaspireᚑgraphqlᚋaspireᚐMetrics(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PerformancePoint_metrics(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "PerformancePoint",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Metrics(ctx, field)
 		},
 	}
 	return fc, nil
@@ -4956,6 +5613,73 @@ func (ec *executionContext) resolveBatch_Project_posts(ctx context.Context, fiel
 	)
 }
 
+func (ec *executionContext) _Project_performance(ctx context.Context, field graphql.CollectedField, obj *aspire.Project) (ret graphql.Marshaler) {
+	return resolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Project_performance(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.resolveBatch_Project_performance(ctx, field, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Performance) graphql.Marshaler {
+			return ec.marshalOPerformance2ᚖgithubᚗcomᚋaspireᚑgraphqlᚋaspireᚑgraphqlᚋgraphᚋmodelᚐPerformance(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Project_performance(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Project",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Performance(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.args.of(ctx, field.Field, ec.Variables, ec.field_Project_performance_args); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+func (ec *executionContext) resolveBatch_Project_performance(ctx context.Context, field graphql.CollectedField, obj *aspire.Project) (any, error) {
+	resolver := ec.Resolvers.Project()
+	fc := graphql.GetFieldContext(ctx)
+	if batch, ok := batchParentsFor[*aspire.Project](ctx, "Project"); ok {
+		result := batch.FieldResult(field, func() (any, error) {
+			return resolver.Performance(ctx, batch.Parents, fc.Args["range"].(model.DateRangeInput), fc.Args["filter"].(*model.PostFilter))
+		})
+		return graphql.ResolveBatchGroupResult[*model.Performance](
+			ctx,
+			batch.Index,
+			len(batch.Parents),
+			result,
+			"Project.performance",
+			batch.IndexMap,
+		)
+	}
+	results, err := resolver.Performance(ctx, []*aspire.Project{obj}, fc.Args["range"].(model.DateRangeInput), fc.Args["filter"].(*model.PostFilter))
+	return graphql.ResolveBatchSingleResult[*model.Performance](
+		ctx,
+		results,
+		err,
+		"Project.performance",
+	)
+}
+
 func (ec *executionContext) _ProjectConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.ProjectConnection) (ret graphql.Marshaler) {
 	return resolveField(
 		ctx,
@@ -5476,6 +6200,50 @@ func (ec *executionContext) fieldContext_Query_project(ctx context.Context, fiel
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.args.of(ctx, field.Field, ec.Variables, ec.field_Query_project_args); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_performance(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return resolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_performance(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().Performance(ctx, fc.Args["range"].(model.DateRangeInput), fc.Args["filter"].(*model.PostFilter))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Performance) graphql.Marshaler {
+			return ec.marshalOPerformance2ᚖgithubᚗcomᚋaspireᚑgraphqlᚋaspireᚑgraphqlᚋgraphᚋmodelᚐPerformance(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Query_performance(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Performance(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.args.of(ctx, field.Field, ec.Variables, ec.field_Query_performance_args); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -7014,6 +7782,12 @@ func (ec *executionContext) _Group(ctx context.Context, sel ast.SelectionSet, ob
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Group_posts(ctx, field, obj)
 				})
+		case "performance":
+			resolveConcurrently(ctx, out, field, ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Group_performance(ctx, field, obj)
+				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -7328,6 +8102,50 @@ func (ec *executionContext) _MemberEdge(ctx context.Context, sel ast.SelectionSe
 	return objectJSON(out, fields, len(deferred.Defers))
 }
 
+var memberPerformanceImplementors = []string{"MemberPerformance"}
+
+func (ec *executionContext) _MemberPerformance(ctx context.Context, sel ast.SelectionSet, obj *model.MemberPerformance) graphql.Marshaler {
+	fields := ec.fields.collect(ec.OperationContext, sel, memberPerformanceImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := newDeferredGroup(ctx, fields)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("MemberPerformance")
+		case "member":
+			resolveConcurrently(ctx, out, field, ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._MemberPerformance_member(ctx, field, obj)
+				})
+		case "postCount":
+			out.Values[i] = ec._MemberPerformance_postCount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "metrics":
+			out.Values[i] = ec._MemberPerformance_metrics(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return objectJSON(out, fields, len(deferred.Defers))
+}
+
 var metricsImplementors = []string{"Metrics"}
 
 func (ec *executionContext) _Metrics(ctx context.Context, sel ast.SelectionSet, obj *aspire.Metrics) graphql.Marshaler {
@@ -7516,20 +8334,75 @@ func (ec *executionContext) _Performance(ctx context.Context, sel ast.SelectionS
 		case "postCount":
 			out.Values[i] = ec._Performance_postCount(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "metrics":
 			out.Values[i] = ec._Performance_metrics(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "byNetwork":
 			out.Values[i] = ec._Performance_byNetwork(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "byPostType":
 			out.Values[i] = ec._Performance_byPostType(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "series":
+			resolveConcurrently(ctx, out, field, ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Performance_series(ctx, field, obj)
+				})
+		case "topMembers":
+			resolveConcurrently(ctx, out, field, ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Performance_topMembers(ctx, field, obj)
+				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return objectJSON(out, fields, len(deferred.Defers))
+}
+
+var performancePointImplementors = []string{"PerformancePoint"}
+
+func (ec *executionContext) _PerformancePoint(ctx context.Context, sel ast.SelectionSet, obj *model.PerformancePoint) graphql.Marshaler {
+	fields := ec.fields.collect(ec.OperationContext, sel, performancePointImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := newDeferredGroup(ctx, fields)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("PerformancePoint")
+		case "start":
+			out.Values[i] = ec._PerformancePoint_start(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "postCount":
+			out.Values[i] = ec._PerformancePoint_postCount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "metrics":
+			out.Values[i] = ec._PerformancePoint_metrics(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -7825,6 +8698,12 @@ func (ec *executionContext) _Project(ctx context.Context, sel ast.SelectionSet, 
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Project_posts(ctx, field, obj)
 				})
+		case "performance":
+			resolveConcurrently(ctx, out, field, ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Project_performance(ctx, field, obj)
+				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -7996,6 +8875,12 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_project(ctx, field)
+				})
+		case "performance":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_performance(ctx, field)
 				})
 		case "__type":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
@@ -8530,6 +9415,34 @@ func (ec *executionContext) marshalNInt2int(ctx context.Context, sel ast.Selecti
 	return res
 }
 
+func (ec *executionContext) unmarshalNInterval2githubᚗcomᚋaspireᚑgraphqlᚋaspireᚑgraphqlᚋreportᚐInterval(ctx context.Context, v any) (report.Interval, error) {
+	tmp, err := graphql.UnmarshalString(v)
+	res := unmarshalNInterval2githubᚗcomᚋaspireᚑgraphqlᚋaspireᚑgraphqlᚋreportᚐInterval[tmp]
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNInterval2githubᚗcomᚋaspireᚑgraphqlᚋaspireᚑgraphqlᚋreportᚐInterval(ctx context.Context, sel ast.SelectionSet, v report.Interval) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalString(marshalNInterval2githubᚗcomᚋaspireᚑgraphqlᚋaspireᚑgraphqlᚋreportᚐInterval[v])
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "Interval!")
+	}
+	return res
+}
+
+var (
+	unmarshalNInterval2githubᚗcomᚋaspireᚑgraphqlᚋaspireᚑgraphqlᚋreportᚐInterval = map[string]report.Interval{
+		"DAY":   report.Day,
+		"WEEK":  report.Week,
+		"MONTH": report.Month,
+	}
+	marshalNInterval2githubᚗcomᚋaspireᚑgraphqlᚋaspireᚑgraphqlᚋreportᚐInterval = map[report.Interval]string{
+		report.Day:   "DAY",
+		report.Week:  "WEEK",
+		report.Month: "MONTH",
+	}
+)
+
 func (ec *executionContext) marshalNMember2ᚕᚖgithubᚗcomᚋaspireᚑgraphqlᚋaspireᚑgraphqlᚋaspireᚐMemberᚄ(ctx context.Context, sel ast.SelectionSet, v []*aspire.Member) graphql.Marshaler {
 	ctx = withBatchParents(ctx, sel, "Member", v, nil)
 	ret := marshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
@@ -8585,6 +9498,30 @@ func (ec *executionContext) marshalNMemberEdge2ᚖgithubᚗcomᚋaspireᚑgraphq
 		return graphql.Null
 	}
 	return ec._MemberEdge(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNMemberPerformance2ᚕᚖgithubᚗcomᚋaspireᚑgraphqlᚋaspireᚑgraphqlᚋgraphᚋmodelᚐMemberPerformanceᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.MemberPerformance) graphql.Marshaler {
+	ret := marshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNMemberPerformance2ᚖgithubᚗcomᚋaspireᚑgraphqlᚋaspireᚑgraphqlᚋgraphᚋmodelᚐMemberPerformance(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNMemberPerformance2ᚖgithubᚗcomᚋaspireᚑgraphqlᚋaspireᚑgraphqlᚋgraphᚋmodelᚐMemberPerformance(ctx context.Context, sel ast.SelectionSet, v *model.MemberPerformance) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "MemberPerformance!")
+		return graphql.Null
+	}
+	return ec._MemberPerformance(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNMemberSortField2githubᚗcomᚋaspireᚑgraphqlᚋaspireᚑgraphqlᚋaspireᚐSortField(ctx context.Context, v any) (aspire.SortField, error) {
@@ -8721,6 +9658,30 @@ func (ec *executionContext) marshalNPageInfo2ᚖgithubᚗcomᚋaspireᚑgraphql�
 		return graphql.Null
 	}
 	return ec._PageInfo(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNPerformancePoint2ᚕᚖgithubᚗcomᚋaspireᚑgraphqlᚋaspireᚑgraphqlᚋgraphᚋmodelᚐPerformancePointᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.PerformancePoint) graphql.Marshaler {
+	ret := marshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNPerformancePoint2ᚖgithubᚗcomᚋaspireᚑgraphqlᚋaspireᚑgraphqlᚋgraphᚋmodelᚐPerformancePoint(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNPerformancePoint2ᚖgithubᚗcomᚋaspireᚑgraphqlᚋaspireᚑgraphqlᚋgraphᚋmodelᚐPerformancePoint(ctx context.Context, sel ast.SelectionSet, v *model.PerformancePoint) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "PerformancePoint!")
+		return graphql.Null
+	}
+	return ec._PerformancePoint(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalNPost2ᚕᚖgithubᚗcomᚋaspireᚑgraphqlᚋaspireᚑgraphqlᚋaspireᚐPostᚄ(ctx context.Context, sel ast.SelectionSet, v []*aspire.Post) graphql.Marshaler {
@@ -9317,6 +10278,44 @@ func (ec *executionContext) unmarshalOMemberSort2ᚖgithubᚗcomᚋaspireᚑgrap
 	res, err := ec.unmarshalInputMemberSort(ctx, v)
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
+
+func (ec *executionContext) unmarshalOMemberSortField2ᚖgithubᚗcomᚋaspireᚑgraphqlᚋaspireᚑgraphqlᚋaspireᚐSortField(ctx context.Context, v any) (*aspire.SortField, error) {
+	if v == nil {
+		return nil, nil
+	}
+	tmp, err := graphql.UnmarshalString(v)
+	res := unmarshalOMemberSortField2ᚖgithubᚗcomᚋaspireᚑgraphqlᚋaspireᚑgraphqlᚋaspireᚐSortField[tmp]
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOMemberSortField2ᚖgithubᚗcomᚋaspireᚑgraphqlᚋaspireᚑgraphqlᚋaspireᚐSortField(ctx context.Context, sel ast.SelectionSet, v *aspire.SortField) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	_ = sel
+	_ = ctx
+	res := graphql.MarshalString(marshalOMemberSortField2ᚖgithubᚗcomᚋaspireᚑgraphqlᚋaspireᚑgraphqlᚋaspireᚐSortField[*v])
+	return res
+}
+
+var (
+	unmarshalOMemberSortField2ᚖgithubᚗcomᚋaspireᚑgraphqlᚋaspireᚑgraphqlᚋaspireᚐSortField = map[string]aspire.SortField{
+		"IMPRESSIONS":     aspire.SortImpressions,
+		"ENGAGEMENTS":     aspire.SortEngagements,
+		"ENGAGEMENT_RATE": aspire.SortEngagementRate,
+		"TMV":             aspire.SortTMV,
+		"VIEW_TIME":       aspire.SortViewTime,
+		"VIEWS":           aspire.SortViews,
+	}
+	marshalOMemberSortField2ᚖgithubᚗcomᚋaspireᚑgraphqlᚋaspireᚑgraphqlᚋaspireᚐSortField = map[aspire.SortField]string{
+		aspire.SortImpressions:    "IMPRESSIONS",
+		aspire.SortEngagements:    "ENGAGEMENTS",
+		aspire.SortEngagementRate: "ENGAGEMENT_RATE",
+		aspire.SortTMV:            "TMV",
+		aspire.SortViewTime:       "VIEW_TIME",
+		aspire.SortViews:          "VIEWS",
+	}
+)
 
 func (ec *executionContext) unmarshalOMentionSource2ᚕgithubᚗcomᚋaspireᚑgraphqlᚋaspireᚑgraphqlᚋaspireᚐMentionSourceᚄ(ctx context.Context, v any) ([]aspire.MentionSource, error) {
 	if v == nil {

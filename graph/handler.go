@@ -14,6 +14,7 @@ import (
 	"github.com/vektah/gqlparser/v2/formatter"
 
 	"github.com/aspire-graphql/aspire-graphql/graph/model"
+	"github.com/aspire-graphql/aspire-graphql/report"
 	"github.com/aspire-graphql/aspire-graphql/tracing"
 )
 
@@ -54,6 +55,10 @@ type HandlerConfig struct {
 	// those slots, so a tenant with slow operations cannot starve the
 	// others (set in passthrough mode, where tenants are many).
 	TenantShare int
+
+	// ReportMaxPoints bounds the points of a performance series
+	// (report-max-points; 0: report.DefaultMaxPoints).
+	ReportMaxPoints int
 
 	// gqlgenTransports keeps gqlgen's own POST and GET, which the tests
 	// compare rawTransport's answers with.
@@ -114,6 +119,13 @@ func NewHandler(cfg HandlerConfig) *handler.Server {
 		adm.cpu.resumeWait = cfg.resumeWait
 	}
 	srv.Use(adm)
+	if n := cfg.ReportMaxPoints; n > 0 && n != report.DefaultMaxPoints {
+		// Only a non-default setting costs a context per operation (the
+		// Resolver stays zero-sized: see prefetch.go).
+		srv.AroundOperations(func(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {
+			return next(report.WithMaxPoints(ctx, n))
+		})
+	}
 	srv.SetErrorPresenter(ErrorPresenter)
 	srv.SetRecoverFunc(Recover)
 	return srv

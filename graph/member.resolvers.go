@@ -12,6 +12,7 @@ import (
 	"github.com/aspire-graphql/aspire-graphql/aspire"
 	"github.com/aspire-graphql/aspire-graphql/graph/model"
 	"github.com/aspire-graphql/aspire-graphql/loaders"
+	"github.com/aspire-graphql/aspire-graphql/report"
 	"github.com/vektah/gqlparser/v2/ast"
 )
 
@@ -38,6 +39,9 @@ func (r *memberResolver) Posts(ctx context.Context, objs []*aspire.Member, range
 
 // Performance is the batch resolver for the performance field.
 func (r *memberResolver) Performance(ctx context.Context, objs []*aspire.Member, rangeArg model.DateRangeInput, filter *model.PostFilter) ([]*model.Performance, error) {
+	if _, iv, top := reportWants(ctx); len(iv) > 0 || top {
+		return rollUp(ctx, report.Member, ids(objs, memberID), rangeArg, filter, "memberIds")
+	}
 	keys, err := performanceKeys(objs, rangeArg, filter)
 	if err != nil {
 		return nil, err

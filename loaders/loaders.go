@@ -30,6 +30,7 @@ import (
 	"github.com/graph-gophers/dataloader/v7"
 
 	"github.com/aspire-graphql/aspire-graphql/aspire"
+	"github.com/aspire-graphql/aspire-graphql/report"
 )
 
 // Wait is how long a loader collects keys before it calls upstream: long
@@ -68,6 +69,8 @@ type Loaders struct {
 	Group   *Loader[string, *aspire.Group]
 	// Performance loads roll-ups by (member id, range and filter).
 	Performance *Loader[Key, *aspire.Member]
+	// Report loads report roll-ups by (slice id, report.Request as JSON).
+	Report *Loader[Key, *report.Result]
 
 	PostsByMember    *Loader[ChildKey, *Children[aspire.Post]]
 	PostsByProject   *Loader[ChildKey, *Children[aspire.Post]]
@@ -131,6 +134,7 @@ func New(t *aspire.Tenant, opts ...Option) *Loaders {
 	l.Project = newLoader(o, "project", byID(t.ProjectsByID))
 	l.Group = newLoader(o, "group", byID(t.GroupsByID))
 	l.Performance = newLoader(o, "performance", l.performance)
+	l.Report = newLoader(o, "report", l.report)
 
 	posts := func(name string, setParents func(*aspire.PostQuery, []string), parentsOf func(*aspire.Post) []string) *Loader[ChildKey, *Children[aspire.Post]] {
 		return newLoader(o, name, children[aspire.Post]{

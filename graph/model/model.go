@@ -3,7 +3,10 @@
 // the input types gqlgen generates (models_gen.go).
 package model
 
-import "github.com/aspire-graphql/aspire-graphql/aspire"
+import (
+	"github.com/aspire-graphql/aspire-graphql/aspire"
+	"github.com/aspire-graphql/aspire-graphql/report"
+)
 
 // PageInfo is a Relay page info.
 type PageInfo struct {
@@ -89,12 +92,30 @@ type Handles struct {
 	Pinterest *string
 }
 
-// Performance is a member's roll-up.
+// Performance is a roll-up.
 type Performance struct {
 	PostCount  int
 	Metrics    *aspire.Metrics
 	ByNetwork  []*NetworkMetrics
 	ByPostType []*PostTypeMetrics
+	// Report is the planner's answer behind series and topMembers (nil when
+	// neither is selected on Member.performance).
+	Report *report.Result
+}
+
+// PerformancePoint is one bucket of a series.
+type PerformancePoint struct {
+	Start     aspire.Date
+	PostCount int
+	Metrics   *aspire.Metrics
+}
+
+// MemberPerformance is a member's share of a roll-up.
+type MemberPerformance struct {
+	MemberID  string
+	Record    *aspire.Member
+	PostCount int
+	Metrics   *aspire.Metrics
 }
 
 // NetworkMetrics are the metrics of one network.

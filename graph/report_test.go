@@ -1,0 +1,178 @@
+package graph_test
+
+import (
+	"fmt"
+	"math"
+	"slices"
+	"testing"
+
+	"github.com/aspire-graphql/aspire-graphql/aspire"
+	"github.com/aspire-graphql/aspire-graphql/aspire/aspiretest"
+)
+
+// The tests of the report planner: exact upstream counts per plan, and sums
+// equal to the simulator's own posts added up here, not through a client.
+
+type perfMetrics struct {
+	Impressions, Reach, Views, Likes, Engagements *int64
+	EngagementRate, Tmv                           *float64
+}
+
+type perfPoint struct {
+	Start     string
+	PostCount int
+	Metrics   perfMetrics
+}
+
+type perf struct {
+	PostCount int
+	Metrics   perfMetrics
+	ByNetwork []struct {
+		Network string
+		Metrics perfMetrics
+	}
+	Week, Day, Month []perfPoint
+	Top              []struct {
+		Member    struct{ ID, Name string }
+		PostCount int
+		Metrics   perfMetrics
+	}
+}
+
+const perfFields = `postCount metrics { impressions reach views likes engagements engagementRate tmv }`
+
+// want is the sum over the simulator's posts that pass keep.
+type want struct {
+	n                                int
+	impressions, reach, views, likes *int64
+	engagements                      *int64
+	tmv                              *float64
+}
+
+func addp(dst **int64, v *int64) {
+	if v == nil {
+		return
+	}
+	if *dst == nil {
+		*dst = new(int64)
+	}
+	**dst += *v
+}
+
+func sumPosts(posts []aspire.Post, keep func(*aspire.Post) bool) want {
+	var w want
+	for i := range posts {
+		p := &posts[i]
+		if !keep(p) {
+			continue
+		}
+		w.n++
+		addp(&w.impressions, p.Metrics.Impressions)
+		addp(&w.reach, p.Metrics.Reach)
+		addp(&w.views, p.Metrics.Views)
+		addp(&w.likes, p.Metrics.Likes)
+		addp(&w.engagements, p.Metrics.Engagements)
+		if p.Metrics.TMV != nil {
+			if w.tmv == nil {
+				w.tmv = new(float64)
+			}
+			*w.tmv += *p.Metrics.TMV
+		}
+	}
+	return w
+}
+
+func eqp(a, b *int64) bool { return (a == nil) == (b == nil) && (a == nil || *a == *b) }
+
+func fmtp(v *int64) string {
+	if v == nil {
+		return "null"
+	}
+	return fmt.Sprint(*v)
+}
+
+// check compares a roll-up with the sums; tmvSlack is how far TMV may be
+// (the members plan adds members' TMVs, each rounded to the cent upstream).
+func check(t *testing.T, what string, got perfMetrics, n int, w want, tmvSlack float64) {
+	t.Helper()
+	if n != w.n {
+		t.Errorf("%s: postCount %d, want %d", what, n, w.n)
+	}
+	for _, c := range []struct {
+		name   string
+		g, exp *int64
+	}{{"impressions", got.Impressions, w.impressions}, {"reach", got.Reach, w.reach}, {"views", got.Views, w.views},
+		{"likes", got.Likes, w.likes}, {"engagements", got.Engagements, w.engagements}} {
+		if !eqp(c.g, c.exp) {
+			t.Errorf("%s: %s %s, want %s", what, c.name, fmtp(c.g), fmtp(c.exp))
+		}
+	}
+	switch {
+	case w.engagements == nil || w.reach == nil || *w.reach == 0:
+		if got.EngagementRate != nil {
+			t.Errorf("%s: engagementRate %v, want null", what, *got.EngagementRate)
+		}
+	case got.EngagementRate == nil || *got.EngagementRate != float64(*w.engagements)/float64(*w.reach):
+		t.Errorf("%s: engagementRate %v, want engagements/reach of the sums %v", what, got.EngagementRate, float64(*w.engagements)/float64(*w.reach))
+	}
+	if (got.Tmv == nil) != (w.tmv == nil) || got.Tmv != nil && math.Abs(*got.Tmv-*w.tmv) > tmvSlack+0.005 {
+		t.Errorf("%s: tmv %v, want %v (±%v)", what, got.Tmv, w.tmv, tmvSlack+0.005)
+	}
+}
+
+var quarter = map[string]any{"start": "2026-01-01", "end": "2026-03-31"}
+
+func inRange(r map[string]any) func(*aspire.Post) bool {
+	rg := rng(r)
+	return func(p *aspire.Post) bool { return rg.Contains(p.PostedAt) }
+}
+
+func postsPages(n int) int { return max(1, (n+aspire.MaxLimit-1)/aspire.MaxLimit) }
+
+func TestReportUpstreamCounts(t *testing.T) {
+	t.Parallel()
+	posts := aspiretest.New().Posts(aspiretest.DemoClientID)
+	const p1 = "10100001"
+	inP1 := func(p *aspire.Post) bool { return inRange(quarter)(p) && slices.Contains(p.ProjectIDs, p1) }
+	p1Posts := sumPosts(posts, inP1).n
+	six := []string{"10100001", "10100002", "10100003", "10100004", "10100005", "10100006"}
+	sixPosts := sumPosts(posts, func(p *aspire.Post) bool {
+		return inRange(quarter)(p) && slices.ContainsFunc(p.ProjectIDs, func(id string) bool { return slices.Contains(six, id) })
+	}).n
+	cases := []struct {
+		name          string
+		query         string
+		posts, member int // /v1/posts and /v1/members requests
+	}{
+		{"a project's totals", `{ project(id: "` + p1 + `") { performance(range: $r) { ` + perfFields + ` } } }`, 0, 1},
+		{"its byNetwork", `{ project(id: "` + p1 + `") { performance(range: $r) { byNetwork { network metrics { engagements } } } } }`, 0, 1},
+		{"a 90-day weekly series", `{ project(id: "` + p1 + `") { performance(range: $r) { week: series(interval: WEEK) { start postCount } } } }`, postsPages(p1Posts), 0},
+		{"six projects' totals", `{ projects(first: 6) { nodes { performance(range: $r) { ` + perfFields + ` } } } }`, postsPages(sixPosts), 0},
+		{"a series and a top-5 together", `{ project(id: "` + p1 + `") { performance(range: $r) { week: series(interval: WEEK) { start postCount }
+			top: topMembers(first: 5) { member { id name } postCount } } } }`, postsPages(p1Posts), 1},
+		{"the workspace's totals", `{ performance(range: $r) { ` + perfFields + ` } }`, 0, 1},
+		{"the workspace's weekly series", `{ performance(range: $r) { week: series(interval: WEEK) { start } } }`, postsPages(sumPosts(posts, inRange(quarter)).n), 0},
+		{"two series of one slice share its pages", `{ performance(range: $r) { week: series(interval: WEEK) { start } }
+			again: performance(range: $r) { month: series(interval: MONTH) { start } } }`, postsPages(sumPosts(posts, inRange(quarter)).n), 0},
+	}
+	// The figures, as the README and the report quote them.
+	if got := []int{cases[2].posts, cases[3].posts, cases[6].posts}; !slices.Equal(got, []int{1, 4, 6}) {
+		t.Fatalf("posts pages of the cases %v, want [1 4 6]: the demo workspace changed", got)
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			e := newEnv(t) // a cold cache each
+			r := e.do(t, `query($r: DateRangeInput!) `+c.query, map[string]any{"r": quarter})
+			if len(r.Errors) > 0 {
+				t.Fatalf("errors: %+v", r.Errors)
+			}
+			if got, want := e.sim.Count("/v1/posts"), c.posts; got != want {
+				t.Errorf("/v1/posts: %d requests, want %d (%v)", got, want, e.sim.Counts())
+			}
+			if got, want := e.sim.Count("/v1/members"), c.member; got != want {
+				t.Errorf("/v1/members: %d requests, want %d (%v)", got, want, e.sim.Counts())
+			}
+		})
+	}
+}
