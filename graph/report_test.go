@@ -5,6 +5,7 @@ import (
 	"math"
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/aspire-graphql/aspire-graphql/aspire"
 	"github.com/aspire-graphql/aspire-graphql/aspire/aspiretest"
@@ -174,5 +175,112 @@ func TestReportUpstreamCounts(t *testing.T) {
 				t.Errorf("/v1/members: %d requests, want %d (%v)", got, want, e.sim.Counts())
 			}
 		})
+	}
+}
+
+// bucketStart is the bucket of a post's UTC day, computed here from the
+// calendar (ISO weeks start on Monday).
+func bucketStart(iv string, t time.Time) string {
+	d := time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, time.UTC)
+	switch iv {
+	case "WEEK":
+		d = d.AddDate(0, 0, -((int(d.Weekday()) + 6) % 7))
+	case "MONTH":
+		d = time.Date(d.Year(), d.Month(), 1, 0, 0, 0, 0, time.UTC)
+	}
+	return d.Format(time.DateOnly)
+}
+
+func TestReportSumsEqualTheSimulatorsPosts(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	posts := e.sim.Posts(aspiretest.DemoClientID)
+	r := map[string]any{"start": "2026-02-10", "end": "2026-05-20"} // neither starts a week nor a month
+	in := inRange(r)
+	series := `day: series(interval: DAY) { start postCount metrics { impressions reach views likes engagements engagementRate tmv } }
+		week: series(interval: WEEK) { start postCount metrics { impressions reach views likes engagements engagementRate tmv } }
+		month: series(interval: MONTH) { start postCount metrics { impressions reach views likes engagements engagementRate tmv } }`
+	type slice struct {
+		name, query string
+		keep        func(*aspire.Post) bool
+		filter      map[string]any
+	}
+	hasProject := func(id string) func(*aspire.Post) bool {
+		return func(p *aspire.Post) bool { return in(p) && slices.Contains(p.ProjectIDs, id) }
+	}
+	hasGroup := func(id string) func(*aspire.Post) bool {
+		return func(p *aspire.Post) bool { return in(p) && slices.Contains(p.GroupIDs, id) }
+	}
+	var cases []slice
+	for _, id := range []string{"10100001", "10100004", "10100007"} {
+		cases = append(cases, slice{"project " + id, `project(id: "` + id + `")`, hasProject(id), nil})
+	}
+	for _, id := range []string{"10200001", "10200002"} {
+		cases = append(cases, slice{"group " + id, `group(id: "` + id + `")`, hasGroup(id), nil})
+	}
+	cases = append(cases, slice{"workspace", "", in, nil})
+	reels := func(p *aspire.Post) bool { return p.Network == aspire.Instagram && p.PostType == aspire.InstagramReel }
+	cases = append(cases,
+		slice{"project 10100002, Instagram reels", `project(id: "10100002")`, func(p *aspire.Post) bool { return hasProject("10100002")(p) && reels(p) },
+			map[string]any{"networks": []string{"INSTAGRAM"}, "postTypes": []string{"INSTAGRAM_REEL"}}},
+		slice{"workspace, TikTok", "", func(p *aspire.Post) bool { return in(p) && p.Network == aspire.TikTok },
+			map[string]any{"networks": []string{"TIKTOK"}}})
+	for _, c := range cases {
+		w := sumPosts(posts, c.keep)
+		for _, withSeries := range []bool{false, true} {
+			sel := perfFields
+			if withSeries {
+				sel += " " + series
+			}
+			q := `query($r: DateRangeInput!, $f: PostFilter) { performance(range: $r, filter: $f) { ` + sel + ` } }`
+			if c.query != "" {
+				q = `query($r: DateRangeInput!, $f: PostFilter) { x: ` + c.query + ` { performance(range: $r, filter: $f) { ` + sel + ` } } }`
+			}
+			var d struct {
+				Performance *perf
+				X           *struct{ Performance *perf }
+			}
+			e.ok(t, q, map[string]any{"r": r, "f": c.filter}, &d)
+			p := d.Performance
+			if d.X != nil {
+				p = d.X.Performance
+			}
+			what := fmt.Sprintf("%s (series %v)", c.name, withSeries)
+			// The members plan adds the members' TMVs, each rounded to the
+			// cent by the upstream: at most half a cent each.
+			slack := 0.0
+			if !withSeries {
+				slack = 0.005 * 400
+			}
+			check(t, what, p.Metrics, p.PostCount, w, slack)
+			if !withSeries {
+				continue
+			}
+			for iv, pts := range map[string][]perfPoint{"DAY": p.Day, "WEEK": p.Week, "MONTH": p.Month} {
+				// Every bucket from the range's first to its last, empty ones too.
+				rg := rng(r)
+				wantStarts := []string{}
+				for d := rg.Start.Time(); !d.After(rg.End.Time()); d = d.AddDate(0, 0, 1) {
+					if s := bucketStart(iv, d); len(wantStarts) == 0 || wantStarts[len(wantStarts)-1] != s {
+						wantStarts = append(wantStarts, s)
+					}
+				}
+				if len(pts) != len(wantStarts) {
+					t.Fatalf("%s %s: %d points, want %d", what, iv, len(pts), len(wantStarts))
+				}
+				n := 0
+				for k, pt := range pts {
+					if pt.Start != wantStarts[k] {
+						t.Fatalf("%s %s: point %d starts %s, want %s", what, iv, k, pt.Start, wantStarts[k])
+					}
+					bw := sumPosts(posts, func(p *aspire.Post) bool { return c.keep(p) && bucketStart(iv, p.PostedAt) == pt.Start })
+					check(t, what+" "+iv+" "+pt.Start, pt.Metrics, pt.PostCount, bw, 0)
+					n += pt.PostCount
+				}
+				if n != p.PostCount {
+					t.Errorf("%s %s: points add up to %d posts, totals say %d", what, iv, n, p.PostCount)
+				}
+			}
+		}
 	}
 }
