@@ -71,7 +71,9 @@ type Config struct {
 	MaxDirectives  int
 	MaxComplexity  int
 	UpstreamBudget int
-	MaxExecuting   int
+	// ReportMaxPoints bounds the points of a performance series.
+	ReportMaxPoints int
+	MaxExecuting    int
 
 	UpstreamCeiling float64
 	UnverifiedRate  float64
@@ -238,6 +240,7 @@ var settings = []setting{
 	{"max-complexity", "largest operation cost (a field costs 1 plus its children; a list costs first × its children); 0 turns it off", "50000", integer(func(c *Config) *int { return &c.MaxComplexity })},
 	{"max-executing", "operations executing at once, half of them on the CPU (one waiting on the upstream lends its CPU slot); the others wait their turn in arrival order. Each holds memory while it runs; raise it for an upstream slower than ~20 ms; 0: 32 per CPU", "0", integer(func(c *Config) *int { return &c.MaxExecuting })},
 	{"upstream-budget", "most upstream requests one GraphQL request may make; past it, fields are null with OPERATION_LIMIT_EXCEEDED; 0 turns it off", "50", integer(func(c *Config) *int { return &c.UpstreamBudget })},
+	{"report-max-points", "most points a performance series may have (DAY over a range of more days is refused with BAD_USER_INPUT)", "366", integer(func(c *Config) *int { return &c.ReportMaxPoints })},
 	{"demo-latency", "demo mode: latency the simulator adds to each call", "0s", dur(func(c *Config) *time.Duration { return &c.DemoLatency })},
 	{"export-timeout", "deadline of one /export download (exports page through everything; no upstream budget)", "10m", dur(func(c *Config) *time.Duration { return &c.ExportTimeout })},
 	{"saved-queries-dir", "a directory of NAME.graphql files served as GET /graphql?id=NAME&variables=…", "", str(func(c *Config) *string { return &c.SavedQueriesDir })},

@@ -13,6 +13,7 @@ import (
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/formatter"
 
+	"github.com/aspire-graphql/aspire-graphql/aspire"
 	"github.com/aspire-graphql/aspire-graphql/graph/model"
 	"github.com/aspire-graphql/aspire-graphql/report"
 	"github.com/aspire-graphql/aspire-graphql/tracing"
@@ -182,6 +183,22 @@ func setComplexity(c *ComplexityRoot) {
 		return conn(child, first)
 	}
 	c.Group.Members = c.Project.Members
+	// A roll-up pages the upstream: it costs what a full page of rows
+	// would (MaxFirst) plus its answer; a series costs its most points
+	// (over the longest range the upstream takes, bounded by the default
+	// report-max-points) times a point; topMembers first times a member.
+	rollUp := func(child int, _ model.DateRangeInput, _ *model.PostFilter) int { return sat(MaxFirst, child) }
+	c.Query.Performance, c.Project.Performance, c.Group.Performance = rollUp, rollUp, rollUp
+	c.Performance.Series = func(child int, interval report.Interval) int {
+		return 1 + min(report.DefaultMaxPoints, interval.Points(aspire.Range{Start: aspire.NewDate(2000, 1, 1), End: aspire.NewDate(2000, 1, 1).AddDays(aspire.MaxRangeDays - 1)}))*child
+	}
+	c.Performance.TopMembers = func(child int, first *int, _ *aspire.SortField) int {
+		n := 5
+		if first != nil {
+			n = min(max(*first, 1), maxTopMembers)
+		}
+		return 1 + n*child
+	}
 }
 
 // SDL is the schema in the GraphQL schema language, with its

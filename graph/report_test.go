@@ -3,12 +3,17 @@ package graph_test
 import (
 	"fmt"
 	"math"
+	"net/http"
+	"net/http/httptest"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/aspire-graphql/aspire-graphql/aspire"
 	"github.com/aspire-graphql/aspire-graphql/aspire/aspiretest"
+	"github.com/aspire-graphql/aspire-graphql/graph"
+	"github.com/aspire-graphql/aspire-graphql/loaders"
 )
 
 // The tests of the report planner: exact upstream counts per plan, and sums
@@ -283,4 +288,92 @@ func TestReportSumsEqualTheSimulatorsPosts(t *testing.T) {
 			}
 		}
 	}
+}
+
+// newBudgetEnv is newEnv with the operation's upstream budget and limits
+// the server wires in (server/middleware.go).
+func newBudgetEnv(t *testing.T, budget int, limits graph.Limits, simOpts ...aspiretest.Option) *env {
+	t.Helper()
+	sim := aspiretest.New(append([]aspiretest.Option{aspiretest.WithRateLimit(0, 0)}, simOpts...)...)
+	up := httptest.NewServer(sim)
+	t.Cleanup(up.Close)
+	c, err := aspire.New(up.URL, aspire.WithRetry(1, time.Millisecond, time.Millisecond), aspire.WithRateLimit(0, 0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := &env{sim: sim, creds: demo}
+	h := graph.NewHandler(graph.HandlerConfig{Limits: limits})
+	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ctx := aspire.WithBudget(r.Context(), budget)
+		h.ServeHTTP(w, r.WithContext(loaders.With(ctx, c.As(e.creds), loaders.WithWait(250*time.Millisecond))))
+	}))
+	t.Cleanup(ts.Close)
+	e.url = ts.URL
+	return e
+}
+
+func TestReportRefusals(t *testing.T) {
+	t.Parallel()
+	e := newBudgetEnv(t, 3, graph.DefaultLimits)
+	cases := []struct {
+		name, query string
+		code        string
+		says        []string
+		posts       int
+	}{
+		{"DAY over ten years", `{ performance(range: {start: "2016-01-01", end: "2025-12-31"}) { day: series(interval: DAY) { start } } }`,
+			"BAD_USER_INPUT", []string{"3653 points", "at most 366", "report-max-points"}, 0},
+		{"end before start", `{ performance(range: {start: "2026-03-01", end: "2026-02-01"}) { postCount } }`,
+			"BAD_USER_INPUT", []string{"before start", "1 to 731 days"}, 0},
+		{"topMembers first 0", `{ project(id: "10100001") { performance(range: {start: "2026-01-01", end: "2026-03-31"}) { topMembers(first: 0) { postCount } } } }`,
+			"BAD_USER_INPUT", []string{"allowed 1 to 100"}, 0},
+		{"topMembers first 10,000", `{ project(id: "10100001") { performance(range: {start: "2026-01-01", end: "2026-03-31"}) { topMembers(first: 10000) { postCount } } } }`,
+			"BAD_USER_INPUT", []string{"10000", "allowed 1 to 100"}, 0},
+		// The workspace's quarter is 2,513 posts: 6 pages, and 5 more than the first pass a budget of 3.
+		{"past the budget", `{ performance(range: {start: "2026-01-01", end: "2026-03-31"}) { week: series(interval: WEEK) { start } } }`,
+			"OPERATION_LIMIT_EXCEEDED", []string{"needs 5 more upstream pages", "2513 posts", "budget is 3"}, 1},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			r := e.do(t, c.query, nil)
+			if len(r.Errors) != 1 {
+				t.Fatalf("errors %+v, want one", r.Errors)
+			}
+			er := r.Errors[0]
+			if er.Extensions["code"] != c.code {
+				t.Errorf("code %v, want %s (%s)", er.Extensions["code"], c.code, er.Message)
+			}
+			for _, s := range c.says {
+				if !strings.Contains(er.Message, s) {
+					t.Errorf("message %q does not say %q", er.Message, s)
+				}
+			}
+			if got := e.sim.Count("/v1/posts"); got != c.posts {
+				t.Errorf("/v1/posts: %d requests, want %d", got, c.posts)
+			}
+			if !strings.Contains(string(r.Data), "null") {
+				t.Errorf("data %s: the roll-up is not null", r.Data)
+			}
+		})
+	}
+	t.Run("a page failing halfway", func(t *testing.T) {
+		e := newBudgetEnv(t, 0, graph.DefaultLimits, aspiretest.WithFault(aspiretest.Fault{Endpoint: "/v1/posts", Status: 500,
+			When: func(r *http.Request) bool { return r.URL.Query().Get("offset") == "1000" }}))
+		r := e.do(t, `{ performance(range: {start: "2026-01-01", end: "2026-03-31"}) { postCount week: series(interval: WEEK) { start postCount } } }`, nil)
+		if string(r.Data) != `{"performance":null}` {
+			t.Errorf("data %s, want the roll-up null (no partial sums)", r.Data)
+		}
+		if len(r.Errors) != 1 || r.Errors[0].Extensions["code"] != "UPSTREAM_UNAVAILABLE" || fmt.Sprint(r.Errors[0].Path) != "[performance]" {
+			t.Errorf("errors %+v, want one UPSTREAM_UNAVAILABLE at [performance]", r.Errors)
+		}
+	})
+	t.Run("complexity", func(t *testing.T) {
+		r := e.do(t, `{ projects(first: 100) { nodes { performance(range: {start: "2026-01-01", end: "2026-03-31"}) { day: series(interval: DAY) { start postCount } } } } }`, nil)
+		if len(r.Errors) != 1 || r.Errors[0].Extensions["code"] != "OPERATION_LIMIT_EXCEEDED" || r.Errors[0].Extensions["limit"] != "max-complexity" {
+			t.Fatalf("errors %+v, want max-complexity", r.Errors)
+		}
+		if got := e.sim.Count(""); got != 0 {
+			t.Errorf("%d upstream requests, want 0", got)
+		}
+	})
 }

@@ -125,13 +125,14 @@ func New(o Options) (http.Handler, func()) {
 func graphqlHandler(o Options) http.Handler {
 	c := o.Config
 	srv := graph.NewHandler(graph.HandlerConfig{
-		Introspection: c.Introspection,
-		Authenticated: authenticated(o),
-		TokenLimit:    c.MaxTokens,
-		APQCache:      o.APQ,
-		Tracing:       o.Tracer != nil,
-		TenantShare:   tenantShare(c),
-		MaxExecuting:  c.MaxExecuting,
+		Introspection:   c.Introspection,
+		Authenticated:   authenticated(o),
+		TokenLimit:      c.MaxTokens,
+		APQCache:        o.APQ,
+		Tracing:         o.Tracer != nil,
+		TenantShare:     tenantShare(c),
+		MaxExecuting:    c.MaxExecuting,
+		ReportMaxPoints: c.ReportMaxPoints,
 		Limits: graph.Limits{Fields: c.MaxFields, Depth: c.MaxDepth, Aliases: c.MaxAliases, RootFields: c.MaxRootFields,
 			Directives: c.MaxDirectives, Complexity: c.MaxComplexity},
 		APQObserve: func(ctx context.Context, result string) {
