@@ -261,4 +261,3 @@ func TestCSVExportCannotRunInASpreadsheet(t *testing.T) {
 		}
 	})
 }
-
