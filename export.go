@@ -114,7 +114,7 @@ func exportCommand(ctx context.Context, name string, args []string, getenv func(
 	started := time.Now()
 	var bar *progressbar.ProgressBar
 	var lastLine time.Time
-	opts := export.Options{Format: export.Format(format), BOM: bom,
+	opts := export.Options{Format: export.Format(format), BOM: bom, FormulaGuard: cfg.CSVFormulaGuard,
 		Started: func(total int) {
 			// Only on a terminal: a bar's \r frames would litter a pipe or a log.
 			if progress == "auto" && isTerminal(stderr) {

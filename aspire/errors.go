@@ -41,6 +41,9 @@ type Error struct {
 	UpstreamCode string
 	Detail       string // for logs only
 	Err          error  // the cause, if any (context errors, network errors)
+	// final: another attempt would get the same answer (a redirect, a body
+	// over the limit), so none is made.
+	final bool
 }
 
 func (e *Error) Error() string {
@@ -79,8 +82,23 @@ func (e *Error) Expired() bool { return e.UpstreamCode == wire.ErrTokenExpired }
 
 // retryable reports whether another attempt may succeed.
 func (e *Error) retryable() bool {
-	return e.Code == CodeUnavailable || e.Code == CodeRateLimited
+	return !e.final && (e.Code == CodeUnavailable || e.Code == CodeRateLimited)
 }
+
+// RedirectMessage says what a 3xx answer means to the operator. No client
+// of ours follows a redirect: the key (in a header or the query) would go
+// to the other host, and a Referer with it. Only the host is named, never
+// the Location whole (it may carry the key back).
+func RedirectMessage(resp *http.Response) string {
+	host := "another URL"
+	if loc, err := resp.Location(); err == nil && loc.Host != "" {
+		host = loc.Host
+	}
+	return "the API answered with a redirect to " + host + ": point the upstream URL at it"
+}
+
+// IsRedirect says whether status is a redirect.
+func IsRedirect(status int) bool { return status >= 300 && status < 400 }
 
 // errorFromResponse maps a non-2xx upstream answer to an *Error. body is the
 // (bounded) response body; key is scrubbed out of the detail.
@@ -110,6 +128,10 @@ func errorFromResponse(endpoint string, resp *http.Response, body []byte, key st
 	case s == http.StatusNotFound:
 		e.Code = CodeNotFound
 		e.Message = "not found"
+	case IsRedirect(s):
+		e.Code = CodeUnavailable
+		e.Message = RedirectMessage(resp)
+		e.final = true
 	case s == http.StatusTooManyRequests:
 		e.Code = CodeRateLimited
 		e.Message = "the Aspire API rate limit was reached"

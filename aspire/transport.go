@@ -282,7 +282,7 @@ func (c *Client) roundTrip(ctx context.Context, t *Tenant, endpoint, canonical s
 	if n > c.cfg.maxBody {
 		putBuffer(buf)
 		return nil, resp.StatusCode, &Error{Code: CodeUnavailable, Endpoint: endpoint, Status: resp.StatusCode,
-			Message: "the Aspire API sent a response larger than allowed"}
+			Message: "the Aspire API sent a response larger than allowed", final: true}
 	}
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		e := errorFromResponse(endpoint, resp, buf.Bytes(), t.creds.APIKey, c.cfg.now())

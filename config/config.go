@@ -88,6 +88,7 @@ type Config struct {
 	DemoLatency time.Duration
 
 	ExportTimeout   time.Duration
+	CSVFormulaGuard bool
 	SavedQueriesDir string
 
 	RedisURL         string
@@ -243,6 +244,7 @@ var settings = []setting{
 	{"report-max-points", "most points a performance series may have (DAY over a range of more days is refused with BAD_USER_INPUT)", "366", integer(func(c *Config) *int { return &c.ReportMaxPoints })},
 	{"demo-latency", "demo mode: latency the simulator adds to each call", "0s", dur(func(c *Config) *time.Duration { return &c.DemoLatency })},
 	{"export-timeout", "deadline of one /export download (exports page through everything; no upstream budget)", "10m", dur(func(c *Config) *time.Duration { return &c.ExportTimeout })},
+	{"csv-formula-guard", "CSV exports: a text cell starting with = + - @, a tab or a carriage return gets a leading ' and quotes, so a spreadsheet shows it as text instead of running it as a formula (docs/bi.md); false for pipelines that read the CSV as data", "true", boolean(func(c *Config) *bool { return &c.CSVFormulaGuard })},
 	{"saved-queries-dir", "a directory of NAME.graphql files served as GET /graphql?id=NAME&variables=…", "", str(func(c *Config) *string { return &c.SavedQueriesDir })},
 	{"redis-url", "redis:// or rediss:// URL (password and db in it) of a Redis 7 or Valkey shared by replicas: upstream and response caches, APQ and the rate budget; empty keeps all in process", "", str(func(c *Config) *string { return &c.RedisURL })},
 	{"redis-timeout", "time limit of one Redis command; past it the replica falls back to local state until Redis answers", "100ms", dur(func(c *Config) *time.Duration { return &c.RedisTimeout })},

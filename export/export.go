@@ -5,6 +5,14 @@
 // the size. Members' names and handles are looked up in batches of 100;
 // project and group names are fetched once.
 //
+// Creators write captions, names and handles, so a text cell may be a
+// spreadsheet formula (=HYPERLINK(…), @SUM(…)). With Options.FormulaGuard
+// (the server's default) a CSV text cell starting with = + - @, a tab or a
+// carriage return gets a leading single quote and double quotes, as OWASP's
+// CSV-injection guidance says; numbers the export writes itself are never
+// touched, so a negative metric stays a number. NDJSON is data for programs
+// and is never altered.
+//
 // A failure after rows have gone out is never silent: the caller (HTTP
 // handler or command) learns it from the error and ends the output so a
 // reader sees it (an NDJSON error line; a CSV download cut short).
@@ -20,6 +28,9 @@ import (
 	"io"
 	"iter"
 	"strconv"
+	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/aspire-graphql/aspire-graphql/aspire"
 )
@@ -38,6 +49,9 @@ type Options struct {
 	Format Format
 	// BOM starts a CSV with a UTF-8 byte-order mark, so Excel reads UTF-8.
 	BOM bool
+	// FormulaGuard neutralises CSV text cells a spreadsheet would run as
+	// formulas (see the package comment).
+	FormulaGuard bool
 	// Progress is told after every page: rows written, pages, and the
 	// upstream's total (0 while unknown).
 	Progress func(rows, pages, total int)
@@ -112,7 +126,7 @@ func missingScope(err error) bool {
 func write[T any](ctx context.Context, pages iter.Seq2[*aspire.Page[T], error], cols []column[T], n *names, out io.Writer, o Options,
 	enrich func(context.Context, []T) error) (int, error) {
 	bw := bufio.NewWriterSize(out, 64<<10)
-	rw := newRowWriter(o.Format, bw, cols)
+	rw := newRowWriter(o.Format, bw, cols, o.FormulaGuard)
 	rows, pageCount := 0, 0
 	for p, err := range pages {
 		if err != nil {
@@ -174,34 +188,95 @@ type rowWriter[T any] interface {
 	flush() error
 }
 
-func newRowWriter[T any](f Format, w *bufio.Writer, cols []column[T]) rowWriter[T] {
+func newRowWriter[T any](f Format, w *bufio.Writer, cols []column[T], guard bool) rowWriter[T] {
 	if f == NDJSON {
 		return &ndjsonWriter[T]{w: w, cols: cols}
 	}
-	return &csvWriter[T]{w: csv.NewWriter(w), cols: cols, rec: make([]string, len(cols))}
+	return &csvWriter[T]{w: w, csv: csv.NewWriter(w), cols: cols, rec: make([]string, len(cols)), guard: guard}
 }
 
 type csvWriter[T any] struct {
-	w    *csv.Writer
-	cols []column[T]
-	rec  []string
+	w     *bufio.Writer
+	csv   *csv.Writer // for rows without a cell to neutralise
+	cols  []column[T]
+	rec   []string
+	risky []bool
+	guard bool
 }
 
 func (c *csvWriter[T]) header() error {
 	for i, col := range c.cols {
 		c.rec[i] = col.name
 	}
-	return c.w.Write(c.rec)
+	return c.csv.Write(c.rec)
 }
 
 func (c *csvWriter[T]) row(r *T, n *names) error {
+	neutralise := false
 	for i, col := range c.cols {
-		c.rec[i] = cell(col.get(r, n))
+		v := col.get(r, n)
+		c.rec[i] = cell(v)
+		if s, ok := v.(string); ok && c.guard && formulaLike(s) {
+			if c.risky == nil {
+				c.risky = make([]bool, len(c.cols))
+			}
+			c.risky[i], neutralise = true, true
+		} else if c.risky != nil {
+			c.risky[i] = false
+		}
 	}
-	return c.w.Write(c.rec)
+	if !neutralise {
+		return c.csv.Write(c.rec)
+	}
+	// encoding/csv cannot force quotes on a field; this row is written
+	// here, with its rules for the other fields.
+	c.csv.Flush()
+	if err := c.csv.Error(); err != nil {
+		return err
+	}
+	for i, f := range c.rec {
+		if i > 0 {
+			_ = c.w.WriteByte(',')
+		}
+		switch {
+		case c.risky[i]:
+			writeQuoted(c.w, "'"+f)
+		case needsQuotes(f):
+			writeQuoted(c.w, f)
+		default:
+			_, _ = c.w.WriteString(f)
+		}
+	}
+	return c.w.WriteByte('\n')
 }
 
-func (c *csvWriter[T]) flush() error { c.w.Flush(); return c.w.Error() }
+func (c *csvWriter[T]) flush() error { c.csv.Flush(); return c.csv.Error() }
+
+// formulaLike says whether a spreadsheet could read a text cell as a
+// formula (OWASP's list: = + - @ tab carriage return).
+func formulaLike(s string) bool {
+	return s != "" && strings.IndexByte("=+-@\t\r", s[0]) >= 0
+}
+
+// needsQuotes is encoding/csv's rule for a field with Comma ','.
+func needsQuotes(f string) bool {
+	if f == "" {
+		return false
+	}
+	if f == `\.` || strings.ContainsAny(f, ",\"\r\n") {
+		return true
+	}
+	r, _ := utf8.DecodeRuneInString(f)
+	return unicode.IsSpace(r)
+}
+
+// writeQuoted writes f in double quotes, its quotes doubled; line breaks
+// stay as they are, as encoding/csv writes them without UseCRLF.
+func writeQuoted(w *bufio.Writer, f string) {
+	_ = w.WriteByte('"')
+	_, _ = w.WriteString(strings.ReplaceAll(f, `"`, `""`))
+	_ = w.WriteByte('"')
+}
 
 // cell renders a value for CSV: a null is an empty cell.
 func cell(v any) string {

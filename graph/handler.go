@@ -91,11 +91,12 @@ func NewHandler(cfg HandlerConfig) *handler.Server {
 		srv.AddTransport(rawTransport{transport.GET{}})
 		srv.AddTransport(rawTransport{transport.POST{}})
 	}
+	docs := lru.New[*ast.QueryDocument](cfg.QueryCacheSize)
 	if cfg.Tracing {
-		srv.SetQueryCache(tracing.QueryCache[*ast.QueryDocument](lru.New[*ast.QueryDocument](cfg.QueryCacheSize)))
+		srv.SetQueryCache(tracing.QueryCache[*ast.QueryDocument](docs))
 		srv.Use(tracing.Operations{})
 	} else {
-		srv.SetQueryCache(lru.New[*ast.QueryDocument](cfg.QueryCacheSize))
+		srv.SetQueryCache(docs)
 	}
 	if cfg.TokenLimit > 0 {
 		srv.SetParserTokenLimit(cfg.TokenLimit)
@@ -114,7 +115,8 @@ func NewHandler(cfg HandlerConfig) *handler.Server {
 		srv.Use(extension.AutomaticPersistedQuery{Cache: apq})
 	}
 	srv.Use(errorCap{})
-	srv.Use(limitsExtension{limits: cfg.Limits, es: es, introspection: cfg.Introspection, authenticated: cfg.Authenticated})
+	srv.Use(limitsExtension{limits: cfg.Limits, es: es, introspection: cfg.Introspection, authenticated: cfg.Authenticated,
+		queries: docs, tokenLimit: cfg.TokenLimit})
 	adm := newAdmission(cfg.MaxExecuting, cfg.TenantShare)
 	if cfg.resumeWait > 0 {
 		adm.cpu.resumeWait = cfg.resumeWait

@@ -31,6 +31,20 @@ if ! command -v redis-server >/dev/null 2>&1; then
 	fi
 fi
 
+# The CSV-injection test opens exports in LibreOffice Calc (headless,
+# Debian's libreoffice-calc-nogui); installed the same way.
+if ! command -v soffice >/dev/null 2>&1; then
+	if [ "$(id -u)" = 0 ]; then
+		echo "== installing libreoffice-calc-nogui (apt)"
+		apt-get install -y -qq --no-install-recommends libreoffice-calc-nogui >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq --no-install-recommends libreoffice-calc-nogui >/dev/null; }
+	elif command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then
+		echo "== installing libreoffice-calc-nogui (sudo apt)"
+		sudo apt-get install -y -qq --no-install-recommends libreoffice-calc-nogui >/dev/null 2>&1 || { sudo apt-get update -qq && sudo apt-get install -y -qq --no-install-recommends libreoffice-calc-nogui >/dev/null; }
+	else
+		echo "== soffice is not installed and cannot be installed here: the spreadsheet test will be skipped"
+	fi
+fi
+
 # Standard GraphQL clients run against the demo server (TestStandardClients):
 # graphql-js, the graphql-http audit, graphql-codegen and relay-compiler,
 # pinned in clients/package-lock.json.

@@ -39,7 +39,7 @@ func exportHandler(o Options) http.Handler {
 			return
 		}
 		started := false
-		opts := export.Options{Format: f, BOM: v.Get("bom") == "1"}
+		opts := export.Options{Format: f, BOM: v.Get("bom") == "1", FormulaGuard: o.Config.CSVFormulaGuard}
 		opts.Started = func(total int) {
 			h := w.Header()
 			if f == export.CSV {

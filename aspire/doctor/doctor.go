@@ -117,11 +117,18 @@ func getAs(ctx context.Context, in Input, c *contract.Contract, clientID, endpoi
 		}
 		in.calls.n++
 	}
-	resp, err := in.HTTP.Do(req)
+	// Never follow a redirect, whatever client the caller gave: the key
+	// would go to the other host (and a key in the query in Referer).
+	hc := *in.HTTP
+	hc.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	resp, err := hc.Do(req)
 	if err != nil {
 		return answer{err: err}
 	}
 	defer resp.Body.Close()
+	if aspire.IsRedirect(resp.StatusCode) {
+		return answer{status: resp.StatusCode, err: redirectError(aspire.RedirectMessage(resp))}
+	}
 	b, _ := io.ReadAll(io.LimitReader(resp.Body, 8<<20))
 	a := answer{status: resp.StatusCode, header: resp.Header, body: b}
 	var eb wire.ErrorBody
@@ -174,7 +181,11 @@ func run(ctx context.Context, in Input) Report {
 	// 1. The host answers.
 	reach := get(ctx, in, wire.PathProjects, nil, false)
 	if reach.err != nil {
-		add(Check{Name: "base URL answers", Detail: in.BaseURL + ": " + network(reach.err), Advice: "check the upstream URL, the network and any proxy"})
+		advice := "check the upstream URL, the network and any proxy"
+		if _, ok := reach.err.(redirectError); ok {
+			advice = "point the upstream URL at where it redirects (no key is sent after a redirect)"
+		}
+		add(Check{Name: "base URL answers", Detail: in.BaseURL + ": " + network(reach.err), Advice: advice})
 		return r.done()
 	}
 	// The probe carries no key: a 401 or 403 is the answer a healthy API
@@ -384,7 +395,16 @@ func (r Report) done() Report {
 }
 
 // network tells DNS, TLS, timeout and refused connections apart.
+// redirectError is a 3xx answer, which the doctor never follows.
+type redirectError string
+
+func (e redirectError) Error() string { return string(e) }
+
 func network(err error) string {
+	var redirect redirectError
+	if errors.As(err, &redirect) {
+		return string(redirect)
+	}
 	var dns *net.DNSError
 	var cert *tls.CertificateVerificationError
 	var unknownAuth x509.UnknownAuthorityError
