@@ -8471,6 +8471,7 @@ func (ec *executionContext) marshalNGroupConnection2ᚖgithubᚗcomᚋaspireᚑg
 }
 
 func (ec *executionContext) marshalNGroupEdge2ᚕᚖgithubᚗcomᚋaspireᚑgraphqlᚋaspireᚑgraphqlᚋgraphᚋmodelᚐGroupEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.GroupEdge) graphql.Marshaler {
+	ctx = withGroupEdgeParents(ctx, sel, v)
 	ret := marshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
@@ -8564,6 +8565,7 @@ func (ec *executionContext) marshalNMemberConnection2ᚖgithubᚗcomᚋaspireᚑ
 }
 
 func (ec *executionContext) marshalNMemberEdge2ᚕᚖgithubᚗcomᚋaspireᚑgraphqlᚋaspireᚑgraphqlᚋgraphᚋmodelᚐMemberEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.MemberEdge) graphql.Marshaler {
+	ctx = withMemberEdgeParents(ctx, sel, v)
 	ret := marshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
@@ -8757,6 +8759,7 @@ func (ec *executionContext) marshalNPostConnection2ᚖgithubᚗcomᚋaspireᚑgr
 }
 
 func (ec *executionContext) marshalNPostEdge2ᚕᚖgithubᚗcomᚋaspireᚑgraphqlᚋaspireᚑgraphqlᚋgraphᚋmodelᚐPostEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.PostEdge) graphql.Marshaler {
+	ctx = withPostEdgeParents(ctx, sel, v)
 	ret := marshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
@@ -8938,6 +8941,7 @@ func (ec *executionContext) marshalNProjectConnection2ᚖgithubᚗcomᚋaspire�
 }
 
 func (ec *executionContext) marshalNProjectEdge2ᚕᚖgithubᚗcomᚋaspireᚑgraphqlᚋaspireᚑgraphqlᚋgraphᚋmodelᚐProjectEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.ProjectEdge) graphql.Marshaler {
+	ctx = withProjectEdgeParents(ctx, sel, v)
 	ret := marshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
