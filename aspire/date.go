@@ -89,7 +89,8 @@ var (
 // CheckInputDate reports a date outside FirstInputDate…LastInputDate.
 func CheckInputDate(d Date) error {
 	if d.Before(FirstInputDate) || d.After(LastInputDate) {
-		return fmt.Errorf("%s is outside the dates this server accepts (%s to %s)", d, FirstInputDate, LastInputDate)
+		// d.t, not d: 0001-01-01 is the zero Date, which prints as "".
+		return fmt.Errorf("%s is outside the dates this server accepts (%s to %s)", d.t.Format(wire.DateLayout), FirstInputDate, LastInputDate)
 	}
 	return nil
 }

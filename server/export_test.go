@@ -115,8 +115,9 @@ func TestExportPostsCSVEqualsREST(t *testing.T) {
 func TestExportMembersNDJSON(t *testing.T) {
 	t.Parallel()
 	s := newStack(t, nil)
-	// Grafana sends epoch milliseconds.
-	resp, body, err := s.get(t, "/export/members.ndjson?start=1767225600000&end=1774915200000&sort=engagements", demoHeaders)
+	// Grafana sends epoch milliseconds; Q1 as an absolute range ends at
+	// 2026-04-01T00:00:00Z, exclusive.
+	resp, body, err := s.get(t, "/export/members.ndjson?start=1767225600000&end=1775001600000&sort=engagements", demoHeaders)
 	if err != nil || resp.StatusCode != 200 || resp.Header.Get("Content-Type") != "application/x-ndjson" {
 		t.Fatalf("%v %d %.300s", err, resp.StatusCode, body)
 	}
