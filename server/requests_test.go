@@ -262,3 +262,13 @@ func TestNoSubscriptionsSaidPlainly(t *testing.T) {
 		t.Errorf("a deferred query: %d %s, want refused (unknown directive)", r.status, r.body)
 	}
 }
+
+// TestFaviconIsNotAnError: the browser's /favicon.ico gets 204, cached.
+func TestFaviconIsNotAnError(t *testing.T) {
+	t.Parallel()
+	s := newStack(t, nil, aspiretest.WithSizes(aspiretest.SmallSizes))
+	r := s.send(t, "GET", "/favicon.ico", nil, nil)
+	if r.status != http.StatusNoContent || r.header.Get("Cache-Control") == "" {
+		t.Fatalf("/favicon.ico: %d %v", r.status, r.header)
+	}
+}
