@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -277,5 +278,10 @@ func TestExportGrafanaRange(t *testing.T) {
 	}
 	if n := s.sim.Count(""); n != 0 {
 		t.Errorf("%d upstream requests for refused exports, want 0", n)
+	}
+	// The log line of a finished export names its unit (issue 26: "took":119.2).
+	if logs := s.logs.String(); !regexp.MustCompile(`"message":"export finished"`).MatchString(logs) ||
+		!regexp.MustCompile(`"took_ms":[0-9.]+`).MatchString(logs) || strings.Contains(logs, `"took":`) {
+		t.Errorf("export log lines without the unit of their duration:\n%.2000s", logs)
 	}
 }
