@@ -72,3 +72,27 @@ func TestCLIAsAPersonUsesIt(t *testing.T) {
 		}
 	}
 }
+
+// TestServeRefusesWhatItWouldIgnore: a stray argument and a key without an
+// upstream are refused, not served as the demo.
+func TestServeRefusesWhatItWouldIgnore(t *testing.T) {
+	t.Parallel()
+	for _, c := range []struct {
+		args []string
+		env  map[string]string
+		want string
+	}{
+		{[]string{"serve"}, nil, `unknown command "serve"`},
+		{[]string{"-log-level", "warn", "serve"}, nil, `unknown command "serve"`},
+		{[]string{"-api-key", "k-123"}, nil, "api-key is set but upstream-url is not"},
+		{nil, map[string]string{"ASPIRE_GRAPHQL_API_KEY": "k-123"}, "api-key is set but upstream-url is not"},
+	} {
+		ctx, cancel := context.WithCancel(context.Background())
+		cancel() // the refusal comes before serving; a server that starts stops at once
+		err := run(ctx, append([]string{"aspire-graphql", "-addr", "127.0.0.1:0"}, c.args...),
+			func(k string) string { return c.env[k] }, io.Discard, io.Discard)
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%v %v: %v, want an error saying %q", c.args, c.env, err, c.want)
+		}
+	}
+}

@@ -79,7 +79,7 @@ func TestDoctorWritesTheContract(t *testing.T) {
 				t.Fatalf("without the right contract: err %v\n%s", err, out)
 			}
 			for _, f := range tc.finds {
-				if !strings.Contains(out, f) {
+				if !found(out, f) {
 					t.Errorf("no finding %q in:\n%s", f, out)
 				}
 			}

@@ -117,7 +117,7 @@ func TestDoctor(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			out, err := runDoctor(t, tc.args...)
-			if !strings.Contains(out, tc.line) {
+			if !found(out, tc.line) {
 				t.Fatalf("no line %q in:\n%s", tc.line, out)
 			}
 			if tc.ok != (err == nil) || (err != nil && !errors.Is(err, errChecksFailed)) {

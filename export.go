@@ -30,8 +30,8 @@ func exportCommand(ctx context.Context, name string, args []string, getenv func(
 	format, out, bom, progress := "csv", "-", false, "auto"
 	flags := func(fs *flag.FlagSet) {
 		for _, p := range []struct{ flag, param, usage string }{
-			{"start", "start", "first day, YYYY-MM-DD (or epoch milliseconds)"},
-			{"end", "end", "last day, YYYY-MM-DD (or epoch milliseconds)"},
+			{"start", "start", "first day, YYYY-MM-DD (or 13-digit epoch milliseconds, or RFC 3339)"},
+			{"end", "end", "last day, YYYY-MM-DD (or 13-digit epoch milliseconds, or RFC 3339; an instant at midnight UTC ends the day before)"},
 			{"network", "network", "networks, comma list"},
 			{"project-id", "project_id", "project ids, comma list"},
 			{"group-id", "group_id", "group ids, comma list"},

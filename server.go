@@ -55,9 +55,16 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if len(args) > 0 && args[0] == "export" {
 		return exportCommand(ctx, name+" export", args[1:], getenv, stdout, stderr)
 	}
-	cfg, _, err := config.LoadWithUsage(name, args, getenv, stderr, nil, mainUsage)
+	cfg, rest, err := config.LoadWithUsage(name, args, getenv, stderr, nil, mainUsage)
 	if err != nil {
 		return err
+	}
+	if len(rest) > 0 { // "aspire-graphql serve", a flag after a stray word: never ignored
+		return fmt.Errorf("unknown command %q: the commands are doctor, export, contract and healthcheck; with none, the server starts (see -h)", rest[0])
+	}
+	if cfg.Mode() == config.Demo && cfg.APIKey != "" {
+		// A key with nowhere to go: serving the demo would look like success.
+		return errors.New("api-key is set but upstream-url is not: set -upstream-url (ASPIRE_GRAPHQL_UPSTREAM_URL) to your Aspire API's base URL, or unset the key to run the demo")
 	}
 	tuneGC(getenv, cfg.CacheBytes, cfg.ResponseCacheBytes) // serving only: the export command keeps its small heap
 	log := newLogger(cfg, stdout)
@@ -134,7 +141,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return err
 	case <-ctx.Done():
 	}
-	log.Info().Dur("timeout", cfg.ShutdownTimeout).Msg("shutting down: finishing in-flight requests")
+	log.Info().Str("timeout", cfg.ShutdownTimeout.String()).Msg("shutting down: finishing in-flight requests")
 	sctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
 	defer cancel()
 	if err := srv.Shutdown(sctx); err != nil {

@@ -77,6 +77,24 @@ func (d *Date) UnmarshalText(b []byte) error {
 	return nil
 }
 
+// FirstInputDate and LastInputDate bound the days a caller may ask for. A
+// date outside them is a misread far more often than a wish (epoch seconds
+// read as milliseconds land in January 1970, a mistyped year in 2206), so
+// inputs refuse it, saying what was read, rather than answer an empty table.
+var (
+	FirstInputDate = NewDate(2000, time.January, 1)
+	LastInputDate  = NewDate(2100, time.December, 31)
+)
+
+// CheckInputDate reports a date outside FirstInputDate…LastInputDate.
+func CheckInputDate(d Date) error {
+	if d.Before(FirstInputDate) || d.After(LastInputDate) {
+		// d.t, not d: 0001-01-01 is the zero Date, which prints as "".
+		return fmt.Errorf("%s is outside the dates this server accepts (%s to %s)", d.t.Format(wire.DateLayout), FirstInputDate, LastInputDate)
+	}
+	return nil
+}
+
 // Range is an inclusive span of days, as the upstream's start_date and
 // end_date.
 type Range struct {

@@ -78,3 +78,18 @@ func TestW5RequestsAreDistinct(t *testing.T) {
 		}
 	}
 }
+
+// The edges variants ask what W1 and W3 ask, in the other shape.
+func TestEdgesWorkloads(t *testing.T) {
+	for _, c := range []struct {
+		w    workload
+		want string
+	}{
+		{w1First(100), `query W1($r: DateRangeInput!) { posts(range: $r, first: 100) { edges { node { id caption postedAt metrics { impressions engagements tmv } member { id name } } } } }`},
+		{w3(3), `query W3($r: DateRangeInput!) { posts(range: $r, first: 100) { edges { node { id member { id name projects { id name } groups { id name } performance(range: $r) { postCount metrics { tmv engagements } } } } } } }`},
+	} {
+		if got := edgesOf(c.w).query["ours"]; got != c.want {
+			t.Errorf("%s edges:\n got %s\nwant %s", c.w.name, got, c.want)
+		}
+	}
+}

@@ -46,7 +46,7 @@ func main() {
 	duration := flag.Duration("duration", 8*time.Second, "measurement per cell")
 	connsFlag := flag.String("conns", "32,128", "concurrencies")
 	latFlag := flag.String("latency", "0,20ms", "simulator latencies (each ± a quarter as jitter)")
-	only := flag.String("workloads", "W1,W2,W3,W4,W5,growth", "workloads to run")
+	only := flag.String("workloads", "W1,W1-edges,W2,W3,W3-edges,W4,W5,growth", "workloads to run")
 	render := flag.String("render", "", "only re-render the report from a results JSON (bench/results/latest.json)")
 	flag.Parse()
 	if *render != "" {
@@ -123,7 +123,7 @@ func runLatency(rep *report, lat time.Duration, oursBin, simBin, peerBin, peerCo
 		// Execution alone: every request runs, for the CPU-per-query targets
 		// of #14 (only where requests repeat; W5's never do).
 		{name: execName, kind: "ours", args: append(append([]string{}, common...), "-response-cache-bytes", "0", "-merge-inflight=false"),
-			only: map[string]bool{"W1": true, "W3": true}},
+			only: map[string]bool{"W1": true, "W3": true, "W1-edges": true, "W3-edges": true}},
 	}
 	if peerBin != "" {
 		// The peer twice: with its dedupe (whole-operation merging, most of
@@ -181,11 +181,17 @@ func runLatency(rep *report, lat time.Duration, oursBin, simBin, peerBin, peerCo
 	if want["W1"] {
 		list = append(list, w1First(100))
 	}
+	if want["W1-edges"] {
+		list = append(list, edgesOf(w1First(100)))
+	}
 	if want["W2"] {
 		list = append(list, w2())
 	}
 	if want["W3"] {
 		list = append(list, w3(3))
+	}
+	if want["W3-edges"] {
+		list = append(list, edgesOf(w3(3)))
 	}
 	if want["W4"] {
 		list = append(list, w4())

@@ -98,6 +98,13 @@ func (r *report) write(dir string) error {
 			if o := r.find(r.Results, execName, "W3", c, lat); o != nil {
 				fmt.Fprintf(&b, "| W3 no merging ≤ 5 CPU-ms per query (%s, %d conns) | %.2f | %s |\n", lat, c, o.CPUPer1000, yes(o.CPUPer1000 <= 5))
 			}
+			for _, w := range []string{"W1", "W3"} {
+				// Issue 26: edges { node } must cost the upstream what nodes does.
+				if o, e := r.find(r.Results, execName, w, c, lat), r.find(r.Results, execName, w+"-edges", c, lat); o != nil && e != nil {
+					fmt.Fprintf(&b, "| %s-edges upstream/q = %s's, no merging (%s, %d conns) | %.3f vs %.3f (CPU-ms %.2f vs %.2f) | %s |\n", w, w, lat, c,
+						e.UpstreamPerQuery, o.UpstreamPerQuery, e.CPUPer1000, o.CPUPer1000, yes(e.UpstreamPerQuery <= o.UpstreamPerQuery*1.05+0.01))
+				}
+			}
 			if o := r.find(r.Results, oursName, "W1", c, lat); o != nil && c >= 128 {
 				fmt.Fprintf(&b, "| peak RSS ≤ 150 MiB (%s, %d conns) | %.0f MiB | %s |\n", lat, c, o.PeakRSSMiB, yes(o.PeakRSSMiB <= 150))
 			}
@@ -128,7 +135,7 @@ func (r *report) write(dir string) error {
 	if len(r.Growth) > 0 {
 		table("Growth (zero latency)", r.Growth)
 	}
-	b.WriteString("\nWorkloads: W1 `posts(range, first: 100) { nodes { id caption postedAt metrics { impressions engagements tmv } member { id name } } }`, identical variables; W2 the same over 1,000 (range, network, project) variables; W3 posts → member → projects, groups, performance(range); W4 members(first: 50) → performance(range), posts(range, first: 3); W5 W1's shape with every request of the run distinct (range, sort, first, network), so no cache of whole answers helps. Servers: ours as served; with no response cache (identical requests in flight still merged, as the peer's dedupe does); with no response cache and no merging (execution alone, W1 and W3); and a baseline with batching, de-duplication and caches off. The peer serves W1, W2 and W5 (bench/peer/tailcall.graphql); W3 and W4 need list-valued batch keys and parent arguments it cannot express correctly.\n")
+	b.WriteString("\nWorkloads: W1 `posts(range, first: 100) { nodes { id caption postedAt metrics { impressions engagements tmv } member { id name } } }`, identical variables; W2 the same over 1,000 (range, network, project) variables; W3 posts → member → projects, groups, performance(range); W4 members(first: 50) → performance(range), posts(range, first: 3); W1-edges and W3-edges the same queries as `edges { node { … } }`; W5 W1's shape with every request of the run distinct (range, sort, first, network), so no cache of whole answers helps. Servers: ours as served; with no response cache (identical requests in flight still merged, as the peer's dedupe does); with no response cache and no merging (execution alone, W1 and W3); and a baseline with batching, de-duplication and caches off. The peer serves W1, W2 and W5 (bench/peer/tailcall.graphql); W3 and W4 need list-valued batch keys and parent arguments it cannot express correctly.\n")
 
 	if err := os.WriteFile(filepath.Join(dir, "latest.md"), []byte(b.String()), 0o644); err != nil {
 		return err

@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"strings"
 	"sync/atomic"
 	"time"
 )
@@ -34,6 +35,23 @@ func w1First(first int) workload {
 		about: fmt.Sprintf("posts(first: %d) with their member, identical requests", first),
 		query: map[string]string{"ours": q, "peer": q},
 		vars:  sameVars,
+	}
+}
+
+// edgesOf is w in the Relay shape, `edges { node { … } }` instead of
+// `nodes { … }`, the shape Apollo's relayStylePagination and Relay ask
+// for: its upstream requests per query must equal w's (issue 26: edges
+// were not batched). Ours only: the peer's config has no edges.
+func edgesOf(w workload) workload {
+	q := w.query["ours"]
+	i := strings.Index(q, "nodes { ")
+	// The list closes just before the connection and the operation do.
+	q = q[:i] + "edges { node { " + strings.TrimSuffix(q[i+len("nodes { "):], " } }") + " } } }"
+	return workload{
+		name:  w.name + "-edges",
+		about: w.about + ", through edges { node }",
+		query: map[string]string{"ours": q},
+		vars:  w.vars,
 	}
 }
 

@@ -13,16 +13,16 @@ import (
 )
 
 // Params are the export's query parameters, mirroring the GraphQL filters:
-// start, end (YYYY-MM-DD, or epoch milliseconds as Grafana sends), network,
+// start, end (YYYY-MM-DD, epoch milliseconds or RFC 3339: see date), network,
 // project_id, group_id, member_id, post_type, mention_source, status
 // (comma lists), metrics_window, sort (a field, optionally ":asc").
 func parseFilter(v url.Values) (aspire.Filter, error) {
 	var f aspire.Filter
 	var err error
-	if f.Range.Start, err = date(v.Get("start"), "start"); err != nil {
+	if f.Range.Start, err = date(v.Get("start"), "start", false); err != nil {
 		return f, err
 	}
-	if f.Range.End, err = date(v.Get("end"), "end"); err != nil {
+	if f.Range.End, err = date(v.Get("end"), "end", true); err != nil {
 		return f, err
 	}
 	if err := f.Range.Validate(); err != nil {
@@ -96,19 +96,78 @@ func MemberQuery(v url.Values) (aspire.MemberQuery, error) {
 	return aspire.MemberQuery{Filter: f, Sort: s, Limit: aspire.MaxLimit}, err
 }
 
-// date reads YYYY-MM-DD or epoch milliseconds (the UTC day of that instant).
-func date(s, name string) (aspire.Date, error) {
+// date reads one end of the range. What it accepts, so that no value can be
+// read as another day than the one meant:
+//
+//   - YYYY-MM-DD: that day, included.
+//   - epoch milliseconds, exactly 13 digits (Grafana's ${__from} and
+//     ${__to}; every instant from 2001-09-09 to 2286), or an RFC 3339 time
+//     (${__to:date}): the UTC day of that instant. Ten digits are refused
+//     as epoch seconds (the message gives the milliseconds to send); any
+//     other number of digits is refused too.
+//   - for end, an instant at exactly 00:00:00.000 UTC is exclusive, as
+//     Grafana's range [from, to] means it: it holds no moment of that day,
+//     so the range ends with the day before (2026-10-01T00:00:00Z ends a Q3
+//     range on 2026-09-30).
+//
+// A day before 2000-01-01 or after 2100-12-31 is refused, saying what was
+// read (aspire.CheckInputDate).
+func date(s, name string, end bool) (aspire.Date, error) {
+	const accepted = "YYYY-MM-DD, epoch milliseconds (13 digits) or an RFC 3339 time"
 	if s == "" {
-		return aspire.Date{}, fmt.Errorf("%s is required: YYYY-MM-DD or epoch milliseconds", name)
+		return aspire.Date{}, fmt.Errorf("%s is required: %s", name, accepted)
 	}
-	if ms, err := strconv.ParseInt(s, 10, 64); err == nil && len(s) >= 9 {
-		return aspire.DateOf(time.UnixMilli(ms)), nil
+	var (
+		d       aspire.Date
+		instant time.Time
+		read    string // what s was read as, for the errors
+	)
+	switch {
+	case digits(s):
+		ms, err := strconv.ParseInt(s, 10, 64)
+		switch {
+		case len(s) == 10 && err == nil:
+			return d, fmt.Errorf("%s: %s has 10 digits, epoch seconds (%s); this endpoint reads epoch milliseconds, 13 digits: send %s000, or YYYY-MM-DD",
+				name, s, time.Unix(ms, 0).UTC().Format(time.RFC3339), s)
+		case len(s) != 13 || err != nil:
+			return d, fmt.Errorf("%s: %s is a number of %d digits; send %s", name, s, len(s), accepted)
+		}
+		instant = time.UnixMilli(ms).UTC()
+		read = fmt.Sprintf("epoch milliseconds %s are %s", s, instant.Format("2006-01-02T15:04:05.000Z"))
+	case strings.Contains(s, "T"):
+		t, err := time.Parse(time.RFC3339Nano, s)
+		if err != nil {
+			return d, fmt.Errorf("%s: %q is not %s", name, s, accepted)
+		}
+		instant = t.UTC()
+		read = fmt.Sprintf("%s is %s", s, instant.Format("2006-01-02T15:04:05.000Z"))
+	default:
+		p, err := aspire.ParseDate(s)
+		if err != nil {
+			return d, fmt.Errorf("%s: %q is not %s", name, s, accepted)
+		}
+		d, read = p, s
 	}
-	d, err := aspire.ParseDate(s)
-	if err != nil {
-		return d, fmt.Errorf("%s: %q is neither YYYY-MM-DD nor epoch milliseconds", name, s)
+	if !instant.IsZero() {
+		d = aspire.DateOf(instant)
+		if end && instant.Equal(d.Time()) {
+			d = d.AddDays(-1) // exclusive at midnight: the day before is the last
+		}
+		read += ", the day " + d.String()
+	}
+	if aspire.CheckInputDate(d) != nil {
+		return d, fmt.Errorf("%s: %s, outside the dates this server accepts (%s to %s)", name, read, aspire.FirstInputDate, aspire.LastInputDate)
 	}
 	return d, nil
+}
+
+func digits(s string) bool {
+	for _, c := range []byte(s) {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return s != ""
 }
 
 func list(v url.Values, name string) []string {

@@ -10,6 +10,7 @@ import (
 	"github.com/vektah/gqlparser/v2/ast"
 
 	"github.com/aspire-graphql/aspire-graphql/aspire"
+	"github.com/aspire-graphql/aspire-graphql/graph/model"
 )
 
 // This file holds the graph package's replacements for gqlgen's runtime
@@ -180,33 +181,61 @@ type batchParents[P any] struct {
 	Index    ast.PathIndex
 	IndexMap map[int]int
 	group    *graphql.BatchParentGroup
+	prefix   string // the edge node's alias and a dot, when it is not "node"
 }
 
 // FieldResult resolves the field once for the whole group, memoized on the
-// field's response key, as graphql.BatchParents.FieldResult does.
+// field's response key, as graphql.BatchParents.FieldResult does. Under an
+// aliased edge node the key is prefixed with the node's alias: `a: node` and
+// `b: node` share the edges' group but may select the same response key
+// with other arguments.
 func (b batchParents[P]) FieldResult(field graphql.CollectedField, resolve func() (any, error)) *graphql.BatchFieldResult {
 	key := field.Alias
 	if key == "" {
 		key = field.Name
 	}
+	if b.prefix != "" {
+		key = b.prefix + key
+	}
 	return b.group.GetFieldResult(key, resolve)
 }
 
-// batchParentsFor is graphql.BatchParentsFor with a cheaper parent index.
+// batchParentsFor is graphql.BatchParentsFor with a cheaper parent index,
+// and the edges' nodes as parents: a relation of edges[i].node finds the
+// group withEdgeParents made (typeName+"Edge.node") and index i, so
+// `edges { node { member } }` resolves every sibling at once, as
+// `nodes { member }` does. gqlgen sees no parent index there (the path's
+// second-to-last element is "node") and would resolve each node alone: one
+// loader load per element, marshalled in order, one upstream call each.
 func batchParentsFor[P any](ctx context.Context, typeName string) (batchParents[P], bool) {
-	group := graphql.GetBatchParentGroup(ctx, typeName)
+	name, prefix := typeName, ""
+	idx, ok := parentIndex(ctx)
+	if !ok {
+		var alias string
+		if idx, alias, ok = edgeNodeIndex(ctx); !ok {
+			return batchParents[P]{}, false
+		}
+		name = edgeGroup[typeName]
+		if alias != "node" {
+			prefix = alias + "." // a GraphQL name has no dot: no clash with an unprefixed key
+		}
+	}
+	group := graphql.GetBatchParentGroup(ctx, name)
 	if group == nil {
 		return batchParents[P]{}, false
 	}
 	parents, ok := group.Parents.([]P)
-	if !ok {
+	if !ok || int(idx) >= len(parents) {
 		return batchParents[P]{}, false
 	}
-	idx, ok := parentIndex(ctx)
-	if !ok {
-		return batchParents[P]{}, false
-	}
-	return batchParents[P]{Parents: parents, Index: idx, IndexMap: group.IndexMap, group: group}, true
+	return batchParents[P]{Parents: parents, Index: idx, IndexMap: group.IndexMap, group: group, prefix: prefix}, true
+}
+
+// edgeGroup names the batch group of each node type's edges, apart from
+// the type's own (a list of nodes), so a relation under an edge never reads
+// the group of an enclosing list of the same type.
+var edgeGroup = map[string]string{
+	"Post": "PostEdge.node", "Member": "MemberEdge.node", "Project": "ProjectEdge.node", "Group": "GroupEdge.node",
 }
 
 // parentIndex is graphql.BatchParentIndex: the second-to-last element of
@@ -234,6 +263,99 @@ func parentIndex(ctx context.Context) (ast.PathIndex, bool) {
 		n++
 	}
 	return 0, false
+}
+
+// edgeNodeIndex reads a path that ends …, i, node, field where node is an
+// edge's node field: it returns i and the alias of node.
+func edgeNodeIndex(ctx context.Context) (ast.PathIndex, string, bool) {
+	if graphql.GetPathContext(ctx) != nil {
+		return 0, "", false
+	}
+	n, alias := 0, ""
+	for it := graphql.GetFieldContext(ctx); it != nil; it = it.Parent {
+		switch {
+		case it.Index != nil:
+			if n == 2 {
+				return ast.PathIndex(*it.Index), alias, true
+			}
+			return 0, "", false
+		case it.Field.Field != nil:
+			switch n {
+			case 0:
+			case 1:
+				if it.Field.Name != "node" || !edgeTypes[it.Object] {
+					return 0, "", false
+				}
+				alias = it.Field.Alias
+			default:
+				return 0, "", false
+			}
+		default:
+			continue
+		}
+		n++
+	}
+	return 0, "", false
+}
+
+// edgeTypes are the edge types' names.
+var edgeTypes = map[string]bool{"PostEdge": true, "MemberEdge": true, "ProjectEdge": true, "GroupEdge": true}
+
+// withEdgeParents is withBatchParents for a list of edges (execpatch inserts
+// the calls, one function per edge type, in the lists' marshallers): the
+// nodes become the parents of the relations under edges[i].node. Like
+// withBatchParents it costs nothing to a list whose nodes select no
+// relation.
+func withEdgeParents[E comparable, N any](ctx context.Context, sel ast.SelectionSet, typeName string, edges []E, node func(E) N) context.Context {
+	if !nodeSelectsRelation(sel) {
+		return ctx
+	}
+	nodes := make([]N, len(edges))
+	var none E
+	for i, e := range edges {
+		if e != none { // a nil edge is the list marshaller's to report
+			nodes[i] = node(e)
+		}
+	}
+	return graphql.WithBatchParents(ctx, edgeGroup[typeName], nodes, nil)
+}
+
+func withPostEdgeParents(ctx context.Context, sel ast.SelectionSet, v []*model.PostEdge) context.Context {
+	return withEdgeParents(ctx, sel, "Post", v, func(e *model.PostEdge) *aspire.Post { return e.Node })
+}
+
+func withMemberEdgeParents(ctx context.Context, sel ast.SelectionSet, v []*model.MemberEdge) context.Context {
+	return withEdgeParents(ctx, sel, "Member", v, func(e *model.MemberEdge) *aspire.Member { return e.Node })
+}
+
+func withProjectEdgeParents(ctx context.Context, sel ast.SelectionSet, v []*model.ProjectEdge) context.Context {
+	return withEdgeParents(ctx, sel, "Project", v, func(e *model.ProjectEdge) *aspire.Project { return e.Node })
+}
+
+func withGroupEdgeParents(ctx context.Context, sel ast.SelectionSet, v []*model.GroupEdge) context.Context {
+	return withEdgeParents(ctx, sel, "Group", v, func(e *model.GroupEdge) *aspire.Group { return e.Node })
+}
+
+// nodeSelectsRelation reports whether an edge's selection has a node field
+// that selects a relation (fragments followed, @skip ignored).
+func nodeSelectsRelation(sel ast.SelectionSet) bool {
+	for _, s := range sel {
+		switch s := s.(type) {
+		case *ast.Field:
+			if s.Name == "node" && selectsRelation(s.SelectionSet) {
+				return true
+			}
+		case *ast.InlineFragment:
+			if nodeSelectsRelation(s.SelectionSet) {
+				return true
+			}
+		case *ast.FragmentSpread:
+			if s.Definition != nil && nodeSelectsRelation(s.Definition.SelectionSet) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // resolveField replaces graphql.ResolveField for every field (go generate

@@ -1243,13 +1243,13 @@ type GroupEdge {
 }
 
 extend type Query {
-  "The workspace's groups, by id."
+  "The workspace's groups, by id; null, with the error, when they cannot be read (the other root fields still answer)."
   groups(
     "Rows in this page: 1 to 500 (default 50)."
     first: Int = 50
     "Continue after this cursor: ` + "`" + `pageInfo.endCursor` + "`" + ` of the previous page, asked with the same other arguments."
     after: String
-  ): GroupConnection!
+  ): GroupConnection
   "One group; null (and a NOT_FOUND error) if there is none with that id."
   group(
     "The group's id."
@@ -1379,6 +1379,8 @@ extend type Query {
   """
   The workspace's members, by id unless sorted. The range is what a metric
   sort rolls up; every member is listed, with or without posts in it.
+  Null, with the error, when they cannot be read (the other root fields
+  still answer).
   """
   members(
     "The days whose posts a metric sort rolls up; it does not select members."
@@ -1391,7 +1393,7 @@ extend type Query {
     first: Int = 50
     "Continue after this cursor: ` + "`" + `pageInfo.endCursor` + "`" + ` of the previous page, asked with the same other arguments."
     after: String
-  ): MemberConnection!
+  ): MemberConnection
   "One member; null (and a NOT_FOUND error) if there is none with that id."
   member(
     "The member's id."
@@ -1619,7 +1621,7 @@ type PostEdge {
 }
 
 extend type Query {
-  "Posts published in the range, filtered and sorted; newest first by default."
+  "Posts published in the range, filtered and sorted; newest first by default; null, with the error, when they cannot be read (the other root fields still answer)."
   posts(
     "Posts published on these days (UTC), both included."
     range: DateRangeInput!
@@ -1631,7 +1633,7 @@ extend type Query {
     first: Int = 50
     "Continue after this cursor: ` + "`" + `pageInfo.endCursor` + "`" + ` of the previous page, asked with the same other arguments."
     after: String
-  ): PostConnection!
+  ): PostConnection
   "One post, with lifetime metrics; null (and a NOT_FOUND error) if there is none with that id."
   post(
     "The post's id."
@@ -1711,13 +1713,13 @@ type ProjectEdge {
 }
 
 extend type Query {
-  "The workspace's projects, by id."
+  "The workspace's projects, by id; null, with the error, when they cannot be read (the other root fields still answer)."
   projects(
     "Rows in this page: 1 to 500 (default 50)."
     first: Int = 50
     "Continue after this cursor: ` + "`" + `pageInfo.endCursor` + "`" + ` of the previous page, asked with the same other arguments."
     after: String
-  ): ProjectConnection!
+  ): ProjectConnection
   "One project; null (and a NOT_FOUND error) if there is none with that id."
   project(
     "The project's id."
@@ -5868,10 +5870,10 @@ func (ec *executionContext) _Query_groups(ctx context.Context, field graphql.Col
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.GroupConnection) graphql.Marshaler {
-			return ec.marshalNGroupConnection2ᚖgithubᚗcomᚋaspireᚑgraphqlᚋaspireᚑgraphqlᚋgraphᚋmodelᚐGroupConnection(ctx, selections, v)
+			return ec.marshalOGroupConnection2ᚖgithubᚗcomᚋaspireᚑgraphqlᚋaspireᚑgraphqlᚋgraphᚋmodelᚐGroupConnection(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_Query_groups(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -5956,10 +5958,10 @@ func (ec *executionContext) _Query_members(ctx context.Context, field graphql.Co
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.MemberConnection) graphql.Marshaler {
-			return ec.marshalNMemberConnection2ᚖgithubᚗcomᚋaspireᚑgraphqlᚋaspireᚑgraphqlᚋgraphᚋmodelᚐMemberConnection(ctx, selections, v)
+			return ec.marshalOMemberConnection2ᚖgithubᚗcomᚋaspireᚑgraphqlᚋaspireᚑgraphqlᚋgraphᚋmodelᚐMemberConnection(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_Query_members(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -6044,10 +6046,10 @@ func (ec *executionContext) _Query_posts(ctx context.Context, field graphql.Coll
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.PostConnection) graphql.Marshaler {
-			return ec.marshalNPostConnection2ᚖgithubᚗcomᚋaspireᚑgraphqlᚋaspireᚑgraphqlᚋgraphᚋmodelᚐPostConnection(ctx, selections, v)
+			return ec.marshalOPostConnection2ᚖgithubᚗcomᚋaspireᚑgraphqlᚋaspireᚑgraphqlᚋgraphᚋmodelᚐPostConnection(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_Query_posts(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -6132,10 +6134,10 @@ func (ec *executionContext) _Query_projects(ctx context.Context, field graphql.C
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.ProjectConnection) graphql.Marshaler {
-			return ec.marshalNProjectConnection2ᚖgithubᚗcomᚋaspireᚑgraphqlᚋaspireᚑgraphqlᚋgraphᚋmodelᚐProjectConnection(ctx, selections, v)
+			return ec.marshalOProjectConnection2ᚖgithubᚗcomᚋaspireᚑgraphqlᚋaspireᚑgraphqlᚋgraphᚋmodelᚐProjectConnection(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_Query_projects(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -8830,7 +8832,7 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 			out.Values[i] = graphql.MarshalString("Query")
 		case "groups":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
-				true, true,
+				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_groups(ctx, field)
 				})
@@ -8842,7 +8844,7 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				})
 		case "members":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
-				true, true,
+				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_members(ctx, field)
 				})
@@ -8854,7 +8856,7 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				})
 		case "posts":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
-				true, true,
+				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_posts(ctx, field)
 				})
@@ -8866,7 +8868,7 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				})
 		case "projects":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
-				true, true,
+				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_projects(ctx, field)
 				})
@@ -9347,15 +9349,8 @@ func (ec *executionContext) marshalNGroup2ᚖgithubᚗcomᚋaspireᚑgraphqlᚋa
 	return ec._Group(ctx, sel, v)
 }
 
-func (ec *executionContext) marshalNGroupConnection2ᚖgithubᚗcomᚋaspireᚑgraphqlᚋaspireᚑgraphqlᚋgraphᚋmodelᚐGroupConnection(ctx context.Context, sel ast.SelectionSet, v *model.GroupConnection) graphql.Marshaler {
-	if v == nil {
-		graphql.AddInvalidNullError(ctx, "GroupConnection!")
-		return graphql.Null
-	}
-	return ec._GroupConnection(ctx, sel, v)
-}
-
 func (ec *executionContext) marshalNGroupEdge2ᚕᚖgithubᚗcomᚋaspireᚑgraphqlᚋaspireᚑgraphqlᚋgraphᚋmodelᚐGroupEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.GroupEdge) graphql.Marshaler {
+	ctx = withGroupEdgeParents(ctx, sel, v)
 	ret := marshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
@@ -9468,15 +9463,8 @@ func (ec *executionContext) marshalNMember2ᚖgithubᚗcomᚋaspireᚑgraphqlᚋ
 	return ec._Member(ctx, sel, v)
 }
 
-func (ec *executionContext) marshalNMemberConnection2ᚖgithubᚗcomᚋaspireᚑgraphqlᚋaspireᚑgraphqlᚋgraphᚋmodelᚐMemberConnection(ctx context.Context, sel ast.SelectionSet, v *model.MemberConnection) graphql.Marshaler {
-	if v == nil {
-		graphql.AddInvalidNullError(ctx, "MemberConnection!")
-		return graphql.Null
-	}
-	return ec._MemberConnection(ctx, sel, v)
-}
-
 func (ec *executionContext) marshalNMemberEdge2ᚕᚖgithubᚗcomᚋaspireᚑgraphqlᚋaspireᚑgraphqlᚋgraphᚋmodelᚐMemberEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.MemberEdge) graphql.Marshaler {
+	ctx = withMemberEdgeParents(ctx, sel, v)
 	ret := marshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
@@ -9709,15 +9697,8 @@ func (ec *executionContext) marshalNPost2ᚖgithubᚗcomᚋaspireᚑgraphqlᚋas
 	return ec._Post(ctx, sel, v)
 }
 
-func (ec *executionContext) marshalNPostConnection2ᚖgithubᚗcomᚋaspireᚑgraphqlᚋaspireᚑgraphqlᚋgraphᚋmodelᚐPostConnection(ctx context.Context, sel ast.SelectionSet, v *model.PostConnection) graphql.Marshaler {
-	if v == nil {
-		graphql.AddInvalidNullError(ctx, "PostConnection!")
-		return graphql.Null
-	}
-	return ec._PostConnection(ctx, sel, v)
-}
-
 func (ec *executionContext) marshalNPostEdge2ᚕᚖgithubᚗcomᚋaspireᚑgraphqlᚋaspireᚑgraphqlᚋgraphᚋmodelᚐPostEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.PostEdge) graphql.Marshaler {
+	ctx = withPostEdgeParents(ctx, sel, v)
 	ret := marshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
@@ -9890,15 +9871,8 @@ func (ec *executionContext) marshalNProject2ᚖgithubᚗcomᚋaspireᚑgraphql�
 	return ec._Project(ctx, sel, v)
 }
 
-func (ec *executionContext) marshalNProjectConnection2ᚖgithubᚗcomᚋaspireᚑgraphqlᚋaspireᚑgraphqlᚋgraphᚋmodelᚐProjectConnection(ctx context.Context, sel ast.SelectionSet, v *model.ProjectConnection) graphql.Marshaler {
-	if v == nil {
-		graphql.AddInvalidNullError(ctx, "ProjectConnection!")
-		return graphql.Null
-	}
-	return ec._ProjectConnection(ctx, sel, v)
-}
-
 func (ec *executionContext) marshalNProjectEdge2ᚕᚖgithubᚗcomᚋaspireᚑgraphqlᚋaspireᚑgraphqlᚋgraphᚋmodelᚐProjectEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.ProjectEdge) graphql.Marshaler {
+	ctx = withProjectEdgeParents(ctx, sel, v)
 	ret := marshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
@@ -10176,6 +10150,13 @@ func (ec *executionContext) marshalOGroup2ᚖgithubᚗcomᚋaspireᚑgraphqlᚋa
 		return graphql.Null
 	}
 	return ec._Group(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOGroupConnection2ᚖgithubᚗcomᚋaspireᚑgraphqlᚋaspireᚑgraphqlᚋgraphᚋmodelᚐGroupConnection(ctx context.Context, sel ast.SelectionSet, v *model.GroupConnection) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._GroupConnection(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalOID2ᚕstringᚄ(ctx context.Context, v any) ([]string, error) {
@@ -10553,6 +10534,13 @@ func (ec *executionContext) marshalOProject2ᚖgithubᚗcomᚋaspireᚑgraphql�
 		return graphql.Null
 	}
 	return ec._Project(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOProjectConnection2ᚖgithubᚗcomᚋaspireᚑgraphqlᚋaspireᚑgraphqlᚋgraphᚋmodelᚐProjectConnection(ctx context.Context, sel ast.SelectionSet, v *model.ProjectConnection) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._ProjectConnection(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalOSortOrder2ᚖgithubᚗcomᚋaspireᚑgraphqlᚋaspireᚑgraphqlᚋaspireᚐSortOrder(ctx context.Context, v any) (*aspire.SortOrder, error) {

@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -699,5 +700,44 @@ func TestHints(t *testing.T) {
 		if len(r.Errors) != 1 || !strings.Contains(fmt.Sprint(r.Errors[0].Extensions["hint"]), tc.want) || strings.Contains(fmt.Sprint(r.Errors[0].Extensions["hint"]), tc.creds.APIKey) {
 			t.Errorf("%s: %+v", tc.creds.APIKey, r.Errors)
 		}
+	}
+}
+
+// TestRootFieldFailsAlone: with a key that lacks read:social, the posts and
+// members lists fail and the projects list still answers: a root connection
+// is nullable, so its error (the simulator answers a missing scope 401, as
+// Aspire does) nulls that field, not the whole answer.
+func TestRootFieldFailsAlone(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	e.creds = aspire.Creds{APIKey: aspiretest.DemoMemberOnlyKey, ClientID: aspiretest.DemoClientID}
+	r := e.do(t, `query($r: DateRangeInput!) { projects(first: 3) { totalCount nodes { id name } } posts(range: $r, first: 5) { totalCount nodes { id } } members(range: $r, first: 2) { nodes { id } } }`,
+		map[string]any{"r": q1})
+	var d struct {
+		Projects *struct {
+			TotalCount int
+			Nodes      []struct{ ID, Name string }
+		}
+		Posts   *struct{ TotalCount int }
+		Members *struct{ Nodes []struct{ ID string } }
+	}
+	if err := json.Unmarshal(r.Data, &d); err != nil {
+		t.Fatal(err)
+	}
+	if d.Projects == nil || len(d.Projects.Nodes) != 3 || d.Projects.Nodes[0].Name == "" {
+		t.Fatalf("projects lost with the posts: data %s, errors %+v", r.Data, r.Errors)
+	}
+	if d.Posts != nil || d.Members != nil {
+		t.Fatalf("posts or members answered with a key lacking read:social: %s", r.Data)
+	}
+	paths := map[string]string{}
+	for _, er := range r.Errors {
+		paths[fmt.Sprint(er.Path)] = fmt.Sprint(er.Extensions["code"])
+	}
+	if want := map[string]string{"[posts]": graph.CodeUnauthenticated, "[members]": graph.CodeUnauthenticated}; !reflect.DeepEqual(paths, want) {
+		t.Fatalf("errors by path %v, want %v", paths, want)
+	}
+	if got, want := e.sim.Count(""), 3; got != want {
+		t.Fatalf("%d upstream requests, want %d (%v)", got, want, e.sim.Counts())
 	}
 }

@@ -3,6 +3,7 @@ package graph
 import (
 	"context"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/99designs/gqlgen/graphql"
@@ -79,7 +80,7 @@ func NewHandler(cfg HandlerConfig) *handler.Server {
 	if cfg.APQCacheSize <= 0 {
 		cfg.APQCacheSize = 1000
 	}
-	c := Config{Resolvers: &Resolver{}}
+	c := Config{Resolvers: &Resolver{}, Schema: servedSchema()}
 	setComplexity(&c.Complexity)
 	es := NewExecutableSchema(c)
 	srv := handler.New(es)
@@ -203,10 +204,28 @@ func setComplexity(c *ComplexityRoot) {
 	}
 }
 
+// servedSchema is the schema without gqlgen's built-in @defer. The server
+// answers every operation as one JSON object (its transports implement no
+// incremental delivery), so introspection advertised a directive that was
+// silently ignored; without it, a query using @defer fails validation
+// ("Unknown directive") instead of waiting for parts that never come apart.
+// The schema is shared by every handler; the copy is shallow (only the
+// directives differ) and made once.
+var servedSchema = sync.OnceValue(func() *ast.Schema {
+	s := *parsedSchema
+	s.Directives = make(map[string]*ast.DirectiveDefinition, len(parsedSchema.Directives))
+	for name, d := range parsedSchema.Directives {
+		if name != "defer" {
+			s.Directives[name] = d
+		}
+	}
+	return &s
+})
+
 // SDL is the schema in the GraphQL schema language, with its
 // descriptions, for tools that read a file (codegen, Relay, linters).
 func SDL() string {
 	var b strings.Builder
-	formatter.NewFormatter(&b).FormatSchema(NewExecutableSchema(Config{Resolvers: &Resolver{}}).Schema())
+	formatter.NewFormatter(&b).FormatSchema(NewExecutableSchema(Config{Resolvers: &Resolver{}, Schema: servedSchema()}).Schema())
 	return b.String()
 }

@@ -107,7 +107,7 @@ func TestTransportsAnswerAsGqlgens(t *testing.T) {
 		{"escaped data", "POST", post(groups, "", "", ""), false, true},
 		{"hint extensions", "POST", post(empty, "", "", ""), false, true},
 		{"field errors with partial data", "POST", post(w1, jan, "", ""), true, true},
-		{"@defer", "POST", post(deferOp, jan, "", ""), false, true},
+		{"@defer (not in the served schema: refused)", "POST", post(deferOp, jan, "", ""), false, false},
 		{"introspection", "POST", post(`{ __schema { queryType { name } } }`, "", "", ""), false, true},
 		{"named operation", "POST", post(twoOps, "", "B", ""), false, true},
 		{"unknown operationName", "POST", post(twoOps, "", "C", ""), false, false},

@@ -235,9 +235,10 @@ func TestInputExtremes(t *testing.T) {
 	s := newStack(t, nil, aspiretest.WithSizes(aspiretest.SmallSizes))
 	const q = `query($r: DateRangeInput!) { posts(range: $r, first: 1) { totalCount } }`
 	for _, tc := range []struct{ start, end, want string }{
-		{"0001-01-01", "2026-01-31", "range.start: 0001-01-01 is before 1900-01-01"},
-		{"2026-01-01", "0001-01-01", "range.end: 0001-01-01 is before 1900-01-01"},
-		{"1900-01-01", "9999-12-31", "spans 2958464 days; at most 731"},
+		{"0001-01-01", "2026-01-31", "0001-01-01 is outside the dates this server accepts (2000-01-01 to 2100-12-31)"},
+		{"2026-01-01", "0001-01-01", "0001-01-01 is outside the dates"},
+		{"1900-01-01", "9999-12-31", "1900-01-01 is outside the dates"},
+		{"2000-01-01", "2100-12-31", "spans 36890 days; at most 731"},
 		{"2026-02-01", "2026-01-01", "before"},
 	} {
 		r := s.query(t, q, map[string]any{"r": map[string]any{"start": tc.start, "end": tc.end}})

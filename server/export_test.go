@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -115,8 +116,9 @@ func TestExportPostsCSVEqualsREST(t *testing.T) {
 func TestExportMembersNDJSON(t *testing.T) {
 	t.Parallel()
 	s := newStack(t, nil)
-	// Grafana sends epoch milliseconds.
-	resp, body, err := s.get(t, "/export/members.ndjson?start=1767225600000&end=1774915200000&sort=engagements", demoHeaders)
+	// Grafana sends epoch milliseconds; Q1 as an absolute range ends at
+	// 2026-04-01T00:00:00Z, exclusive.
+	resp, body, err := s.get(t, "/export/members.ndjson?start=1767225600000&end=1775001600000&sort=engagements", demoHeaders)
 	if err != nil || resp.StatusCode != 200 || resp.Header.Get("Content-Type") != "application/x-ndjson" {
 		t.Fatalf("%v %d %.300s", err, resp.StatusCode, body)
 	}
@@ -228,4 +230,58 @@ func TestSavedQueries(t *testing.T) {
 
 func esc2(s string) string {
 	return strings.NewReplacer("{", "%7B", "}", "%7D", `"`, "%22", ":", "%3A", ",", "%2C").Replace(s)
+}
+
+// TestExportGrafanaRange: Grafana's ${__from}/${__to} for Q3 2026 as an
+// absolute range ending at midnight (1790812800000, 2026-10-01T00:00:00Z) is
+// Q3 and no more: the file name, X-Total-Count and the rows are those of
+// 2026-07-01…2026-09-30, as with the days written out; epoch seconds and a
+// year out of bounds are refused before any upstream call.
+func TestExportGrafanaRange(t *testing.T) {
+	t.Parallel()
+	s := newStack(t, nil)
+	type got struct {
+		name, total string
+		rows        int
+	}
+	fetch := func(target string) got {
+		t.Helper()
+		resp, body, err := s.get(t, target, demoHeaders)
+		if err != nil || resp.StatusCode != 200 {
+			t.Fatalf("%s: %v %d %.300s", target, err, resp.StatusCode, body)
+		}
+		return got{resp.Header.Get("Content-Disposition"), resp.Header.Get("X-Total-Count"), bytes.Count(body, []byte("\n")) - 1}
+	}
+	days := fetch("/export/posts.csv?start=2026-07-01&end=2026-09-30")
+	want := got{`attachment; filename="posts_2026-07-01_2026-09-30.csv"`, strconv.Itoa(days.rows), days.rows}
+	if days != want || days.rows < 1000 {
+		t.Fatalf("days written out: %+v, want %+v", days, want)
+	}
+	for _, target := range []string{
+		"/export/posts.csv?start=1782864000000&end=1790812800000",
+		"/export/posts.csv?start=2026-07-01T00:00:00.000Z&end=2026-10-01T00:00:00.000Z",
+	} {
+		if g := fetch(target); g != want {
+			t.Errorf("%s: %+v, want %+v (Q3, the midnight end exclusive)", target, g, want)
+		}
+	}
+	s.sim.Reset()
+	for target, words := range map[string]string{
+		"/export/posts.csv?start=1782864000&end=1790812800":      "epoch seconds (2026-07-01T00:00:00Z); this endpoint reads epoch milliseconds, 13 digits: send 1782864000000",
+		"/export/posts.csv?start=1970-01-21&end=1970-01-21":      "start: 1970-01-21, outside the dates this server accepts (2000-01-01 to 2100-12-31)",
+		"/export/members.csv?start=2026-07-01&end=5000000000000": "end: epoch milliseconds 5000000000000 are 2128-06-11T08:53:20.000Z, the day 2128-06-11, outside",
+	} {
+		resp, body, _ := s.get(t, target, demoHeaders)
+		if resp.StatusCode != 400 || !strings.Contains(string(body), words) || !strings.Contains(string(body), "BAD_USER_INPUT") {
+			t.Errorf("%s: %d %s, want 400 saying %q", target, resp.StatusCode, body, words)
+		}
+	}
+	if n := s.sim.Count(""); n != 0 {
+		t.Errorf("%d upstream requests for refused exports, want 0", n)
+	}
+	// The log line of a finished export names its unit (issue 26: "took":119.2).
+	if logs := s.logs.String(); !regexp.MustCompile(`"message":"export finished"`).MatchString(logs) ||
+		!regexp.MustCompile(`"took_ms":[0-9.]+`).MatchString(logs) || strings.Contains(logs, `"took":`) {
+		t.Errorf("export log lines without the unit of their duration:\n%.2000s", logs)
+	}
 }

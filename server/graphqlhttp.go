@@ -38,6 +38,9 @@ const (
 // graphqlHTTP applies the GraphQL-over-HTTP specification where gqlgen does
 // not, before gqlgen sees the request:
 //
+//   - a WebSocket upgrade (graphql-ws) or an Accept of text/event-stream
+//     alone (graphql-sse): 400 or 406 BAD_REQUEST saying the server has no
+//     subscriptions and what to use instead;
 //   - methods other than GET and POST: 405 with Allow;
 //   - an Accept that allows neither JSON media type: 406;
 //   - POST whose Content-Type is not application/json: 415;
@@ -72,6 +75,16 @@ func graphqlHTTP(saved map[string]string, next http.Handler) http.Handler {
 				q.Del("id")
 				r.URL.RawQuery = q.Encode()
 			}
+		}
+		// Subscription transports, before anything that would answer them
+		// with an unrelated complaint (no query, Accept, method).
+		if websocketUpgrade(r.Header) {
+			writeGraphQLError(w, r, http.StatusBadRequest, graph.CodeBadRequest, "no WebSocket here: "+noSubscriptions)
+			return
+		}
+		if eventStream(r.Header.Get("Accept")) && !acceptable(r.Header.Get("Accept")) {
+			writeGraphQLError(w, r, http.StatusNotAcceptable, graph.CodeBadRequest, "no text/event-stream here: "+noSubscriptions)
+			return
 		}
 		switch r.Method {
 		case http.MethodGet, http.MethodPost, http.MethodOptions:
@@ -361,6 +374,35 @@ func operationType(r *http.Request) ast.Operation {
 
 // acceptable reports whether an Accept header allows one of the JSON media
 // types (no header allows everything).
+// noSubscriptions is what a subscription attempt (graphql-ws or
+// graphql-transport-ws over WebSocket, graphql-sse) is told: there is
+// nothing to subscribe to, and what serves instead.
+const noSubscriptions = "this server has no subscriptions (the schema has no Subscription type) and answers every operation as one JSON response. " +
+	"Send queries as POST application/json and poll them (identical polls of a workspace are answered from the server's caches without a new upstream call), " +
+	"or download whole tables from /export/posts.csv and /export/members.csv"
+
+// websocketUpgrade reports a WebSocket handshake (Upgrade: websocket).
+func websocketUpgrade(h http.Header) bool {
+	for _, v := range h.Values("Upgrade") {
+		for p := range strings.SplitSeq(v, ",") {
+			if strings.EqualFold(strings.TrimSpace(p), "websocket") {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// eventStream reports an Accept that asks for text/event-stream (graphql-sse).
+func eventStream(accept string) bool {
+	for part := range strings.SplitSeq(accept, ",") {
+		if mt, _, err := mime.ParseMediaType(strings.TrimSpace(part)); err == nil && mt == "text/event-stream" {
+			return true
+		}
+	}
+	return false
+}
+
 func acceptable(accept string) bool {
 	if strings.TrimSpace(accept) == "" {
 		return true

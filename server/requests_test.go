@@ -215,3 +215,60 @@ func TestSchemaFile(t *testing.T) {
 		t.Fatalf("introspection off: %d %.300s", r.status, r.body)
 	}
 }
+
+// TestNoSubscriptionsSaidPlainly: a graphql-ws (WebSocket) or graphql-sse
+// (text/event-stream) attempt is told the server has no subscriptions and
+// what to use instead, with BAD_REQUEST; @defer is not advertised and a
+// query using it is refused rather than answered as if it were not there.
+func TestNoSubscriptionsSaidPlainly(t *testing.T) {
+	t.Parallel()
+	s := newStack(t, nil, aspiretest.WithSizes(aspiretest.SmallSizes))
+	with := func(extra map[string]string) map[string]string {
+		h := map[string]string{}
+		for k, v := range demoHeaders {
+			h[k] = v
+		}
+		for k, v := range extra {
+			h[k] = v
+		}
+		return h
+	}
+	sub := strings.NewReader(`{"query": "subscription { posts { id } }"}`)
+	for _, c := range []struct {
+		name    string
+		method  string
+		body    io.Reader
+		headers map[string]string
+		status  int
+	}{
+		{"graphql-transport-ws", "GET", nil, with(map[string]string{"Connection": "Upgrade", "Upgrade": "websocket", "Sec-WebSocket-Version": "13",
+			"Sec-WebSocket-Key": "dGhlIHNhbXBsZSBub25jZQ==", "Sec-WebSocket-Protocol": "graphql-transport-ws"}), 400},
+		{"graphql-sse", "POST", sub, with(map[string]string{"Content-Type": "application/json", "Accept": "text/event-stream"}), 406},
+		{"graphql-sse reservation", "PUT", nil, with(map[string]string{"Accept": "text/event-stream"}), 406},
+	} {
+		r := s.send(t, c.method, "/graphql", c.body, c.headers)
+		if r.status != c.status || !strings.Contains(string(r.body), "BAD_REQUEST") ||
+			!strings.Contains(string(r.body), "this server has no subscriptions") || !strings.Contains(string(r.body), "/export/posts.csv") {
+			t.Errorf("%s: %d %s, want %d BAD_REQUEST saying there are no subscriptions", c.name, r.status, r.body, c.status)
+		}
+	}
+
+	r := s.send(t, "POST", "/graphql", strings.NewReader(`{"query": "{ __schema { directives { name } } }"}`), with(map[string]string{"Content-Type": "application/json"}))
+	if r.status != 200 || !strings.Contains(string(r.body), `"name":"skip"`) || strings.Contains(string(r.body), `"defer"`) {
+		t.Errorf("introspected directives: %d %s, want skip and no defer", r.status, r.body)
+	}
+	r = s.send(t, "POST", "/graphql", strings.NewReader(`{"query": "{ projects { nodes { id ... @defer { name } } } }"}`), with(map[string]string{"Content-Type": "application/json"}))
+	if !strings.Contains(string(r.body), `Unknown directive \"@defer\"`) || strings.Contains(string(r.body), `"data":{`) {
+		t.Errorf("a deferred query: %d %s, want refused (unknown directive)", r.status, r.body)
+	}
+}
+
+// TestFaviconIsNotAnError: the browser's /favicon.ico gets 204, cached.
+func TestFaviconIsNotAnError(t *testing.T) {
+	t.Parallel()
+	s := newStack(t, nil, aspiretest.WithSizes(aspiretest.SmallSizes))
+	r := s.send(t, "GET", "/favicon.ico", nil, nil)
+	if r.status != http.StatusNoContent || r.header.Get("Cache-Control") == "" {
+		t.Fatalf("/favicon.ico: %d %v", r.status, r.header)
+	}
+}

@@ -75,6 +75,12 @@ func New(o Options) (http.Handler, func()) {
 	mux.Handle("/graphql", graphqlHTTP(o.SavedQueries, credentials(o, o.responses.wrap(graphqlHandler(o)))))
 	mux.Handle("GET /export/{file}", withCredentials(o, o.Config.ExportTimeout, 0, exportHandler(o)))
 	mux.Handle("GET /schema.graphql", withCredentials(o, o.Config.RequestTimeout, 0, schemaHandler(o)))
+	// Browsers ask for /favicon.ico on every page; a 404 was the
+	// playground's only console error. No icon: "nothing", cached a day.
+	mux.HandleFunc("GET /favicon.ico", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "public, max-age=86400")
+		w.WriteHeader(http.StatusNoContent)
+	})
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		_, _ = w.Write([]byte("ok\n"))

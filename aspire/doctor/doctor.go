@@ -339,15 +339,12 @@ func run(ctx context.Context, in Input) Report {
 		}
 	}
 	if n := len(r.Drift) + len(r.Unmapped); n > 0 {
+		// The differences are listed once, in the table under the checks
+		// (Text) and in the report's drift (--json): the check counts them.
 		var fields []string
-		for _, ep := range slices.Sorted(maps.Keys(r.Drift)) {
-			for _, d := range r.Drift[ep] {
-				k := d.Kind
-				if d.Got != "" {
-					k = "sent as " + d.Got
-				}
-				fields = append(fields, fmt.Sprintf("%s %s (%s)", ep, d.Field, k))
-			}
+		if n := driftCount(r.Drift); n > 0 {
+			fields = append(fields, fmt.Sprintf("%d field%s differ%s from the contract (the table below)", n,
+				map[bool]string{true: "", false: "s"}[n == 1], map[bool]string{true: "s", false: ""}[n == 1]))
 		}
 		advice := "the API differs from the contract: `doctor --write-contract FILE` writes one that matches, then start with -contract FILE"
 		if len(r.Unmapped) > 0 {
@@ -420,6 +417,14 @@ func network(err error) string {
 		return "connection refused: nothing listens there"
 	}
 	return "unreachable"
+}
+
+func driftCount(d map[string][]aspire.Drift) int {
+	n := 0
+	for _, ds := range d {
+		n += len(ds)
+	}
+	return n
 }
 
 // Text renders the report, one line per check.

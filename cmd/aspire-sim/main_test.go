@@ -142,3 +142,14 @@ func TestTryCurlWorksForEveryWire(t *testing.T) {
 		}
 	}
 }
+
+// TestHelpExitsZero: -h prints the usage and succeeds; a bad flag fails.
+func TestHelpExitsZero(t *testing.T) {
+	var usage strings.Builder
+	if code := exitCode(run(context.Background(), []string{"-h"}, io.Discard, &usage), io.Discard); code != 0 || !strings.Contains(usage.String(), "-latency") {
+		t.Fatalf("-h: exit %d, usage %q", code, usage.String())
+	}
+	if code := exitCode(run(context.Background(), []string{"-nope"}, io.Discard, io.Discard), io.Discard); code != 1 {
+		t.Fatalf("-nope: exit %d, want 1", code)
+	}
+}

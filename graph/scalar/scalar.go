@@ -20,7 +20,8 @@ func MarshalDate(d aspire.Date) graphql.Marshaler {
 	})
 }
 
-// UnmarshalDate reads "YYYY-MM-DD", strictly.
+// UnmarshalDate reads "YYYY-MM-DD", strictly, between 2000-01-01 and
+// 2100-12-31 (aspire.CheckInputDate).
 func UnmarshalDate(v any) (aspire.Date, error) {
 	s, ok := v.(string)
 	if !ok {
@@ -28,6 +29,9 @@ func UnmarshalDate(v any) (aspire.Date, error) {
 	}
 	d, err := aspire.ParseDate(s)
 	if err != nil {
+		return d, badInput(err.Error())
+	}
+	if err := aspire.CheckInputDate(d); err != nil {
 		return d, badInput(err.Error())
 	}
 	return d, nil

@@ -1,4 +1,4 @@
-// Command execpatch rewrites twelve calls in gqlgen's generated executor to the
+// Command execpatch rewrites the calls in gqlgen's generated executor to the
 // graph package's cheaper equivalents (see graph/exec.go for why). It runs
 // from go generate right after gqlgen, on the file named by its argument,
 // and fails if gqlgen stops generating any of them, rather than silently
@@ -34,6 +34,11 @@ var regexpPatches = []struct {
 	to, done string // done: what the rewrite leaves (a second run finds no match)
 }{
 	{regexp.MustCompile(`ec\.(field_\w+_args)\(ctx, field\.ArgumentMap\(ec\.Variables\)\)`), "ec.args.of(ctx, field.Field, ec.Variables, ec.$1)", "ec.args.of("},
+	// Each list of edges hands its nodes to the relations under edges[i].node
+	// (graph.withEdgeParents): one function per edge type, so a new one fails
+	// to compile instead of losing the batch.
+	{regexp.MustCompile(`(?m)^(func \(ec \*executionContext\) marshalN(\w+)Edge2ᚕ[^(]*\(ctx context\.Context, sel ast\.SelectionSet, v \[\]\*model\.\w+Edge\) graphql\.Marshaler \{\n)(\tret := marshalSlice\()`),
+		"${1}\tctx = with${2}EdgeParents(ctx, sel, v)\n${3}", "EdgeParents(ctx, sel, v)\n"},
 	{regexp.MustCompile(`(?m)^type executionContext struct \{\n\t\*graphql\.ExecutionContextState\[ResolverRoot, DirectiveRoot, ComplexityRoot\]\n\}`),
 		"type executionContext struct {\n\t*graphql.ExecutionContextState[ResolverRoot, DirectiveRoot, ComplexityRoot]\n\targs   fieldArgs\n\tfields collectedFields\n}", "\targs   fieldArgs\n"},
 }
