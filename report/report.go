@@ -28,10 +28,19 @@
 //     itself: identical GETs in flight are made once and pages are cached
 //     per tenant (hash of key and client id) and URL, past ranges longer.
 //     That is the roll-up cache too; the report keeps none of its own.
-//   - The budget: the first page's total says how many pages the rest
-//     costs; a plan whose pages would pass the operation's upstream budget
-//     is refused then, before paging, naming the pages and the budget. The
-//     members plan of k slices needs at least k requests, refused up front.
+//   - The budget. A plan is refused with no call when the budget left
+//     cannot pay its least cost: one /v1/posts request per batch of ids,
+//     one /v1/members request per slice. Past that, only a first page says
+//     how many pages a slice has: the count is the upstream's, of posts
+//     under a filter no cache of ours has seen, and nothing cheaper knows
+//     it (a count call, limit 1, is one request like the first page, whose
+//     rows are then used; the members' postCounts are a request too, and
+//     not under every posts filter). So the first page of each batch is
+//     fetched, and priced, before any batch pages on: a plan past the
+//     budget is refused then, naming the pages it needs and the budget,
+//     having spent one request (a single slice) or one per batch priced
+//     so far; a first page in the client's cache (an earlier operation
+//     priced it) is free, so the same refusal again spends none.
 //   - Sums only: engagementRate is engagements / reach of the sums, never a
 //     sum or mean of rates; a metric no post (or member) reports stays nil;
 //     TMV is rounded to the cent after summing.
@@ -503,7 +512,18 @@ func runPosts(ctx context.Context, t *aspire.Tenant, req Request, ids []string, 
 			batches = append(batches, b)
 		}
 	}
-	for _, b := range batches {
+	// At least one request per batch: refused before any call when even
+	// that is past the budget.
+	if err := budgetError(ctx, fmt.Sprintf("at least one /v1/posts page for each of %d batches of ids", len(batches)), len(batches)); err != nil {
+		return nil, err
+	}
+	// Every batch's first page before any batch pages on: the first pages
+	// price the whole plan, so a refusal spends at most one request per
+	// batch priced so far (one, for a single slice) and no more pages.
+	qs := make([]aspire.PostQuery, len(batches))
+	firsts := make([]*aspire.Page[aspire.Post], len(batches))
+	rest := 0 // pages still to fetch after the first pages fetched so far
+	for k, b := range batches {
 		q := aspire.PostQuery{Filter: req.Filter, Limit: aspire.MaxLimit}
 		if req.Kind != Workspace {
 			q.Filter = withSlice(q.Filter, req.Kind, b)
@@ -515,18 +535,26 @@ func runPosts(ctx context.Context, t *aspire.Tenant, req Request, ids []string, 
 		if maxPages > 0 && (first.Total < 0 || pagesFor(first.Total, aspire.MaxLimit) > maxPages) {
 			return nil, errDearer
 		}
+		if first.HasMore && len(first.Items) > 0 && first.Total > 0 {
+			rest += pagesFor(first.Total, aspire.MaxLimit) - 1
+			what := fmt.Sprintf("%d posts of /v1/posts, %d a page", first.Total, aspire.MaxLimit)
+			if left := len(batches) - k - 1; left > 0 {
+				what += fmt.Sprintf(", and at least one page for each of the %d batches of ids left", left)
+			}
+			if err := budgetError(ctx, what, rest+len(batches)-k-1); err != nil {
+				return nil, err
+			}
+		}
+		qs[k], firsts[k] = q, first
+	}
+	for k, first := range firsts {
 		for i := range first.Items {
 			add(&first.Items[i])
 		}
 		if !first.HasMore || len(first.Items) == 0 {
 			continue
 		}
-		if first.Total > 0 {
-			if err := budgetError(ctx, fmt.Sprintf("%d posts of /v1/posts, %d a page", first.Total, aspire.MaxLimit),
-				pagesFor(first.Total, aspire.MaxLimit)-1); err != nil {
-				return nil, err
-			}
-		}
+		q := qs[k]
 		q.Offset = len(first.Items)
 		for p, err := range t.PostPages(ctx, q) {
 			if err != nil {
