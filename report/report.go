@@ -74,6 +74,8 @@ const (
 	Project
 	Group
 	Member
+	// Network slices by the posts' network (posts plan only).
+	Network
 )
 
 // Interval is the width of a series bucket.
@@ -192,6 +194,11 @@ type Request struct {
 	IDs []string
 	// Intervals are the series wanted (each needs the posts plan).
 	Intervals []Interval
+	// All, with no IDs and a Kind other than Workspace, rolls up every
+	// slice of Kind that the filtered posts name, found while paging them
+	// (posts plan; in id order): a breakdown without knowing the ids, and
+	// without /v1/projects or /v1/groups.
+	All bool
 }
 
 // Plan names how a roll-up was computed.
@@ -205,6 +212,8 @@ const (
 
 // Result is one slice's roll-up.
 type Result struct {
+	// ID is the slice's id (a network's name for Network; "" for Workspace).
+	ID         string
 	Plan       Plan
 	Range      aspire.Range
 	PostCount  int
@@ -290,7 +299,7 @@ func metricValue(m *aspire.Metrics, by aspire.SortField) (float64, bool) {
 // (the first step: several slices without a series try the posts first
 // and keep them when their first page shows they cost no more).
 func ChoosePlan(req Request) Plan {
-	if len(req.Intervals) > 0 {
+	if len(req.Intervals) > 0 || req.Kind == Network || (req.All && req.Kind != Workspace) {
 		return PostsPlan
 	}
 	return MembersPlan
@@ -308,8 +317,11 @@ func Run(ctx context.Context, t *aspire.Tenant, req Request) ([]*Result, error) 
 		}
 	}
 	ids := req.IDs
-	if req.Kind == Workspace {
+	switch {
+	case req.Kind == Workspace:
 		ids = []string{""}
+	case req.All && len(ids) == 0:
+		return runPosts(ctx, t, req, nil, 0)
 	}
 	if len(ids) == 0 {
 		return nil, nil
@@ -341,6 +353,11 @@ func withSlice(f aspire.Filter, k Kind, ids []string) aspire.Filter {
 		f.GroupIDs = ids
 	case Member:
 		f.MemberIDs = ids
+	case Network:
+		f.Networks = make([]aspire.Network, len(ids))
+		for i, id := range ids {
+			f.Networks[i] = aspire.Network(id)
+		}
 	}
 	return f
 }
@@ -394,6 +411,7 @@ func runMembers(ctx context.Context, t *aspire.Tenant, req Request, ids []string
 				rows = append(slices.Clip(rows), rest...)
 			}
 			out[i] = sumMembers(req.Filter.Range, rows)
+			out[i].ID = id
 		})
 	}
 	wg.Wait()
@@ -452,15 +470,21 @@ type bucket struct {
 // once the first page shows more pages than that.
 func runPosts(ctx context.Context, t *aspire.Tenant, req Request, ids []string, maxPages int) ([]*Result, error) {
 	r := req.Filter.Range
-	sl := make([]*slice, len(ids))
+	sl := make([]*slice, 0, len(ids))
 	at := make(map[string]int, len(ids))
-	for i, id := range ids {
+	newSlice := func(id string) int {
 		s := &slice{byNet: map[aspire.Network]*acc{}, byType: map[aspire.PostType]*acc{}, series: map[Interval][]bucket{}, members: map[string]*bucket{}}
 		for _, iv := range req.Intervals {
 			s.series[iv] = make([]bucket, iv.Points(r))
 		}
-		sl[i], at[id] = s, i
+		sl = append(sl, s)
+		at[id] = len(sl) - 1
+		return len(sl) - 1
 	}
+	for _, id := range ids {
+		newSlice(id)
+	}
+	discover := len(ids) == 0 // req.All: a slice for every id the posts name
 	add := func(p *aspire.Post) {
 		if !r.Contains(p.PostedAt) {
 			return // the upstream was asked for the range: keep totals and points equal
@@ -496,16 +520,20 @@ func runPosts(ctx context.Context, t *aspire.Tenant, req Request, ids []string, 
 			slIDs = p.GroupIDs
 		case Member:
 			slIDs = []string{p.MemberID}
+		case Network:
+			slIDs = []string{string(p.Network)}
 		}
 		for _, id := range slices.Compact(slices.Sorted(slices.Values(slIDs))) {
 			if i, ok := at[id]; ok {
 				each(i)
+			} else if discover && id != "" {
+				each(newSlice(id))
 			}
 		}
 	}
 	// Batches of at most MaxIDs ids per paging.
 	var batches [][]string
-	if req.Kind == Workspace {
+	if req.Kind == Workspace || discover {
 		batches = [][]string{nil}
 	} else {
 		for b := range slices.Chunk(slices.Compact(slices.Sorted(slices.Values(ids))), aspire.MaxIDs) {
@@ -525,7 +553,7 @@ func runPosts(ctx context.Context, t *aspire.Tenant, req Request, ids []string, 
 	rest := 0 // pages still to fetch after the first pages fetched so far
 	for k, b := range batches {
 		q := aspire.PostQuery{Filter: req.Filter, Limit: aspire.MaxLimit}
-		if req.Kind != Workspace {
+		if req.Kind != Workspace && !discover {
 			q.Filter = withSlice(q.Filter, req.Kind, b)
 		}
 		first, err := t.Posts(ctx, q)
@@ -565,9 +593,16 @@ func runPosts(ctx context.Context, t *aspire.Tenant, req Request, ids []string, 
 			}
 		}
 	}
+	if discover {
+		for id := range at {
+			ids = append(ids, id)
+		}
+		slices.Sort(ids)
+	}
 	out := make([]*Result, len(ids))
-	for i, s := range sl {
-		res := &Result{Plan: PostsPlan, Range: r, PostCount: s.n, Metrics: s.all.metrics(),
+	for i, id := range ids {
+		s := sl[at[id]]
+		res := &Result{ID: id, Plan: PostsPlan, Range: r, PostCount: s.n, Metrics: s.all.metrics(),
 			ByNetwork: metricsOf(s.byNet), ByPostType: metricsOf(s.byType), Series: map[Interval][]Point{}}
 		for _, iv := range req.Intervals {
 			starts := iv.Buckets(r)
