@@ -9,11 +9,13 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 )
 
 // TestREADMEExamplesRun runs the README's demo-mode curl command as pasted
-// (the address swapped for the test server's) and its three queries with
-// the variables printed next to them, against the demo server.
+// (the address swapped for the test server's) and its four queries with
+// the variables printed next to them, against the demo server, each making
+// the upstream requests the README says.
 func TestREADMEExamplesRun(t *testing.T) {
 	t.Parallel()
 	readme, err := os.ReadFile("README.md")
@@ -55,15 +57,20 @@ func TestREADMEExamplesRun(t *testing.T) {
 		check("the demo curl's request", b.Bytes())
 	}
 
-	queries := regexp.MustCompile("(?s)```graphql\n(query (\\w+).*?)\n```\nwith the variables\n<!-- variables: (\\w+) -->\n```json\n(.*?)\n```").FindAllSubmatch(readme, -1)
-	if len(queries) != 3 {
-		t.Fatalf("%d README queries with variables, want 3", len(queries))
+	// Each query: the upstream requests its paragraph says ("— 2 upstream
+	// requests"), counted on a server of its own (a cold cache) from its
+	// access-log line.
+	queries := regexp.MustCompile("(?s)— (\\d+)\\s+upstream requests?[^`]*```graphql\n(query (\\w+).*?)\n```\nwith the variables\n<!-- variables: (\\w+) -->\n```json\n(.*?)\n```").FindAllSubmatch(readme, -1)
+	if len(queries) != 4 {
+		t.Fatalf("%d README queries with variables and an upstream count, want 4", len(queries))
 	}
 	for _, q := range queries {
-		if string(q[2]) != string(q[3]) {
-			t.Fatalf("query %s has the variables of %s", q[2], q[3])
+		name := string(q[3])
+		if name != string(q[4]) {
+			t.Fatalf("query %s has the variables of %s", name, q[4])
 		}
-		body, _ := json.Marshal(map[string]any{"query": string(q[1]), "variables": json.RawMessage(q[4])})
+		r := start(t, nil, nil)
+		body, _ := json.Marshal(map[string]any{"query": string(q[2]), "variables": json.RawMessage(q[5])})
 		resp, err := http.Post(r.base+"/graphql", "application/json", bytes.NewReader(body))
 		if err != nil {
 			t.Fatal(err)
@@ -71,6 +78,26 @@ func TestREADMEExamplesRun(t *testing.T) {
 		var b bytes.Buffer
 		_, _ = b.ReadFrom(resp.Body)
 		resp.Body.Close()
-		check(string(q[2]), b.Bytes())
+		check(name, b.Bytes())
+		if got, want := upstreamOf(t, r, name), string(q[1]); got != want {
+			t.Errorf("%s: %s upstream requests, the README says %s", name, got, want)
+		}
+	}
+}
+
+// upstreamOf waits for the access-log line of operation name and returns
+// its upstream_requests (the line is written as the answer goes out).
+func upstreamOf(t *testing.T, r *running, name string) string {
+	t.Helper()
+	line := regexp.MustCompile(`"operation":"` + name + `","upstream_requests":(\d+)`)
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		if m := line.FindStringSubmatch(r.out.String()); m != nil {
+			return m[1]
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no access-log line for %s in %.2000s", name, r.out.String())
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
 }

@@ -46,7 +46,7 @@ func main() {
 	duration := flag.Duration("duration", 8*time.Second, "measurement per cell")
 	connsFlag := flag.String("conns", "32,128", "concurrencies")
 	latFlag := flag.String("latency", "0,20ms", "simulator latencies (each ± a quarter as jitter)")
-	only := flag.String("workloads", "W1,W1-edges,W2,W3,W3-edges,W4,W5,growth", "workloads to run")
+	only := flag.String("workloads", "W1,W1-edges,W2,W3,W3-edges,W4,W5,R1,growth", "workloads to run")
 	render := flag.String("render", "", "only re-render the report from a results JSON (bench/results/latest.json)")
 	flag.Parse()
 	if *render != "" {
@@ -123,7 +123,7 @@ func runLatency(rep *report, lat time.Duration, oursBin, simBin, peerBin, peerCo
 		// Execution alone: every request runs, for the CPU-per-query targets
 		// of #14 (only where requests repeat; W5's never do).
 		{name: execName, kind: "ours", args: append(append([]string{}, common...), "-response-cache-bytes", "0", "-merge-inflight=false"),
-			only: map[string]bool{"W1": true, "W3": true, "W1-edges": true, "W3-edges": true}},
+			only: map[string]bool{"W1": true, "W3": true, "W1-edges": true, "W3-edges": true, "R1": true}},
 	}
 	if peerBin != "" {
 		// The peer twice: with its dedupe (whole-operation merging, most of
@@ -198,6 +198,9 @@ func runLatency(rep *report, lat time.Duration, oursBin, simBin, peerBin, peerCo
 	}
 	if want["W5"] {
 		list = append(list, w5())
+	}
+	if want["R1"] {
+		list = append(list, r1())
 	}
 	measure := func(w workload, c int, order []*server, growth bool) {
 		for _, s := range order {

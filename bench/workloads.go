@@ -185,3 +185,17 @@ func w5() workload {
 		vars:  func(kind string, _ int) map[string]any { return w5Vars(kind, int(w5Seq.Add(1))) },
 	}
 }
+
+// r1 is a report: the README's CampaignReport, one project's quarter by ISO
+// week with its top five creators (posts plan, 500 a page), identical
+// requests like W1. The peer has no roll-ups: not expressible there.
+func r1() workload {
+	return workload{
+		name:  "R1",
+		about: "project(id).performance(quarter): totals, series(WEEK), topMembers(5) with names (the README's campaign report)",
+		query: map[string]string{"ours": `query R1($id: ID!, $r: DateRangeInput!) { project(id: $id) { name performance(range: $r) { postCount metrics { engagements engagementRate tmv } weeks: series(interval: WEEK) { start postCount metrics { engagements tmv } } topMembers(first: 5, sort: TMV) { member { name } postCount metrics { engagements tmv } } } } }`},
+		vars: func(string, int) map[string]any {
+			return map[string]any{"id": "10100001", "r": map[string]any{"start": "2026-01-01", "end": "2026-03-31"}}
+		},
+	}
+}

@@ -208,7 +208,7 @@ func mapIDs(ids []string, f func(string) string) []string {
 
 // Job is one export, its parameters read and checked.
 type Job struct {
-	Entity string       // "posts" or "members"
+	Entity string       // "posts", "members" or "performance"
 	Range  aspire.Range // for the file name
 	run    func(context.Context, *aspire.Tenant, io.Writer, Options) (int, error)
 }
@@ -233,8 +233,16 @@ func NewJob(entity string, v url.Values) (*Job, error) {
 		return &Job{Entity: entity, Range: q.Range, run: func(ctx context.Context, t *aspire.Tenant, w io.Writer, o Options) (int, error) {
 			return Members(ctx, t, q, w, o)
 		}}, nil
+	case "performance":
+		req, by, err := PerformanceRequest(v)
+		if err != nil {
+			return nil, err
+		}
+		return &Job{Entity: entity, Range: req.Filter.Range, run: func(ctx context.Context, t *aspire.Tenant, w io.Writer, o Options) (int, error) {
+			return Performance(ctx, t, req, by, w, o)
+		}}, nil
 	}
-	return nil, fmt.Errorf("no export of %q: there are posts and members", entity)
+	return nil, fmt.Errorf("no export of %q: there are posts, members and performance", entity)
 }
 
 // Run writes the table and returns the rows written.

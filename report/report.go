@@ -28,10 +28,19 @@
 //     itself: identical GETs in flight are made once and pages are cached
 //     per tenant (hash of key and client id) and URL, past ranges longer.
 //     That is the roll-up cache too; the report keeps none of its own.
-//   - The budget: the first page's total says how many pages the rest
-//     costs; a plan whose pages would pass the operation's upstream budget
-//     is refused then, before paging, naming the pages and the budget. The
-//     members plan of k slices needs at least k requests, refused up front.
+//   - The budget. A plan is refused with no call when the budget left
+//     cannot pay its least cost: one /v1/posts request per batch of ids,
+//     one /v1/members request per slice. Past that, only a first page says
+//     how many pages a slice has: the count is the upstream's, of posts
+//     under a filter no cache of ours has seen, and nothing cheaper knows
+//     it (a count call, limit 1, is one request like the first page, whose
+//     rows are then used; the members' postCounts are a request too, and
+//     not under every posts filter). So the first page of each batch is
+//     fetched, and priced, before any batch pages on: a plan past the
+//     budget is refused then, naming the pages it needs and the budget,
+//     having spent one request (a single slice) or one per batch priced
+//     so far; a first page in the client's cache (an earlier operation
+//     priced it) is free, so the same refusal again spends none.
 //   - Sums only: engagementRate is engagements / reach of the sums, never a
 //     sum or mean of rates; a metric no post (or member) reports stays nil;
 //     TMV is rounded to the cent after summing.
@@ -65,6 +74,8 @@ const (
 	Project
 	Group
 	Member
+	// Network slices by the posts' network (posts plan only).
+	Network
 )
 
 // Interval is the width of a series bucket.
@@ -183,6 +194,11 @@ type Request struct {
 	IDs []string
 	// Intervals are the series wanted (each needs the posts plan).
 	Intervals []Interval
+	// All, with no IDs and a Kind other than Workspace, rolls up every
+	// slice of Kind that the filtered posts name, found while paging them
+	// (posts plan; in id order): a breakdown without knowing the ids, and
+	// without /v1/projects or /v1/groups.
+	All bool
 }
 
 // Plan names how a roll-up was computed.
@@ -196,6 +212,8 @@ const (
 
 // Result is one slice's roll-up.
 type Result struct {
+	// ID is the slice's id (a network's name for Network; "" for Workspace).
+	ID         string
 	Plan       Plan
 	Range      aspire.Range
 	PostCount  int
@@ -281,7 +299,7 @@ func metricValue(m *aspire.Metrics, by aspire.SortField) (float64, bool) {
 // (the first step: several slices without a series try the posts first
 // and keep them when their first page shows they cost no more).
 func ChoosePlan(req Request) Plan {
-	if len(req.Intervals) > 0 {
+	if len(req.Intervals) > 0 || req.Kind == Network || (req.All && req.Kind != Workspace) {
 		return PostsPlan
 	}
 	return MembersPlan
@@ -299,8 +317,11 @@ func Run(ctx context.Context, t *aspire.Tenant, req Request) ([]*Result, error) 
 		}
 	}
 	ids := req.IDs
-	if req.Kind == Workspace {
+	switch {
+	case req.Kind == Workspace:
 		ids = []string{""}
+	case req.All && len(ids) == 0:
+		return runPosts(ctx, t, req, nil, 0)
 	}
 	if len(ids) == 0 {
 		return nil, nil
@@ -332,6 +353,11 @@ func withSlice(f aspire.Filter, k Kind, ids []string) aspire.Filter {
 		f.GroupIDs = ids
 	case Member:
 		f.MemberIDs = ids
+	case Network:
+		f.Networks = make([]aspire.Network, len(ids))
+		for i, id := range ids {
+			f.Networks[i] = aspire.Network(id)
+		}
 	}
 	return f
 }
@@ -385,6 +411,7 @@ func runMembers(ctx context.Context, t *aspire.Tenant, req Request, ids []string
 				rows = append(slices.Clip(rows), rest...)
 			}
 			out[i] = sumMembers(req.Filter.Range, rows)
+			out[i].ID = id
 		})
 	}
 	wg.Wait()
@@ -443,15 +470,21 @@ type bucket struct {
 // once the first page shows more pages than that.
 func runPosts(ctx context.Context, t *aspire.Tenant, req Request, ids []string, maxPages int) ([]*Result, error) {
 	r := req.Filter.Range
-	sl := make([]*slice, len(ids))
+	sl := make([]*slice, 0, len(ids))
 	at := make(map[string]int, len(ids))
-	for i, id := range ids {
+	newSlice := func(id string) int {
 		s := &slice{byNet: map[aspire.Network]*acc{}, byType: map[aspire.PostType]*acc{}, series: map[Interval][]bucket{}, members: map[string]*bucket{}}
 		for _, iv := range req.Intervals {
 			s.series[iv] = make([]bucket, iv.Points(r))
 		}
-		sl[i], at[id] = s, i
+		sl = append(sl, s)
+		at[id] = len(sl) - 1
+		return len(sl) - 1
 	}
+	for _, id := range ids {
+		newSlice(id)
+	}
+	discover := len(ids) == 0 // req.All: a slice for every id the posts name
 	add := func(p *aspire.Post) {
 		if !r.Contains(p.PostedAt) {
 			return // the upstream was asked for the range: keep totals and points equal
@@ -487,25 +520,40 @@ func runPosts(ctx context.Context, t *aspire.Tenant, req Request, ids []string, 
 			slIDs = p.GroupIDs
 		case Member:
 			slIDs = []string{p.MemberID}
+		case Network:
+			slIDs = []string{string(p.Network)}
 		}
 		for _, id := range slices.Compact(slices.Sorted(slices.Values(slIDs))) {
 			if i, ok := at[id]; ok {
 				each(i)
+			} else if discover && id != "" {
+				each(newSlice(id))
 			}
 		}
 	}
 	// Batches of at most MaxIDs ids per paging.
 	var batches [][]string
-	if req.Kind == Workspace {
+	if req.Kind == Workspace || discover {
 		batches = [][]string{nil}
 	} else {
 		for b := range slices.Chunk(slices.Compact(slices.Sorted(slices.Values(ids))), aspire.MaxIDs) {
 			batches = append(batches, b)
 		}
 	}
-	for _, b := range batches {
+	// At least one request per batch: refused before any call when even
+	// that is past the budget.
+	if err := budgetError(ctx, fmt.Sprintf("at least one /v1/posts page for each of %d batches of ids", len(batches)), len(batches)); err != nil {
+		return nil, err
+	}
+	// Every batch's first page before any batch pages on: the first pages
+	// price the whole plan, so a refusal spends at most one request per
+	// batch priced so far (one, for a single slice) and no more pages.
+	qs := make([]aspire.PostQuery, len(batches))
+	firsts := make([]*aspire.Page[aspire.Post], len(batches))
+	rest := 0 // pages still to fetch after the first pages fetched so far
+	for k, b := range batches {
 		q := aspire.PostQuery{Filter: req.Filter, Limit: aspire.MaxLimit}
-		if req.Kind != Workspace {
+		if req.Kind != Workspace && !discover {
 			q.Filter = withSlice(q.Filter, req.Kind, b)
 		}
 		first, err := t.Posts(ctx, q)
@@ -515,18 +563,26 @@ func runPosts(ctx context.Context, t *aspire.Tenant, req Request, ids []string, 
 		if maxPages > 0 && (first.Total < 0 || pagesFor(first.Total, aspire.MaxLimit) > maxPages) {
 			return nil, errDearer
 		}
+		if first.HasMore && len(first.Items) > 0 && first.Total > 0 {
+			rest += pagesFor(first.Total, aspire.MaxLimit) - 1
+			what := fmt.Sprintf("%d posts of /v1/posts, %d a page", first.Total, aspire.MaxLimit)
+			if left := len(batches) - k - 1; left > 0 {
+				what += fmt.Sprintf(", and at least one page for each of the %d batches of ids left", left)
+			}
+			if err := budgetError(ctx, what, rest+len(batches)-k-1); err != nil {
+				return nil, err
+			}
+		}
+		qs[k], firsts[k] = q, first
+	}
+	for k, first := range firsts {
 		for i := range first.Items {
 			add(&first.Items[i])
 		}
 		if !first.HasMore || len(first.Items) == 0 {
 			continue
 		}
-		if first.Total > 0 {
-			if err := budgetError(ctx, fmt.Sprintf("%d posts of /v1/posts, %d a page", first.Total, aspire.MaxLimit),
-				pagesFor(first.Total, aspire.MaxLimit)-1); err != nil {
-				return nil, err
-			}
-		}
+		q := qs[k]
 		q.Offset = len(first.Items)
 		for p, err := range t.PostPages(ctx, q) {
 			if err != nil {
@@ -537,9 +593,16 @@ func runPosts(ctx context.Context, t *aspire.Tenant, req Request, ids []string, 
 			}
 		}
 	}
+	if discover {
+		for id := range at {
+			ids = append(ids, id)
+		}
+		slices.Sort(ids)
+	}
 	out := make([]*Result, len(ids))
-	for i, s := range sl {
-		res := &Result{Plan: PostsPlan, Range: r, PostCount: s.n, Metrics: s.all.metrics(),
+	for i, id := range ids {
+		s := sl[at[id]]
+		res := &Result{ID: id, Plan: PostsPlan, Range: r, PostCount: s.n, Metrics: s.all.metrics(),
 			ByNetwork: metricsOf(s.byNet), ByPostType: metricsOf(s.byType), Series: map[Interval][]Point{}}
 		for _, iv := range req.Intervals {
 			starts := iv.Buckets(r)

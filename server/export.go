@@ -14,7 +14,7 @@ import (
 	"github.com/aspire-graphql/aspire-graphql/loaders"
 )
 
-// exportHandler serves GET /export/{posts,members}.{csv,ndjson}: a whole
+// exportHandler serves GET /export/{posts,members,performance}.{csv,ndjson}: a whole
 // table in one download for BI tools (see docs/bi.md). A failure before
 // the first row is an ordinary error answer; after it, an NDJSON stream
 // ends with an {"error": …} line and a CSV download is cut short, so no
@@ -23,8 +23,8 @@ func exportHandler(o Options) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		entity, format, _ := strings.Cut(r.PathValue("file"), ".")
 		f := export.Format(format)
-		if (entity != "posts" && entity != "members") || (f != export.CSV && f != export.NDJSON) {
-			writeExportError(w, http.StatusNotFound, graph.CodeNotFound, "exports are /export/posts.csv, /export/posts.ndjson, /export/members.csv and /export/members.ndjson")
+		if (entity != "posts" && entity != "members" && entity != "performance") || (f != export.CSV && f != export.NDJSON) {
+			writeExportError(w, http.StatusNotFound, graph.CodeNotFound, "exports are /export/{posts,members,performance}.{csv,ndjson}")
 			return
 		}
 		// Downloads outlast the server's write timeout, which suits queries.
