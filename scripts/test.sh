@@ -31,6 +31,18 @@ if ! command -v redis-server >/dev/null 2>&1; then
 	fi
 fi
 
+# The container tests (deploy/container_test.go) build the Dockerfile and
+# run the image with Debian's podman and runc (as root: rootless podman
+# needs a user namespace setup this machine does not have).
+if ! command -v podman >/dev/null 2>&1 || ! command -v runc >/dev/null 2>&1; then
+	if [ "$(id -u)" = 0 ]; then
+		echo "== installing podman and runc (apt)"
+		apt-get install -y -qq podman runc >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq podman runc >/dev/null; }
+	else
+		echo "== podman and runc are not installed (or not root): the container tests will be skipped"
+	fi
+fi
+
 # Standard GraphQL clients run against the demo server (TestStandardClients):
 # graphql-js, the graphql-http audit, graphql-codegen and relay-compiler,
 # pinned in clients/package-lock.json.
