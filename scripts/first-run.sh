@@ -20,4 +20,5 @@ until curl -sf "http://127.0.0.1:$port/healthz" >/dev/null; do
 	kill -0 $pid 2>/dev/null || { cat "$tmp/out.log"; exit 1; }
 	sleep 0.2
 done
-echo "first go run . answered /healthz after $(echo "$(date +%s.%N) - $start" | bc) s (GOMODCACHE ${GOMODCACHE:-the machine's}, GOCACHE empty; $(nproc) CPUs, load $(cut -d' ' -f1-3 /proc/loadavg))"
+secs=$(echo "$(date +%s.%N) - $start" | bc)
+echo "first go run . answered /healthz after $secs s (GOMODCACHE ${GOMODCACHE:-of the machine}, GOCACHE empty; $(nproc) CPUs, load $(cut -d' ' -f1-3 /proc/loadavg))"
