@@ -4,46 +4,35 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+# Debian packages the required tests use, installed when this runs as root
+# (or with sudo); without them those tests skip (CI, .ci/run, requires them).
+# install CMD... -- PACKAGE... : apt-installs the packages (options such as
+# --no-install-recommends pass through) when one of the commands is missing.
+install() {
+	local cmds=() pkgs=() missing=
+	while [ "$1" != -- ]; do cmds+=("$1"); shift; done; shift; pkgs=("$@")
+	for c in "${cmds[@]}"; do command -v "$c" >/dev/null 2>&1 || missing=1; done
+	[ -z "$missing" ] && return 0
+	local sudo=
+	if [ "$(id -u)" != 0 ]; then
+		if command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then sudo=sudo; else
+			echo "== ${pkgs[*]} not installed and cannot be installed here: the tests that need them will be skipped"; return 0
+		fi
+	fi
+	echo "== installing ${pkgs[*]} (apt)"
+	$sudo apt-get install -y -qq "${pkgs[@]}" >/dev/null 2>&1 ||
+		{ $sudo apt-get update -qq && $sudo apt-get install -y -qq "${pkgs[@]}" >/dev/null; }
+}
 # The browser test drives Debian's Chromium (no browser download).
-if ! command -v chromium >/dev/null 2>&1; then
-	if [ "$(id -u)" = 0 ]; then
-		echo "== installing chromium (apt)"
-		apt-get install -y -qq chromium >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq chromium >/dev/null; }
-	elif command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then
-		echo "== installing chromium (sudo apt)"
-		sudo apt-get install -y -qq chromium >/dev/null 2>&1 || { sudo apt-get update -qq && sudo apt-get install -y -qq chromium >/dev/null; }
-	else
-		echo "== chromium is not installed and cannot be installed here: the browser test will be skipped"
-	fi
-fi
-
-# The replica tests start Debian's redis-server (persistence off, a free
-# port); installed the same way.
-if ! command -v redis-server >/dev/null 2>&1; then
-	if [ "$(id -u)" = 0 ]; then
-		echo "== installing redis-server (apt)"
-		apt-get install -y -qq redis-server >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq redis-server >/dev/null; }
-	elif command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then
-		echo "== installing redis-server (sudo apt)"
-		sudo apt-get install -y -qq redis-server >/dev/null 2>&1 || { sudo apt-get update -qq && sudo apt-get install -y -qq redis-server >/dev/null; }
-	else
-		echo "== redis-server is not installed and cannot be installed here: the Redis tests will be skipped"
-	fi
-fi
-
-# The CSV-injection test opens exports in LibreOffice Calc (headless,
-# Debian's libreoffice-calc-nogui); installed the same way.
-if ! command -v soffice >/dev/null 2>&1; then
-	if [ "$(id -u)" = 0 ]; then
-		echo "== installing libreoffice-calc-nogui (apt)"
-		apt-get install -y -qq --no-install-recommends libreoffice-calc-nogui >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq --no-install-recommends libreoffice-calc-nogui >/dev/null; }
-	elif command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then
-		echo "== installing libreoffice-calc-nogui (sudo apt)"
-		sudo apt-get install -y -qq --no-install-recommends libreoffice-calc-nogui >/dev/null 2>&1 || { sudo apt-get update -qq && sudo apt-get install -y -qq --no-install-recommends libreoffice-calc-nogui >/dev/null; }
-	else
-		echo "== soffice is not installed and cannot be installed here: the spreadsheet test will be skipped"
-	fi
-fi
+install chromium -- chromium
+# The replica tests start Debian's redis-server (persistence off, a free port).
+install redis-server -- redis-server
+# The CSV-injection test opens exports in LibreOffice Calc (headless).
+install soffice -- --no-install-recommends libreoffice-calc-nogui
+# The container tests (deploy/container_test.go) build the Dockerfile and run
+# the image with Debian's podman and runc (as root: rootless podman needs a
+# user namespace set-up this machine does not have).
+install podman runc -- podman runc
 
 # Standard GraphQL clients run against the demo server (TestStandardClients):
 # graphql-js, the graphql-http audit, graphql-codegen and relay-compiler,
