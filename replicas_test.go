@@ -398,6 +398,11 @@ func TestReplicasSharePersistedQueries(t *testing.T) {
 	if _, err := ask(rs[1].base, "", nil, demoCreds, ext); err == nil || !strings.Contains(err.Error(), "PersistedQueryNotFound") {
 		t.Fatalf("an unknown hash on B: %v", err)
 	}
+	// Only keys the upstream accepted register in Redis (graph/apq.go): the
+	// key's first query on A is its check.
+	if _, err := ask(rs[0].base, `{ groups { totalCount } }`, nil, demoCreds, nil); err != nil {
+		t.Fatalf("first query on A: %v", err)
+	}
 	if _, err := ask(rs[0].base, q, nil, demoCreds, ext); err != nil {
 		t.Fatalf("registering on A: %v", err)
 	}

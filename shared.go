@@ -3,7 +3,7 @@ package main
 import (
 	"context"
 
-	"github.com/99designs/gqlgen/graphql/handler/lru"
+	"github.com/aspire-graphql/aspire-graphql/graph"
 	"github.com/rs/zerolog"
 
 	"github.com/aspire-graphql/aspire-graphql/aspire"
@@ -52,7 +52,7 @@ func (s *shared) serverOptions(o server.Options) server.Options {
 		return o
 	}
 	o.SharedResponses = s.store.Cache("response")
-	o.APQ = s.store.APQ(lru.New[string](1000))
+	o.APQ = s.store.APQ(graph.NewAPQCache(graph.DefaultAPQBytes))
 	o.Degraded = s.store.Degraded
 	return o
 }

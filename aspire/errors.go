@@ -25,6 +25,10 @@ const (
 	CodeRateLimited     Code = "rate_limited"      // 429, or the client-side budget would wait past the deadline
 	CodeUnavailable     Code = "unavailable"       // 5xx, timeouts, connection errors, undecodable bodies
 	CodeDeadline        Code = "deadline_exceeded" // the caller's deadline passed (not the upstream's fault)
+	// CodeContract: the upstream broke the paging contract (more rows than
+	// the limit asked, an offset page repeating the one before, more rows
+	// than the total it announced). Never retried: it would answer the same.
+	CodeContract Code = "contract_violation"
 )
 
 // Error is the one error type of the client. Message is safe to show to an

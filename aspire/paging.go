@@ -82,7 +82,14 @@ func fetchList[T any](ctx context.Context, t *Tenant, path string, v url.Values,
 	if limit > 0 {
 		v.Set(wire.ParamLimit, strconv.Itoa(limit))
 	}
+	eff := limit
+	if eff == 0 {
+		eff = DefaultLimit
+	}
 	return get(ctx, t, path, path, v, func(b []byte) (listBody[T], error) {
+		if err := checkRowCount(t.c.wf, path, b, eff); err != nil { // pagecheck.go
+			return listBody[T]{}, err
+		}
 		return decodeList[T](t.c.wf, path, b, t.c.cfg.decode)
 	})
 }
@@ -122,7 +129,17 @@ func pages[T any](ctx context.Context, t *Tenant, path string, v url.Values, off
 	if limit == 0 {
 		limit = MaxLimit
 	}
-	return func(yield func(*Page[T], error) bool) {
+	return func(deliver func(*Page[T], error) bool) {
+		checks := pageChecks[T]{endpoint: path, start: offset}
+		yield := func(p *Page[T], err error) bool {
+			if err == nil {
+				if err = checks.check(p); err != nil {
+					deliver(nil, err)
+					return false
+				}
+			}
+			return deliver(p, err)
+		}
 		first, err := list[T](ctx, t, path, cloneValues(v), offset, limit)
 		if err != nil {
 			yield(nil, err)

@@ -80,10 +80,10 @@ func sharedGet[T any](ctx context.Context, c *Client, endpoint, key string, ttl 
 		return v, false
 	}
 	b, ok := c.cfg.l2.Get(ctx, key)
-	if !ok {
-		return v, false
+	if !ok || int64(len(b)) > c.cfg.maxBody {
+		return v, false // checked as an upstream body is: over max-body, a miss
 	}
-	v, err := dec(b) // the upstream's body, read as the contract says
+	v, err := dec(b) // the upstream's body, read as the contract says (and its page checked: pagecheck.go)
 	if err != nil {
 		return v, false // written by another version, say: fetch afresh
 	}

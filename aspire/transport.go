@@ -87,8 +87,12 @@ func getCall[T any](ctx context.Context, t *Tenant, endpoint, path string, param
 			c.shareAcceptance(ctx, t)
 		}
 		defer putBuffer(body)
-		c.checkDrift(ctx, endpoint, body.Bytes())
 		v, err := dec(body.Bytes())
+		var ce *Error
+		if errors.As(err, &ce) && ce.Code == CodeContract {
+			return nil, ce // before the drift sample, which reads the whole body as generic JSON
+		}
+		c.checkDrift(ctx, endpoint, body.Bytes())
 		if err != nil {
 			return nil, &Error{Code: CodeUnavailable, Endpoint: endpoint, Status: http.StatusOK,
 				Message: "the Aspire API sent a response that could not be read", Detail: scrub(err.Error(), t.creds.APIKey)}

@@ -51,6 +51,7 @@ var codes = map[aspire.Code]string{
 	aspire.CodeUnavailable:     CodeUpstreamUnavailable,
 	aspire.CodeBudgetExceeded:  CodeOperationLimit,
 	aspire.CodeDeadline:        CodeDeadlineExceeded,
+	aspire.CodeContract:        CodeContractDrift,
 }
 
 // DeadlineMessage is what a client reads when its request ran out of time.

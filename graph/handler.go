@@ -9,7 +9,6 @@ import (
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/handler"
 	"github.com/99designs/gqlgen/graphql/handler/extension"
-	"github.com/99designs/gqlgen/graphql/handler/lru"
 	"github.com/99designs/gqlgen/graphql/handler/transport"
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/formatter"
@@ -22,12 +21,13 @@ import (
 
 // HandlerConfig tunes the GraphQL handler.
 type HandlerConfig struct {
-	// QueryCacheSize is how many parsed and validated documents are kept
-	// (default 1000).
-	QueryCacheSize int
-	// APQCacheSize is how many persisted queries are kept (default 1000).
-	APQCacheSize int
-	DisableAPQ   bool
+	// QueryCacheBytes bounds the parsed and validated documents kept, by
+	// the size of their text (default DefaultDocBytes; see apq.go).
+	QueryCacheBytes int64
+	// APQCacheBytes bounds the in-process persisted queries of accepted
+	// keys (default DefaultAPQBytes; see apq.go).
+	APQCacheBytes int64
+	DisableAPQ    bool
 	// APQCache, if set, replaces the in-process APQ cache (replicas share
 	// one in Redis).
 	APQCache graphql.Cache[string]
@@ -74,11 +74,11 @@ type HandlerConfig struct {
 // limits, error presenter and panic recovery. The caller wraps it with the
 // HTTP middleware that puts loaders.With into each request's context.
 func NewHandler(cfg HandlerConfig) *handler.Server {
-	if cfg.QueryCacheSize <= 0 {
-		cfg.QueryCacheSize = 1000
+	if cfg.QueryCacheBytes <= 0 {
+		cfg.QueryCacheBytes = DefaultDocBytes
 	}
-	if cfg.APQCacheSize <= 0 {
-		cfg.APQCacheSize = 1000
+	if cfg.APQCacheBytes <= 0 {
+		cfg.APQCacheBytes = DefaultAPQBytes
 	}
 	c := Config{Resolvers: &Resolver{}, Schema: servedSchema()}
 	setComplexity(&c.Complexity)
@@ -92,7 +92,7 @@ func NewHandler(cfg HandlerConfig) *handler.Server {
 		srv.AddTransport(rawTransport{transport.GET{}})
 		srv.AddTransport(rawTransport{transport.POST{}})
 	}
-	docs := lru.New[*ast.QueryDocument](cfg.QueryCacheSize)
+	docs := newDocCache(cfg.QueryCacheBytes)
 	if cfg.Tracing {
 		srv.SetQueryCache(tracing.QueryCache[*ast.QueryDocument](docs))
 		srv.Use(tracing.Operations{})
@@ -106,10 +106,11 @@ func NewHandler(cfg HandlerConfig) *handler.Server {
 	// introspection is.
 	srv.SetDisableSuggestion(!cfg.Introspection)
 	if !cfg.DisableAPQ {
-		var apq graphql.Cache[string] = lru.New[string](cfg.APQCacheSize)
-		if cfg.APQCache != nil {
-			apq = cfg.APQCache
+		accepted := cfg.APQCache
+		if accepted == nil {
+			accepted = NewAPQCache(cfg.APQCacheBytes)
 		}
+		var apq graphql.Cache[string] = apqShares{accepted: accepted, unverified: NewAPQCache(APQUnverifiedBytes)}
 		if cfg.APQObserve != nil {
 			apq = observedAPQ{Cache: apq, observe: cfg.APQObserve}
 		}

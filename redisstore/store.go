@@ -312,3 +312,25 @@ func unpack(raw []byte) ([]byte, error) {
 	}
 	return nil, fmt.Errorf("unknown encoding %d", raw[0])
 }
+
+// within adds n to the counter key (which lives for ttl from its first
+// addition) and reports whether it is still at most budget: a byte budget
+// over a window, shared by the replicas. A failure reads as "no".
+func (c *Cache) within(ctx context.Context, key string, n, budget int64, ttl time.Duration) bool {
+	if !c.s.up.Load() {
+		return false
+	}
+	var total int64
+	err := c.s.do(ctx, "incrby", func(ctx context.Context) error {
+		k := c.prefix + "budget:" + key
+		p := c.s.rdb.TxPipeline()
+		incr := p.IncrBy(ctx, k, n)
+		p.ExpireNX(ctx, k, ttl)
+		if _, err := p.Exec(ctx); err != nil {
+			return err
+		}
+		total = incr.Val()
+		return nil
+	})
+	return err == nil && total <= budget
+}

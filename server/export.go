@@ -96,6 +96,8 @@ func exportStatus(err error) (int, string) {
 		return http.StatusTooManyRequests, graph.CodeRateLimited
 	case aspire.CodeDeadline:
 		return http.StatusGatewayTimeout, graph.CodeDeadlineExceeded
+	case aspire.CodeContract:
+		return http.StatusBadGateway, graph.CodeContractDrift
 	}
 	return http.StatusBadGateway, graph.CodeUpstreamUnavailable
 }
