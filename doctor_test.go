@@ -101,8 +101,11 @@ func TestDoctor(t *testing.T) {
 			"✓ client id matches the key's workspace: " + aspiretest.DemoClientID + " (reduced from the pasted workspace URL)\n", true},
 		{"empty range, wider has posts", with(oldUp.URL, aspiretest.DemoKey, aspiretest.DemoClientID),
 			"✗ posts in the last 30 days: none (", false},
-		{"renamed field", with(driftUp.URL, aspiretest.DemoKey, aspiretest.DemoClientID), "/v1/posts data[].metrics.tmv (missing)", false},
-		{"dropped field", with(driftUp.URL, aspiretest.DemoKey, aspiretest.DemoClientID), "/v1/posts data[].caption (missing)", false},
+		// A renamed field: the new key is unknown (✗); the old, an optional
+		// field no longer found, is information, as a dropped one is
+		// (absent is not drift, issue 21).
+		{"renamed field", with(driftUp.URL, aspiretest.DemoKey, aspiretest.DemoClientID), "/v1/posts data[].metrics.total_media_value (unknown)", false},
+		{"dropped field", with(driftUp.URL, aspiretest.DemoKey, aspiretest.DemoClientID), "✓ optional fields not sent: metrics.tmv, post.caption (they read as null; not an error)", false},
 		{"unknown host", with("http://aspire-api.invalid", aspiretest.DemoKey, aspiretest.DemoClientID),
 			"✗ base URL answers: http://aspire-api.invalid: cannot resolve the host name (DNS): aspire-api.invalid", false},
 		{"untrusted certificate", with(tlsUp.URL, aspiretest.DemoKey, aspiretest.DemoClientID),

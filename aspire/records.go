@@ -22,6 +22,10 @@ type Metrics struct {
 	Engagements     *int64   `json:"engagements"`
 	EngagementRate  *float64 `json:"engagement_rate"`
 	TMV             *float64 `json:"tmv"` // total media value, USD
+	// Unreadable has a bit set per field (by its index in
+	// contract.RecordFields) whose value was sent but could not be read: that
+	// field is nil, and graph reports drift at its path.
+	Unreadable uint64 `json:"_unreadable,omitempty"`
 }
 
 // Post is one piece of creator content.
@@ -40,6 +44,7 @@ type Post struct {
 	PostedAt      time.Time     `json:"posted_at"`
 	IsEstimated   bool          `json:"is_estimated"`
 	Metrics       Metrics       `json:"metrics"`
+	Unreadable    uint64        `json:"_unreadable,omitempty"` // as Metrics.Unreadable
 }
 
 // Handles are a member's account names per network; empty where the member
@@ -78,6 +83,7 @@ type Member struct {
 	Metrics    Metrics              `json:"metrics"`
 	ByNetwork  map[Network]Metrics  `json:"by_network"`
 	ByPostType map[PostType]Metrics `json:"by_post_type"`
+	Unreadable uint64               `json:"_unreadable,omitempty"` // as Metrics.Unreadable
 }
 
 // Project is a campaign of the workspace.
@@ -87,6 +93,7 @@ type Project struct {
 	Status      ProjectStatus `json:"status"`
 	CreatedAt   time.Time     `json:"created_at"`
 	MemberCount int           `json:"member_count"`
+	Unreadable  uint64        `json:"_unreadable,omitempty"` // as Metrics.Unreadable
 }
 
 // Group is a named set of members.
@@ -94,6 +101,7 @@ type Group struct {
 	ID          string `json:"id"`
 	Name        string `json:"name"`
 	MemberCount int    `json:"member_count"`
+	Unreadable  uint64 `json:"_unreadable,omitempty"` // as Metrics.Unreadable
 }
 
 // Record ids, so generic code can key rows by id.

@@ -156,6 +156,22 @@ var RecordFields = map[string][]string{
 	"group":   {"id", "name", "member_count"},
 }
 
+// RequiredFields lists, per record type, the fields without which a record
+// cannot be used (its id, the member of a post, when it was posted, the
+// lists of projects and groups): one of them missing is contract drift. Every
+// other field is optional: an upstream may leave it out when it has no
+// value, and it reads as null (aspire's drift sampler tells a field the
+// upstream stopped sending apart, see aspire/drift.go).
+var RequiredFields = map[string][]string{
+	"post":    {"id", "member_id", "project_ids", "group_ids", "posted_at"},
+	"member":  {"id", "project_ids", "group_ids"},
+	"project": {"id"},
+	"group":   {"id"},
+}
+
+// Required reports whether field f of record type rec is required.
+func Required(rec, f string) bool { return slices.Contains(RequiredFields[rec], f) }
+
 // EnumValues lists, per enum, our values (aspire/enums.go).
 var EnumValues = map[string][]string{
 	"network":        {"instagram", "tiktok", "youtube", "pinterest"},

@@ -45,6 +45,10 @@ type Report struct {
 	// Unmapped lists, per record type, our fields the doctor found no
 	// field for in the records it received.
 	Unmapped map[string][]string `json:"unmapped,omitempty"`
+	// Optional lists, per record type, optional fields (not in
+	// contract.RequiredFields) no record received carried: information,
+	// not a failure. They read as null.
+	Optional map[string][]string `json:"optional,omitempty"`
 	// Contract is the contract the findings call for: the checked one with
 	// what the doctor learned (where the key goes, the paths and where the
 	// client id goes, the parameter names and date format, the list and
@@ -309,22 +313,31 @@ func run(ctx context.Context, in Input) Report {
 		if b.a.status != http.StatusOK || b.a.body == nil {
 			continue
 		}
-		if d := aspire.ShapeDiffWith(checked, b.endpoint, b.a.body); len(d) > 0 {
+		if d := r.optional(aspire.ShapeDiffWith(checked, b.endpoint, b.a.body)); len(d) > 0 {
 			r.Drift[b.endpoint] = d
 		}
 		if id, ok := learnRecords(in.Contract, b.endpoint, b.a.body, r.Unmapped); ok {
 			rec := getAs(ctx, in, in.Contract, in.Creds.ClientID, b.endpoint+"/{id}", b.endpoint+"/"+url.PathEscape(id), nil, true)
 			if rec.status == http.StatusOK {
 				learnRecordShape(in.Contract, b.endpoint, id, rec.body)
-				if d := aspire.ShapeDiffWith(checked, b.endpoint+"/{id}", rec.body); len(d) > 0 {
+				if d := r.optional(aspire.ShapeDiffWith(checked, b.endpoint+"/{id}", rec.body)); len(d) > 0 {
 					r.Drift[b.endpoint+"/{id}"] = d
 				}
 			}
 		}
 	}
 	for rec, fs := range r.Unmapped {
-		if len(fs) == 0 {
+		// An optional field found nowhere is not a failure: the API may
+		// leave it out when it has no value.
+		for _, f := range fs {
+			if !contract.Required(rec, f) {
+				r.addOptional(rec, f)
+			}
+		}
+		if fs = slices.DeleteFunc(fs, func(f string) bool { return !contract.Required(rec, f) }); len(fs) == 0 {
 			delete(r.Unmapped, rec)
+		} else {
+			r.Unmapped[rec] = fs
 		}
 	}
 	if n := len(r.Drift) + len(r.Unmapped); n > 0 {
@@ -353,6 +366,15 @@ func run(ctx context.Context, in Input) Report {
 	} else {
 		add(Check{Name: "response shape matches the contract", OK: true, Detail: "envelope, paging keys and record fields as assumed"})
 	}
+	if len(r.Optional) > 0 {
+		var fs []string
+		for _, rec := range slices.Sorted(maps.Keys(r.Optional)) {
+			for _, f := range r.Optional[rec] {
+				fs = append(fs, rec+"."+f)
+			}
+		}
+		add(Check{Name: "optional fields not sent", OK: true, Detail: strings.Join(fs, ", ") + " (they read as null; not an error)"})
+	}
 	if mem.status == http.StatusOK {
 		learnBatch(ctx, in, &r, mem, year)
 	}
@@ -373,6 +395,29 @@ func run(ctx context.Context, in Input) Report {
 		add(Check{Name: "rate-limit headroom", OK: true, Detail: "the API reports no X-RateLimit headers"})
 	}
 	return r.done()
+}
+
+// optional moves the optional fields a record left out ("absent") from d
+// to r.Optional, and returns the rest.
+func (r *Report) optional(d []aspire.Drift) []aspire.Drift {
+	return slices.DeleteFunc(d, func(x aspire.Drift) bool {
+		if x.Kind != "absent" {
+			return false
+		}
+		rec, f := x.Record()
+		r.addOptional(rec, f)
+		return true
+	})
+}
+
+func (r *Report) addOptional(rec, f string) {
+	if r.Optional == nil {
+		r.Optional = map[string][]string{}
+	}
+	if !slices.Contains(r.Optional[rec], f) {
+		r.Optional[rec] = append(r.Optional[rec], f)
+		slices.Sort(r.Optional[rec])
+	}
 }
 
 func (r Report) done() Report {
