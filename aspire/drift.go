@@ -150,6 +150,15 @@ func diffNode(out *[]Drift, path string, v any, n *node) {
 					}
 				}
 			}
+			if !present { // another key the rewriter reads it from ("projects" for project_ids)
+				for _, k := range slices.Sorted(maps.Keys(obj)) {
+					if fl, ok := n.fields[k]; ok && fl.out == n.fields[w].out && k != w {
+						child, present, got = obj[k], true, k
+						*out = append(*out, Drift{Field: join(path, w), Kind: "spelling", Got: k})
+						break
+					}
+				}
+			}
 			if !present {
 				switch {
 				case n.optional:

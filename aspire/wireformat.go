@@ -93,12 +93,26 @@ func compile(c *contract.Contract) *wireFormat {
 		}
 		return n
 	}
-	f.post = obj("post", map[string]*node{"metrics": metrics, "network": enumIn("network"), "post_type": enumIn("post_type"),
+	refs := &node{kind: nodeRefs}
+	f.post = obj("post", map[string]*node{"project_ids": refs, "group_ids": refs, "metrics": metrics, "network": enumIn("network"), "post_type": enumIn("post_type"),
 		"mention_source": enumIn("mention_source"), "status": enumIn("post_status"), "is_estimated": boolNode})
 	handles := obj("handles", nil)
 	handles.optional = true
-	f.member = obj("member", map[string]*node{"metrics": metrics, "handles": handles,
+	f.member = obj("member", map[string]*node{"project_ids": refs, "group_ids": refs, "metrics": metrics, "handles": handles,
 		"by_network": mapOf("network"), "by_post_type": mapOf("post_type"), "post_count": intNode})
+	// Embedded records and single ids under their usual names read as the
+	// id lists too: "projects": [{"id": …}], "project_id": "…".
+	for _, n := range []*node{f.post, f.member} {
+		for _, rel := range []string{"project", "group"} {
+			fl := n.fields[n.names[rel+"_ids"]]
+			fl.alias = true
+			for _, k := range []string{rel + "s", rel + "_id", camel(rel + "_id")} {
+				if _, taken := n.fields[k]; !taken {
+					n.fields[k] = fl
+				}
+			}
+		}
+	}
 	f.project = obj("project", map[string]*node{"status": enumIn("project_status"), "member_count": intNode})
 	f.group = obj("group", map[string]*node{"member_count": intNode})
 	f.paramFor = map[string]string{wire.ParamNetwork: "network", wire.ParamPostType: "post_type",
@@ -331,6 +345,10 @@ const (
 	nodeInt
 	nodeFloat
 	nodeBool
+	// nodeRefs is a list of ids (project_ids, group_ids), read as a list
+	// of strings, a list of numbers, a list of objects with an id
+	// (embedded records: [{"id": "1", "name": …}]) or one id alone.
+	nodeRefs
 )
 
 type node struct {
@@ -426,7 +444,11 @@ func rewriteValue(dst, src []byte, i int, n *node, bad *badValues) ([]byte, int,
 					}
 					first = false
 					dst = append(dst, fl.out...)
-					if fl.child != nil && fl.child.kind >= nodeInt {
+					if fl.child != nil && fl.child.kind == nodeRefs {
+						if dst, i, err = rewriteRefs(dst, src, i); err != nil {
+							return nil, i, err
+						}
+					} else if fl.child != nil && fl.child.kind >= nodeInt {
 						var ok bool
 						if dst, i, ok, err = rewriteScalar(dst, src, i, fl.child.kind); err != nil {
 							return nil, i, err
@@ -600,6 +622,90 @@ func rewriteScalar(dst, src []byte, i int, kind nodeKind) (out []byte, end int, 
 		}
 	}
 	return append(dst, "null"...), end, false, nil
+}
+
+// rewriteRefs appends the id list at src[i] as a JSON list of strings:
+// strings are kept, numbers quoted, objects replaced by their "id" (an
+// object without one is left out), a lone id wrapped in a list; null stays
+// null, anything else is copied for the decoder to judge.
+func rewriteRefs(dst, src []byte, i int) ([]byte, int, error) {
+	if i >= len(src) {
+		return nil, i, errSyntax
+	}
+	id := func(dst []byte, v []byte) ([]byte, bool) {
+		switch {
+		case len(v) > 0 && v[0] == '"':
+			return append(dst, v...), true
+		case jsonNumber(v):
+			return strconv.AppendQuote(dst, string(v)), true
+		case string(v) == "null":
+			return append(dst, v...), true
+		}
+		return dst, false
+	}
+	switch src[i] {
+	case '[':
+		dst = append(dst, '[')
+		i = skipSpace(src, i+1)
+		if i < len(src) && src[i] == ']' {
+			return append(dst, ']'), i + 1, nil
+		}
+		first := true
+		for {
+			end, err := skipValue(src, i)
+			if err != nil {
+				return nil, i, err
+			}
+			v := src[i:end]
+			if v[0] == '{' {
+				got, err := extract(v, [][]string{{"id"}}, nil)
+				if err != nil {
+					return nil, i, err
+				}
+				v = bytes.TrimSpace(got[0])
+			}
+			if v != nil {
+				mark := len(dst)
+				if !first {
+					dst = append(dst, ',')
+				}
+				var ok bool
+				if dst, ok = id(dst, v); ok {
+					first = false
+				} else if v[0] == '[' || v[0] == '{' || v[0] == 't' || v[0] == 'f' {
+					dst = append(dst, v...) // a wrong type: the decoder names it
+					first = false
+				} else {
+					dst = dst[:mark]
+				}
+			}
+			i = skipSpace(src, end)
+			if i >= len(src) {
+				return nil, i, errSyntax
+			}
+			if src[i] == ']' {
+				return append(dst, ']'), i + 1, nil
+			}
+			if src[i] != ',' {
+				return nil, i, errSyntax
+			}
+			i = skipSpace(src, i+1)
+		}
+	case '"':
+		end, err := stringEnd(src, i)
+		if err != nil {
+			return nil, i, err
+		}
+		return append(append(append(dst, '['), src[i:end]...), ']'), end, nil
+	}
+	end, err := skipValue(src, i)
+	if err != nil {
+		return nil, i, err
+	}
+	if v := src[i:end]; jsonNumber(v) {
+		return append(strconv.AppendQuote(append(dst, '['), string(v)), ']'), end, nil
+	}
+	return append(dst, src[i:end]...), end, nil
 }
 
 // jsonNumber reports whether b is a number as JSON writes one.

@@ -142,3 +142,24 @@ func FuzzContractDecoding(f *testing.F) {
 		_ = shapeDiff(wf, wire.PathMembers, []byte(body))
 	})
 }
+
+// TestEmbeddedRefs: projects and groups sent as embedded objects, numbers,
+// or one id alone read as the id lists, and the shape check takes them for
+// another spelling, not a required field missing (issue 21).
+func TestEmbeddedRefs(t *testing.T) {
+	body := `{"data":[{"id":"1","member_id":"9","posted_at":"2026-01-02T03:04:05Z","projects":[{"id":"88100","name":"Spring"},{"name":"no id"},{"id":88101}],
+	 "group_ids":[7,"8"]},{"id":"2","project_id":"5","groups":"6"}]}`
+	posts, _, err := DecodePosts(contract.Default(), []byte(body))
+	if err != nil || len(posts) != 2 {
+		t.Fatalf("%+v, %v", posts, err)
+	}
+	if !slices.Equal(posts[0].ProjectIDs, []string{"88100", "88101"}) || !slices.Equal(posts[0].GroupIDs, []string{"7", "8"}) ||
+		!slices.Equal(posts[1].ProjectIDs, []string{"5"}) || !slices.Equal(posts[1].GroupIDs, []string{"6"}) || posts[0].MemberID != "9" {
+		t.Fatalf("%+v", posts)
+	}
+	for _, d := range ShapeDiff(wire.PathPosts, []byte(body)) {
+		if d.Kind == "missing" && !strings.HasPrefix(d.Field, "pagination.") {
+			t.Errorf("drift %+v", d)
+		}
+	}
+}
