@@ -93,25 +93,33 @@ func compile(c *contract.Contract) *wireFormat {
 		}
 		return n
 	}
-	refs := &node{kind: nodeRefs}
-	f.post = obj("post", map[string]*node{"project_ids": refs, "group_ids": refs, "metrics": metrics, "network": enumIn("network"), "post_type": enumIn("post_type"),
+	refs := map[string]*node{"project_ids": {kind: nodeRefs, namesOut: `"project_names":`}, "group_ids": {kind: nodeRefs, namesOut: `"group_names":`},
+		"project_names": {kind: nodeRefs}, "group_names": {kind: nodeRefs}}
+	f.post = obj("post", map[string]*node{"project_ids": refs["project_ids"], "group_ids": refs["group_ids"],
+		"project_names": refs["project_names"], "group_names": refs["group_names"], "metrics": metrics, "network": enumIn("network"), "post_type": enumIn("post_type"),
 		"mention_source": enumIn("mention_source"), "status": enumIn("post_status"), "is_estimated": boolNode})
 	handles := obj("handles", nil)
 	handles.optional = true
-	f.member = obj("member", map[string]*node{"project_ids": refs, "group_ids": refs, "metrics": metrics, "handles": handles,
+	f.member = obj("member", map[string]*node{"project_ids": refs["project_ids"], "group_ids": refs["group_ids"],
+		"project_names": refs["project_names"], "group_names": refs["group_names"], "metrics": metrics, "handles": handles,
 		"by_network": mapOf("network"), "by_post_type": mapOf("post_type"), "post_count": intNode})
 	// Embedded records and single ids under their usual names read as the
-	// id lists too: "projects": [{"id": …}], "project_id": "…".
+	// id lists too: "projects": [{"id": …, "name": …}], "project_id": "…";
+	// so do single names: "project_name", "campaign_name".
 	for _, n := range []*node{f.post, f.member} {
-		for _, rel := range []string{"project", "group"} {
-			fl := n.fields[n.names[rel+"_ids"]]
+		alias := func(ours string, keys ...string) {
+			fl := n.fields[n.names[ours]]
 			fl.alias = true
-			for _, k := range []string{rel + "s", rel + "_id", camel(rel + "_id")} {
+			for _, k := range keys {
 				if _, taken := n.fields[k]; !taken {
 					n.fields[k] = fl
 				}
 			}
 		}
+		alias("project_ids", "projects", "project_id", "projectId", "campaigns", "campaign_id", "campaignId")
+		alias("group_ids", "groups", "group_id", "groupId")
+		alias("project_names", "project_name", "projectName", "campaign_name", "campaignName", "campaign_names")
+		alias("group_names", "group_name", "groupName")
 	}
 	f.project = obj("project", map[string]*node{"status": enumIn("project_status"), "member_count": intNode})
 	f.group = obj("group", map[string]*node{"member_count": intNode})
@@ -360,6 +368,9 @@ type node struct {
 	order  []string          // object: the contract's names, in record order
 	orderF []field           // object: their fields
 	rec    string            // object: the record type ("post", "metrics"…)
+	// namesOut: refs, the key (`"project_names":`) the names of embedded
+	// objects are written under.
+	namesOut string
 	// optional: an absent field is not drift (handles: a member has no
 	// account on most networks).
 	optional bool
@@ -445,7 +456,7 @@ func rewriteValue(dst, src []byte, i int, n *node, bad *badValues) ([]byte, int,
 					first = false
 					dst = append(dst, fl.out...)
 					if fl.child != nil && fl.child.kind == nodeRefs {
-						if dst, i, err = rewriteRefs(dst, src, i); err != nil {
+						if dst, i, err = rewriteRefs(dst, src, i, fl.child.namesOut); err != nil {
 							return nil, i, err
 						}
 					} else if fl.child != nil && fl.child.kind >= nodeInt {
@@ -628,7 +639,7 @@ func rewriteScalar(dst, src []byte, i int, kind nodeKind) (out []byte, end int, 
 // strings are kept, numbers quoted, objects replaced by their "id" (an
 // object without one is left out), a lone id wrapped in a list; null stays
 // null, anything else is copied for the decoder to judge.
-func rewriteRefs(dst, src []byte, i int) ([]byte, int, error) {
+func rewriteRefs(dst, src []byte, i int, namesOut string) ([]byte, int, error) {
 	if i >= len(src) {
 		return nil, i, errSyntax
 	}
@@ -651,18 +662,26 @@ func rewriteRefs(dst, src []byte, i int) ([]byte, int, error) {
 			return append(dst, ']'), i + 1, nil
 		}
 		first := true
+		var names [][]byte // of embedded objects, parallel to the ids written; nil: none named
+		named := false
 		for {
 			end, err := skipValue(src, i)
 			if err != nil {
 				return nil, i, err
 			}
 			v := src[i:end]
+			var name []byte
 			if v[0] == '{' {
-				got, err := extract(v, [][]string{{"id"}}, nil)
+				got, err := extract(v, [][]string{{"id"}, {"name"}}, nil)
 				if err != nil {
 					return nil, i, err
 				}
 				v = bytes.TrimSpace(got[0])
+				if name = bytes.TrimSpace(got[1]); len(name) > 0 && name[0] == '"' && namesOut != "" {
+					named = true
+				} else {
+					name = nil
+				}
 			}
 			if v != nil {
 				mark := len(dst)
@@ -672,9 +691,11 @@ func rewriteRefs(dst, src []byte, i int) ([]byte, int, error) {
 				var ok bool
 				if dst, ok = id(dst, v); ok {
 					first = false
+					names = append(names, name)
 				} else if v[0] == '[' || v[0] == '{' || v[0] == 't' || v[0] == 'f' {
 					dst = append(dst, v...) // a wrong type: the decoder names it
 					first = false
+					names = append(names, nil)
 				} else {
 					dst = dst[:mark]
 				}
@@ -684,7 +705,21 @@ func rewriteRefs(dst, src []byte, i int) ([]byte, int, error) {
 				return nil, i, errSyntax
 			}
 			if src[i] == ']' {
-				return append(dst, ']'), i + 1, nil
+				dst = append(dst, ']')
+				if named {
+					dst = append(append(append(dst, ','), namesOut...), '[')
+					for j, nm := range names {
+						if j > 0 {
+							dst = append(dst, ',')
+						}
+						if nm == nil {
+							nm = []byte(`""`)
+						}
+						dst = append(dst, nm...)
+					}
+					dst = append(dst, ']')
+				}
+				return dst, i + 1, nil
 			}
 			if src[i] != ',' {
 				return nil, i, errSyntax

@@ -148,7 +148,7 @@ func FuzzContractDecoding(f *testing.F) {
 // another spelling, not a required field missing (issue 21).
 func TestEmbeddedRefs(t *testing.T) {
 	body := `{"data":[{"id":"1","member_id":"9","posted_at":"2026-01-02T03:04:05Z","projects":[{"id":"88100","name":"Spring"},{"name":"no id"},{"id":88101}],
-	 "group_ids":[7,"8"]},{"id":"2","project_id":"5","groups":"6"}]}`
+	 "group_ids":[7,"8"]},{"id":"2","project_id":"5","campaign_name":"Autumn","groups":"6"}]}`
 	posts, _, err := DecodePosts(contract.Default(), []byte(body))
 	if err != nil || len(posts) != 2 {
 		t.Fatalf("%+v, %v", posts, err)
@@ -156,6 +156,9 @@ func TestEmbeddedRefs(t *testing.T) {
 	if !slices.Equal(posts[0].ProjectIDs, []string{"88100", "88101"}) || !slices.Equal(posts[0].GroupIDs, []string{"7", "8"}) ||
 		!slices.Equal(posts[1].ProjectIDs, []string{"5"}) || !slices.Equal(posts[1].GroupIDs, []string{"6"}) || posts[0].MemberID != "9" {
 		t.Fatalf("%+v", posts)
+	}
+	if !slices.Equal(posts[0].ProjectNames, []string{"Spring", ""}) || posts[0].GroupNames != nil || !slices.Equal(posts[1].ProjectNames, []string{"Autumn"}) {
+		t.Fatalf("names %q %q", posts[0].ProjectNames, posts[1].ProjectNames)
 	}
 	for _, d := range ShapeDiff(wire.PathPosts, []byte(body)) {
 		if d.Kind == "missing" && !strings.HasPrefix(d.Field, "pagination.") {

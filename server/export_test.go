@@ -76,7 +76,7 @@ func TestExportPostsCSVEqualsREST(t *testing.T) {
 	projects, _ := rest.AllProjects(ctx)
 	projectName := map[string]string{}
 	for _, p := range projects {
-		projectName[p.ID] = p.Name
+		projectName[p.ID] = *p.Name
 	}
 	for i, r := range rows {
 		p := want[i]

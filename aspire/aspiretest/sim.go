@@ -202,6 +202,11 @@ func New(opts ...Option) *Server {
 		counts:     map[string]int{},
 		sp:         newSpeaker(o.wire),
 	}
+	if o.wire.EmbedNames {
+		for _, w := range s.workspaces {
+			w.nameRefs()
+		}
+	}
 	for _, k := range keys {
 		s.keys[k.Token] = k
 	}
