@@ -91,8 +91,10 @@ func nameOf(ids, names []string, id string) string {
 	return ""
 }
 
-func projectOf(r ref) Project { return Project{ID: r.id, Name: nonEmpty(r.name), MemberCount: r.members} }
-func groupOf(r ref) Group     { return Group{ID: r.id, Name: nonEmpty(r.name), MemberCount: r.members} }
+func projectOf(r ref) Project {
+	return Project{ID: r.id, Name: nonEmpty(r.name), MemberCount: r.members}
+}
+func groupOf(r ref) Group { return Group{ID: r.id, Name: nonEmpty(r.name), MemberCount: r.members} }
 
 func nonEmpty(s string) *string {
 	if s == "" {

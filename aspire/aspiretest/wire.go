@@ -29,6 +29,9 @@ type Wire struct {
 	// OmitNulls leaves out every field whose value is null (a common JSON
 	// style): a metric a network does not report is not sent at all.
 	OmitNulls bool
+	// QuietDays hides the posts of the last QuietDays days (the
+	// simulator's clock): a workspace whose campaigns paused.
+	QuietDays int
 }
 
 // WithWire makes the simulator speak w (default: the built-in contract,
@@ -86,11 +89,16 @@ var Profiles = map[string]func() Wire{
 	// two-endpoints is the API as Aspire's FAQ documents it: /v1/posts and
 	// /v1/members only (no /v1/projects, no /v1/groups), project and group
 	// names embedded in posts and members ("projects": [{"id", "name"}]),
-	// null fields left out. The rest is the built-in contract.
+	// null fields left out, and a quiet last month (no posts in the last
+	// 30 days; the list and roll-up filters hide them). The rest is the
+	// built-in contract.
 	"two-endpoints": func() Wire {
 		c := contract.Default()
 		c.Paths.Projects, c.Paths.Project, c.Paths.Groups, c.Paths.Group = "", "", "", ""
-		return Wire{Contract: c, EmbedNames: true, OmitNulls: true}
+		for _, rec := range []string{"post", "member"} { // what EmbedNames sends
+			c.Fields[rec]["project_ids"], c.Fields[rec]["group_ids"] = "projects", "groups"
+		}
+		return Wire{Contract: c, EmbedNames: true, OmitNulls: true, QuietDays: 30}
 	},
 	// raw-renamed-upper: the raw key in Authorization, rows under "items"
 	// with neither total nor has-more flag, bare records, some fields

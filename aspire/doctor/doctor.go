@@ -100,6 +100,9 @@ func get(ctx context.Context, in Input, path string, q url.Values, withKey bool)
 // getAs calls endpoint (ours: "/v1/posts", "/v1/posts/{id}") at path (ours,
 // with the id) as contract c says, for clientID.
 func getAs(ctx context.Context, in Input, c *contract.Contract, clientID, endpoint, path string, q url.Values, withKey bool) answer {
+	if !c.HasEndpoint(strings.TrimSuffix(endpoint, "/{id}")) {
+		return answer{status: http.StatusNotFound} // the API has no such endpoint: nothing to ask
+	}
 	if q == nil {
 		q = url.Values{}
 	}
@@ -147,6 +150,19 @@ const searchBudget = MaxRequests - 16
 // spent says the learning searches have used their budget.
 func (in Input) spent() bool { return in.calls != nil && in.calls.n >= searchBudget }
 
+// probeOf is the call the doctor learns the key's and the client id's
+// places with: one project where the contract has /v1/projects (no dates,
+// the read:member scope), else one post of the last year (a year, not a
+// month: a quiet workspace has none in the last month, and an empty list
+// reads as a wrong client id).
+func probeOf(c *contract.Contract, now time.Time) (endpoint string, q url.Values) {
+	if c.HasEndpoint(wire.PathProjects) {
+		return wire.PathProjects, url.Values{wire.ParamLimit: {"1"}}
+	}
+	end := aspire.DateOf(now)
+	return wire.PathPosts, url.Values{wire.ParamStartDate: {end.AddDays(-364).String()}, wire.ParamEndDate: {end.String()}, wire.ParamLimit: {"1"}}
+}
+
 // Run runs every check.
 func Run(ctx context.Context, in Input) Report {
 	in.calls = &calls{}
@@ -176,7 +192,8 @@ func run(ctx context.Context, in Input) Report {
 	add := func(c Check) { r.Checks = append(r.Checks, c) }
 
 	// 1. The host answers.
-	reach := get(ctx, in, wire.PathProjects, nil, false)
+	reachEP, _ := probeOf(in.Contract, in.Now)
+	reach := get(ctx, in, reachEP, nil, false)
 	if reach.err != nil {
 		add(Check{Name: "base URL answers", Detail: in.BaseURL + ": " + network(reach.err), Advice: "check the upstream URL, the network and any proxy"})
 		return r.done()
@@ -208,11 +225,29 @@ func run(ctx context.Context, in Input) Report {
 	if in.Creds.APIKey != "" {
 		a, at := keyPlacement(ctx, in, &r)
 		in.Contract.Auth = a
+		if at.status == http.StatusNotFound && in.Contract.HasEndpoint(wire.PathProjects) {
+			// A 404 on /v1/projects where /v1/posts answers is an endpoint
+			// the API does not have (Aspire's FAQ documents two), not a
+			// sign the paths or the client id's place differ.
+			ep, q := probeOf(&contract.Contract{}, in.Now)
+			if pa := get(ctx, in, ep, q, true); pa.status == http.StatusOK {
+				absent := []string{wire.PathProjects}
+				in.Contract.Paths.Projects, in.Contract.Paths.Project = "", ""
+				if g := get(ctx, in, wire.PathGroups, url.Values{wire.ParamLimit: {"1"}}, true); g.status == http.StatusNotFound {
+					absent = append(absent, wire.PathGroups)
+					in.Contract.Paths.Groups, in.Contract.Paths.Group = "", ""
+				}
+				add(Check{Name: "endpoints", OK: true, Detail: strings.Join(absent, " and ") + " absent (HTTP 404 where " + wire.PathPosts +
+					" answers), as Aspire's FAQ documents: projects and groups are read from what members carry"})
+				at = pa
+			}
+		}
 		if found := learnLocation(ctx, in, &r, at); found {
 			learnParams(ctx, in, &r)
 		}
 	}
-	members := get(ctx, in, wire.PathProjects, url.Values{wire.ParamLimit: {"1"}}, true)
+	probeEP, probeQ := probeOf(in.Contract, in.Now)
+	members := get(ctx, in, probeEP, probeQ, true)
 	start := aspire.DateOf(in.Now).AddDays(-30)
 	end := aspire.DateOf(in.Now)
 	posts := get(ctx, in, wire.PathPosts, url.Values{wire.ParamStartDate: {start.String()}, wire.ParamEndDate: {end.String()}, wire.ParamLimit: {"1"}}, true)
@@ -234,7 +269,7 @@ func run(ctx context.Context, in Input) Report {
 		add(Check{Name: "API key accepted", OK: true, Detail: "yes" + trimmed})
 	}
 	var missing []string
-	if members.code == wire.ErrInsufficientScope {
+	if members.code == wire.ErrInsufficientScope && probeEP == wire.PathProjects {
 		missing = append(missing, wire.ScopeMember+" (projects, groups)")
 	}
 	if posts.code == wire.ErrInsufficientScope {
@@ -243,7 +278,11 @@ func run(ctx context.Context, in Input) Report {
 	if len(missing) > 0 {
 		add(Check{Name: "scopes", Detail: "the key lacks " + strings.Join(missing, ", "), Advice: "create a key with those scopes in Settings → Integrations → Aspire API"})
 	} else {
-		add(Check{Name: "scopes", OK: true, Detail: wire.ScopeSocial + ", " + wire.ScopeMember})
+		scopes := wire.ScopeSocial + ", " + wire.ScopeMember
+		if probeEP != wire.PathProjects {
+			scopes = wire.ScopeSocial + " (posts and members; no projects endpoint to need " + wire.ScopeMember + ")"
+		}
+		add(Check{Name: "scopes", OK: true, Detail: scopes})
 	}
 	if members.status == http.StatusForbidden || posts.status == http.StatusForbidden {
 		add(Check{Name: "client id matches the key's workspace", Detail: in.Creds.ClientID + fromURL + ": HTTP 403",
@@ -317,6 +356,9 @@ func run(ctx context.Context, in Input) Report {
 		endpoint string
 		a        answer
 	}{{wire.PathPosts, answer{status: http.StatusOK, body: shapeBody}}, {wire.PathProjects, members}, {wire.PathMembers, mem}, {wire.PathGroups, groups}} {
+		if b.endpoint == wire.PathProjects && probeEP != wire.PathProjects {
+			continue // members is the posts probe: no projects endpoint
+		}
 		if b.a.status != http.StatusOK || b.a.body == nil {
 			continue
 		}
