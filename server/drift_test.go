@@ -8,6 +8,8 @@ import (
 	"maps"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"sync/atomic"
@@ -210,5 +212,48 @@ func TestLooseNumbersAndAbsentFields(t *testing.T) {
 	}
 	if strings.Contains(string(b), `tmv",kind="missing"`) {
 		t.Errorf("tmv, never sent, counted as drift")
+	}
+}
+
+// TestDerivedProjectsWithinTheBudget (issue 21): without /v1/projects, a
+// member list longer than the operation's upstream budget allows gives the
+// projects of the pages read, with OPERATION_LIMIT_EXCEEDED at totalCount,
+// in exactly the budget's calls; never a hang.
+func TestDerivedProjectsWithinTheBudget(t *testing.T) {
+	t.Parallel()
+	w := aspiretest.Profiles["two-endpoints"]()
+	file := filepath.Join(t.TempDir(), "contract.json")
+	if err := os.WriteFile(file, w.Contract.Marshal(), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	sizes := aspiretest.SmallSizes
+	sizes.Members = 1200 // three pages of 500
+	// A budget of 1: the first page of members, then the two after it
+	// (fetched ahead together) are refused before they are sent.
+	s := newStack(t, []string{"-contract", file, "-upstream-budget", "1"}, aspiretest.WithWire(w), aspiretest.WithSizes(sizes))
+	r := s.query(t, `{ projects(first: 50) { totalCount nodes { id name memberCount status } } }`, nil)
+	var data struct {
+		Projects struct {
+			TotalCount *int
+			Nodes      []struct {
+				ID, Name    string
+				MemberCount int
+				Status      *string
+			}
+		}
+	}
+	if err := json.Unmarshal(r.Data, &data); err != nil || len(data.Projects.Nodes) == 0 || data.Projects.TotalCount != nil {
+		t.Fatalf("%v: %s", err, r.body)
+	}
+	for _, n := range data.Projects.Nodes {
+		if n.Name == "" || n.MemberCount == 0 || n.Status != nil {
+			t.Fatalf("%s", r.body)
+		}
+	}
+	if len(r.Errors) != 1 || r.code() != "OPERATION_LIMIT_EXCEEDED" || fmt.Sprint(r.Errors[0].Path...) != "projectstotalCount" {
+		t.Fatalf("%s", r.body)
+	}
+	if got := s.sim.Counts()["/v1/members"]; got != 1 || len(s.sim.Requests()) != 1 {
+		t.Fatalf("%d member pages, %v", got, s.sim.Counts())
 	}
 }
