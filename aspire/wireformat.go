@@ -607,7 +607,7 @@ func rewriteScalar(dst, src []byte, i int, kind nodeKind) (out []byte, end int, 
 				}
 				return append(dst, "null"...), end, false, nil
 			}
-			if bytes.IndexAny(tok, ".eE") < 0 {
+			if !bytes.ContainsAny(tok, ".eE") {
 				if _, err := strconv.ParseInt(string(tok), 10, 64); err == nil {
 					return append(dst, tok...), end, true, nil
 				}
