@@ -203,8 +203,8 @@ func New(opts ...Option) *Server {
 		sp:         newSpeaker(o.wire),
 	}
 	if o.wire.EmbedNames {
-		for _, w := range s.workspaces {
-			w.nameRefs()
+		for id, w := range s.workspaces {
+			s.workspaces[id] = w.named() // generated workspaces are shared between simulators: a copy
 		}
 	}
 	for _, k := range keys {

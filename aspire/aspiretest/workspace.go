@@ -485,8 +485,16 @@ func (a *acc) metrics() aspire.Metrics {
 	return m
 }
 
-// nameRefs fills the project and group names of every post and member, for
-// a wire that embeds them (Wire.EmbedNames).
+// named returns a copy of w with the project and group names of every post
+// and member filled, for a wire that embeds them (Wire.EmbedNames).
+func (w *workspace) named() *workspace {
+	c := *w
+	c.posts, c.members = slices.Clone(w.posts), slices.Clone(w.members)
+	c.nameRefs()
+	return &c
+}
+
+// nameRefs fills the project and group names of every post and member.
 func (w *workspace) nameRefs() {
 	names := func(ids []string, at map[string]int, name func(int) string) []string {
 		out := make([]string, len(ids))
