@@ -50,7 +50,9 @@ func TestDoctorLearnsEveryProfileFromNothing(t *testing.T) {
 		// client id in the query, then as /{client_id} under six and
 		// /clients/{client_id} under four; the dates as start_date, then
 		// startDate in two formats.
-		{profile: "envelope-token-path", requests: 35, finds: []string{
+		// (One more: /v1/projects answering 404, /v1/posts is asked
+		// whether only that endpoint is absent.)
+		{profile: "envelope-token-path", requests: 36, finds: []string{
 			"✗ where the key goes: the key is accepted only in the token query parameter",
 			"✗ where the endpoints are: the endpoints are under /api/v2; the client id goes in the path: /api/v2/clients/{client_id}/projects, not /v1/projects?client_id={client_id} as the contract says",
 			"✗ query parameters: the dates are startDate and endDate (not start_date and end_date); the other parameters are taken to be camelCase like them",
@@ -67,6 +69,15 @@ func TestDoctorLearnsEveryProfileFromNothing(t *testing.T) {
 		// Fields renamed beyond case and separators (display_name,
 		// permalink, published_time, total_media_value) are found by the
 		// usual synonyms: nothing is left to write by hand.
+		// The API as Aspire's FAQ documents it: /v1/projects answers 404
+		// where /v1/posts answers, so projects and groups are absent (one
+		// call each to tell), not elsewhere; embedded projects and groups
+		// are learnt; a quiet month is ✓ (two calls widen the range).
+		{profile: "two-endpoints", requests: 15, finds: []string{
+			"✓ endpoints: /v1/projects and /v1/groups absent (HTTP 404 where /v1/posts answers)",
+			"; a quiet workspace: the latest posts are in the last 90 days (",
+			"/v1/posts data[].project_ids (sent as projects)",
+		}},
 		{profile: "raw-renamed-upper", requests: 16, finds: []string{
 			"✗ where the key goes: the key is accepted only in Authorization: <key> (no scheme)",
 			"/v1/members/{id} display_name (unknown)",

@@ -44,14 +44,14 @@ func TestDoctorSearches(t *testing.T) {
 		wire     aspiretest.Wire
 		front    func(http.Handler) http.Handler
 		urlPath  string // added to the upstream URL given
-		requests int
+		requests int    // one of them, where /v1/projects answers 404, asks /v1/posts whether only that endpoint is absent
 		finds    []string
 		learns   bool // the written contract serves
 	}{
-		{name: "under /api/v1", wire: under("/api/v1"), requests: 17, learns: true, finds: []string{
+		{name: "under /api/v1", wire: under("/api/v1"), requests: 18, learns: true, finds: []string{
 			"✗ where the endpoints are: the endpoints are under /api/v1; the client id goes in the client_id query parameter: /api/v1/projects?client_id={client_id}, not /v1/projects?client_id={client_id} as the contract says",
 		}},
-		{name: "the URL given holds the base path", wire: under("/api/v1"), urlPath: "/api/v1", requests: 16, learns: true, finds: []string{
+		{name: "the URL given holds the base path", wire: under("/api/v1"), urlPath: "/api/v1", requests: 17, learns: true, finds: []string{
 			"✗ where the endpoints are: the endpoints are under the URL given; the client id goes in the client_id query parameter: /projects?client_id={client_id}",
 		}},
 		{name: "client id as clientId", wire: func() aspiretest.Wire {
@@ -74,7 +74,7 @@ func TestDoctorSearches(t *testing.T) {
 		}, requests: 23, learns: true, finds: []string{
 			"✗ where the endpoints are: the client id goes in the X-Client-Id header: /v1/projects with X-Client-Id: {client_id}, not /v1/projects?client_id={client_id} as the contract says",
 		}},
-		{name: "nowhere to be found", wire: under("/private/gateway"), requests: 36, finds: []string{
+		{name: "nowhere to be found", wire: under("/private/gateway"), requests: 37, finds: []string{
 			"✗ where the endpoints are: no projects list found in 30 places tried: /v1/projects?client_id={client_id}, and under /v1, /api/v1, /api/v2, /v2, /api, with the client id as client_id, clientId, workspace_id, workspaceId, a path segment",
 			`ask Aspire for the API's paths and write them in a contract file`,
 		}},
@@ -86,7 +86,7 @@ func TestDoctorSearches(t *testing.T) {
 				}
 				h.ServeHTTP(w, r)
 			})
-		}, requests: 35, learns: true, finds: []string{
+		}, requests: 36, learns: true, finds: []string{
 			"✗ where the key goes: the key is accepted only in the token query parameter, not in Authorization: Bearer <key> as the contract says (the API answers 404 before it checks the key)",
 			"✗ where the endpoints are: the endpoints are under /api/v2; the client id goes in the path: /api/v2/clients/{client_id}/projects",
 		}},
@@ -104,7 +104,7 @@ func TestDoctorSearches(t *testing.T) {
 				w.WriteHeader(rec.Code)
 				w.Write(body)
 			})
-		}, requests: 35, learns: true, finds: []string{
+		}, requests: 36, learns: true, finds: []string{
 			"✗ query parameters: the dates are startDate and endDate (not start_date and end_date)",
 		}},
 		{name: "limit as per_page", wire: under("/v1"), front: func(h http.Handler) http.Handler {

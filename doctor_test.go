@@ -12,6 +12,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/aspire-graphql/aspire-graphql/aspire"
 	"github.com/aspire-graphql/aspire-graphql/aspire/aspiretest"
@@ -46,6 +47,13 @@ func TestDoctor(t *testing.T) {
 	old.Last = aspire.NewDate(2026, 6, 30)
 	oldUp := httptest.NewServer(aspiretest.New(aspiretest.WithSizes(old)))
 	t.Cleanup(oldUp.Close)
+	today := aspire.DateOf(time.Now().UTC())
+	quiet, ancient := aspiretest.SmallSizes, aspiretest.SmallSizes
+	quiet.Last, ancient.Last = today.AddDays(-45), today.AddDays(-500)
+	quietUp := httptest.NewServer(aspiretest.New(aspiretest.WithSizes(quiet)))
+	t.Cleanup(quietUp.Close)
+	ancientUp := httptest.NewServer(aspiretest.New(aspiretest.WithSizes(ancient)))
+	t.Cleanup(ancientUp.Close)
 	// A host that accepts connections and never answers.
 	silent, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -100,10 +108,19 @@ func TestDoctor(t *testing.T) {
 			"✗ client id matches the key's workspace: " + aspiretest.OtherClientID + ": HTTP 403 — use the id after /client/ in your Aspire URL, of the workspace the key was made in\n", false},
 		{"pasted workspace URL", with(up.URL, aspiretest.DemoKey, "https://app.aspireiq.com/client/"+aspiretest.DemoClientID+"/home"),
 			"✓ client id matches the key's workspace: " + aspiretest.DemoClientID + " (reduced from the pasted workspace URL)\n", true},
-		{"empty range, wider has posts", with(oldUp.URL, aspiretest.DemoKey, aspiretest.DemoClientID),
+		// Quiet, not wrong: posts within a year are ✓ with where they are
+		// (issue 21); none in a year is ✗.
+		{"quiet month", with(quietUp.URL, aspiretest.DemoKey, aspiretest.DemoClientID),
+			"✓ posts in the last 30 days: none (" + today.AddDays(-30).String() + "…" + today.String() + "); a quiet workspace: the latest posts are in the last 90 days (", true},
+		{"quiet half year", with(oldUp.URL, aspiretest.DemoKey, aspiretest.DemoClientID),
+			"; a quiet workspace: the latest posts are in the last 365 days (", true},
+		{"none in a year", with(ancientUp.URL, aspiretest.DemoKey, aspiretest.DemoClientID),
 			"✗ posts in the last 30 days: none (", false},
-		{"renamed field", with(driftUp.URL, aspiretest.DemoKey, aspiretest.DemoClientID), "/v1/posts data[].metrics.tmv (missing)", false},
-		{"dropped field", with(driftUp.URL, aspiretest.DemoKey, aspiretest.DemoClientID), "/v1/posts data[].caption (missing)", false},
+		// A renamed field: the new key is unknown (✗); the old, an optional
+		// field no longer found, is information, as a dropped one is
+		// (absent is not drift, issue 21).
+		{"renamed field", with(driftUp.URL, aspiretest.DemoKey, aspiretest.DemoClientID), "/v1/posts data[].metrics.total_media_value (unknown)", false},
+		{"dropped field", with(driftUp.URL, aspiretest.DemoKey, aspiretest.DemoClientID), "✓ optional fields not sent: metrics.tmv, post.caption (they read as null; not an error)", false},
 		{"unknown host", with("http://aspire-api.invalid", aspiretest.DemoKey, aspiretest.DemoClientID),
 			"✗ base URL answers: http://aspire-api.invalid: cannot resolve the host name (DNS): aspire-api.invalid", false},
 		{"untrusted certificate", with(tlsUp.URL, aspiretest.DemoKey, aspiretest.DemoClientID),
@@ -127,8 +144,8 @@ func TestDoctor(t *testing.T) {
 	}
 	t.Run("the nearest range with posts", func(t *testing.T) {
 		t.Parallel()
-		out, _ := runDoctor(t, with(oldUp.URL, aspiretest.DemoKey, aspiretest.DemoClientID)...)
-		if !strings.Contains(out, "check the client id, widen the range, drop filters; the last 365 days (") {
+		out, _ := runDoctor(t, with(ancientUp.URL, aspiretest.DemoKey, aspiretest.DemoClientID)...)
+		if !strings.Contains(out, "check the client id, widen the range, drop filters; none in a year, but the last 731 days (") {
 			t.Fatalf("%s", out)
 		}
 	})

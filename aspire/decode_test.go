@@ -75,6 +75,7 @@ var oddBodies = []string{
 	`[{"posted_at":"2026-01-01t00:00:00z"}]`, `[{"posted_at":"2026-01-01T00:00:00\u005a"}]`, `[{"posted_at":"2026-01-01T00:00:00Z\""}]`, `[{"posted_at":1}]`,
 	`[{"created_at":"0000-01-01T00:00:00Z","member_count":-0}]`, `[{"is_estimated":"true"}]`, `[{"handles":{"instagram":null}}]`, `[{"handles":[]}]`,
 	`[{"id":1}]`, `[{"id":"1"}] x`, "\ufeff[]", ` [ ] `, `[{"id":"k"},null]`, `null`, `{}`, `[1]`, `[{"project_ids":"a"}]`, `[{"metrics":{"tmv":1}}, ]`,
+	`[{"projects":[{"id":"1","name":"a"},{"id":2},{},null,true,[1]],"group_id":3,"groups":"4","metrics":{"likes":"1e3","tmv":"x","saves":true}}]`,
 	`{"data":{"id":"1","posted_at":"2026-01-01T00:00:00Z","unknown":{"a":[1,2,{"b":"\ud83d"}]}}}`,
 }
 

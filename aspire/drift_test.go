@@ -56,3 +56,45 @@ func TestMissingFollowsTheLatestSample(t *testing.T) {
 		t.Fatal("a closed client still counts as drifting")
 	}
 }
+
+// TestAbsentIsNotDrift: an optional field no record has carried, or one
+// some records leave out, is not drift (it reads as null); a required one
+// missing is, from the first sample (issue 21). Not parallel: Drifting is
+// process-wide.
+func TestAbsentIsNotDrift(t *testing.T) {
+	var now atomic.Int64
+	now.Store(time.Date(2026, 6, 15, 12, 0, 0, 0, time.UTC).UnixNano())
+	clock := aspire.WithClock(func() time.Time { return time.Unix(0, now.Load()) })
+	ctx := context.Background()
+	fetch := func(tn *aspire.Tenant) {
+		t.Helper()
+		now.Add(int64(61 * time.Second))
+		if _, err := tn.Posts(ctx, aspire.PostQuery{Filter: aspire.Filter{Range: q1}, Limit: 5}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	sim, c := setup(t, nil, aspire.WithCache(0, 0, 0), clock)
+	tn := c.As(demo)
+	sim.SetDrift(map[string]string{"tmv": "", "caption": ""}) // never sent, from the first sample on
+	fetch(tn)
+	fetch(tn)
+	if aspire.Drifting() || tn.Missing("metrics", "tmv") || tn.Missing("post", "caption") {
+		t.Fatal("a field never sent counts as drift")
+	}
+	c.Close()
+
+	sim, c = setup(t, nil, aspire.WithCache(0, 0, 0), clock)
+	defer c.Close()
+	tn = c.As(demo)
+	fetch(tn) // every record carries every field: established
+	sim.SetDrift(map[string]string{"tmv": ""})
+	fetch(tn)
+	if !tn.Missing("metrics", "tmv") || tn.Missing("post", "caption") {
+		t.Fatal("a field the upstream stopped sending is not drift")
+	}
+	sim.SetDrift(map[string]string{"member_id": ""})
+	fetch(tn)
+	if !tn.Missing("post", "member_id") || tn.Missing("metrics", "tmv") {
+		t.Fatal("a required field missing is not drift, or tmv, sent again, still is")
+	}
+}

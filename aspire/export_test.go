@@ -30,5 +30,5 @@ func DecodeRows[T any](wf *WireFormat, endpoint string, body []byte, dec func([]
 // DecodeRecord decodes a by-id body of endpoint under wf with dec, as the
 // client does.
 func DecodeRecord[T any](wf *WireFormat, endpoint string, body []byte, dec func([]byte, any) error) (T, error) {
-	return decodeOne[T](wf, endpoint, body, dec)
+	return decodeOne[T](wf, endpoint, body, dec, nil)
 }

@@ -90,7 +90,9 @@ func fetchList[T any](ctx context.Context, t *Tenant, path string, v url.Values,
 		if err := checkRowCount(t.c.wf, path, b, eff); err != nil { // pagecheck.go
 			return listBody[T]{}, err
 		}
-		return decodeList[T](t.c.wf, path, b, t.c.cfg.decode)
+		l, err := decodeList[T](t.c.wf, path, b, t.c.cfg.decode)
+		t.c.unreadable(ctx, path, l.Bad)
+		return l, err
 	})
 }
 
@@ -398,7 +400,10 @@ func one[T any](ctx context.Context, t *Tenant, path, id string, v url.Values) (
 		return nil, invalid(path, "invalid id %q", id)
 	}
 	r, err := get(ctx, t, path+"/{id}", path+"/"+url.PathEscape(id), v, func(b []byte) (T, error) {
-		return decodeOne[T](t.c.wf, path, b, t.c.cfg.decode)
+		var bad badValues
+		r, err := decodeOne[T](t.c.wf, path, b, t.c.cfg.decode, &bad)
+		t.c.unreadable(ctx, path+"/{id}", bad)
+		return r, err
 	})
 	if err != nil {
 		return nil, err

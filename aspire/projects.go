@@ -16,6 +16,13 @@ type ListQuery struct {
 
 // Projects fetches one page of the workspace's projects.
 func (t *Tenant) Projects(ctx context.Context, q ListQuery) (*Page[Project], error) {
+	if !t.c.wf.c.HasEndpoint(wire.PathProjects) {
+		refs, partial, err := t.derivedRefs(ctx, "project")
+		if err != nil {
+			return nil, err
+		}
+		return derivedPage(refs, partial, q, projectOf)
+	}
 	return list[Project](ctx, t, wire.PathProjects, url.Values{}, q.Offset, q.Limit, true)
 }
 
@@ -26,21 +33,56 @@ func (t *Tenant) ProjectPages(ctx context.Context, q ListQuery) iter.Seq2[*Page[
 
 // AllProjects returns every project of the workspace.
 func (t *Tenant) AllProjects(ctx context.Context) ([]Project, error) {
+	if !t.c.wf.c.HasEndpoint(wire.PathProjects) {
+		p, err := t.Projects(ctx, ListQuery{Limit: MaxLimit})
+		if err != nil {
+			return nil, err
+		}
+		all := p.Items
+		for p.HasMore && p.TotalErr == nil {
+			if p, err = t.Projects(ctx, ListQuery{Offset: p.Offset + len(p.Items), Limit: MaxLimit}); err != nil {
+				return nil, err
+			}
+			all = append(all, p.Items...)
+		}
+		return all, p.TotalErr
+	}
 	return collect(t.ProjectPages(ctx, ListQuery{}))
 }
 
 // Project fetches one project.
 func (t *Tenant) Project(ctx context.Context, id string) (*Project, error) {
+	if !t.c.wf.c.HasEndpoint(wire.PathProjects) {
+		refs, partial, err := t.derivedRefs(ctx, "project")
+		if err != nil {
+			return nil, err
+		}
+		return derivedOne(refs, partial, id, wire.PathProjects, projectOf)
+	}
 	return one[Project](ctx, t, wire.PathProjects, id, url.Values{})
 }
 
 // ProjectsByID looks projects up by id, in batches of MaxIDs.
 func (t *Tenant) ProjectsByID(ctx context.Context, ids []string) (map[string]Project, error) {
+	if !t.c.wf.c.HasEndpoint(wire.PathProjects) {
+		refs, partial, err := t.derivedRefs(ctx, "project")
+		if err != nil {
+			return nil, err
+		}
+		return derivedByID(refs, partial, ids, projectOf)
+	}
 	return byID[Project](ctx, t, wire.PathProjects, wire.ParamProjectID, ids, url.Values{})
 }
 
 // Groups fetches one page of the workspace's groups.
 func (t *Tenant) Groups(ctx context.Context, q ListQuery) (*Page[Group], error) {
+	if !t.c.wf.c.HasEndpoint(wire.PathGroups) {
+		refs, partial, err := t.derivedRefs(ctx, "group")
+		if err != nil {
+			return nil, err
+		}
+		return derivedPage(refs, partial, q, groupOf)
+	}
 	return list[Group](ctx, t, wire.PathGroups, url.Values{}, q.Offset, q.Limit, true)
 }
 
@@ -51,15 +93,43 @@ func (t *Tenant) GroupPages(ctx context.Context, q ListQuery) iter.Seq2[*Page[Gr
 
 // AllGroups returns every group of the workspace.
 func (t *Tenant) AllGroups(ctx context.Context) ([]Group, error) {
+	if !t.c.wf.c.HasEndpoint(wire.PathGroups) {
+		p, err := t.Groups(ctx, ListQuery{Limit: MaxLimit})
+		if err != nil {
+			return nil, err
+		}
+		all := p.Items
+		for p.HasMore && p.TotalErr == nil {
+			if p, err = t.Groups(ctx, ListQuery{Offset: p.Offset + len(p.Items), Limit: MaxLimit}); err != nil {
+				return nil, err
+			}
+			all = append(all, p.Items...)
+		}
+		return all, p.TotalErr
+	}
 	return collect(t.GroupPages(ctx, ListQuery{}))
 }
 
 // Group fetches one group.
 func (t *Tenant) Group(ctx context.Context, id string) (*Group, error) {
+	if !t.c.wf.c.HasEndpoint(wire.PathGroups) {
+		refs, partial, err := t.derivedRefs(ctx, "group")
+		if err != nil {
+			return nil, err
+		}
+		return derivedOne(refs, partial, id, wire.PathGroups, groupOf)
+	}
 	return one[Group](ctx, t, wire.PathGroups, id, url.Values{})
 }
 
 // GroupsByID looks groups up by id, in batches of MaxIDs.
 func (t *Tenant) GroupsByID(ctx context.Context, ids []string) (map[string]Group, error) {
+	if !t.c.wf.c.HasEndpoint(wire.PathGroups) {
+		refs, partial, err := t.derivedRefs(ctx, "group")
+		if err != nil {
+			return nil, err
+		}
+		return derivedByID(refs, partial, ids, groupOf)
+	}
 	return byID[Group](ctx, t, wire.PathGroups, wire.ParamGroupID, ids, url.Values{})
 }

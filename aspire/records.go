@@ -22,14 +22,23 @@ type Metrics struct {
 	Engagements     *int64   `json:"engagements"`
 	EngagementRate  *float64 `json:"engagement_rate"`
 	TMV             *float64 `json:"tmv"` // total media value, USD
+	// Unreadable has a bit set per field (by its index in
+	// contract.RecordFields) whose value was sent but could not be read: that
+	// field is nil, and graph reports drift at its path.
+	Unreadable uint64 `json:"_unreadable,omitempty"`
 }
 
 // Post is one piece of creator content.
 type Post struct {
-	ID            string        `json:"id"`
-	MemberID      string        `json:"member_id"`
-	ProjectIDs    []string      `json:"project_ids"`
-	GroupIDs      []string      `json:"group_ids"`
+	ID         string   `json:"id"`
+	MemberID   string   `json:"member_id"`
+	ProjectIDs []string `json:"project_ids"`
+	GroupIDs   []string `json:"group_ids"`
+	// ProjectNames and GroupNames, where the upstream sends names with the
+	// ids (embedded objects, parallel arrays, one project_name), are
+	// parallel to the ids: "" where a name is not sent.
+	ProjectNames  []string      `json:"project_names"`
+	GroupNames    []string      `json:"group_names"`
 	Network       Network       `json:"network"`
 	PostType      PostType      `json:"post_type"`
 	MentionSource MentionSource `json:"mention_source"`
@@ -40,6 +49,7 @@ type Post struct {
 	PostedAt      time.Time     `json:"posted_at"`
 	IsEstimated   bool          `json:"is_estimated"`
 	Metrics       Metrics       `json:"metrics"`
+	Unreadable    uint64        `json:"_unreadable,omitempty"` // as Metrics.Unreadable
 }
 
 // Handles are a member's account names per network; empty where the member
@@ -68,32 +78,40 @@ func (h Handles) Of(n Network) string {
 
 // Member is a creator with metrics rolled up over the posts a query selects.
 type Member struct {
-	ID         string               `json:"id"`
-	Name       string               `json:"name"`
-	Email      string               `json:"email"`
-	Handles    Handles              `json:"handles"`
-	ProjectIDs []string             `json:"project_ids"`
-	GroupIDs   []string             `json:"group_ids"`
-	PostCount  int                  `json:"post_count"`
-	Metrics    Metrics              `json:"metrics"`
-	ByNetwork  map[Network]Metrics  `json:"by_network"`
-	ByPostType map[PostType]Metrics `json:"by_post_type"`
+	ID           string               `json:"id"`
+	Name         string               `json:"name"`
+	Email        string               `json:"email"`
+	Handles      Handles              `json:"handles"`
+	ProjectIDs   []string             `json:"project_ids"`
+	GroupIDs     []string             `json:"group_ids"`
+	ProjectNames []string             `json:"project_names"` // as Post.ProjectNames
+	GroupNames   []string             `json:"group_names"`
+	PostCount    int                  `json:"post_count"`
+	Metrics      Metrics              `json:"metrics"`
+	ByNetwork    map[Network]Metrics  `json:"by_network"`
+	ByPostType   map[PostType]Metrics `json:"by_post_type"`
+	Unreadable   uint64               `json:"_unreadable,omitempty"` // as Metrics.Unreadable
 }
 
-// Project is a campaign of the workspace.
+// Project is a campaign of the workspace. Name, Status and CreatedAt are
+// nil where the upstream sends none: without a /v1/projects endpoint the
+// client builds projects from what members carry (see derived.go), and only
+// the endpoint has a status and a creation date.
 type Project struct {
-	ID          string        `json:"id"`
-	Name        string        `json:"name"`
-	Status      ProjectStatus `json:"status"`
-	CreatedAt   time.Time     `json:"created_at"`
-	MemberCount int           `json:"member_count"`
+	ID          string         `json:"id"`
+	Name        *string        `json:"name"`
+	Status      *ProjectStatus `json:"status"`
+	CreatedAt   *time.Time     `json:"created_at"`
+	MemberCount int            `json:"member_count"`
+	Unreadable  uint64         `json:"_unreadable,omitempty"` // as Metrics.Unreadable
 }
 
-// Group is a named set of members.
+// Group is a named set of members; Name as Project's.
 type Group struct {
-	ID          string `json:"id"`
-	Name        string `json:"name"`
-	MemberCount int    `json:"member_count"`
+	ID          string  `json:"id"`
+	Name        *string `json:"name"`
+	MemberCount int     `json:"member_count"`
+	Unreadable  uint64  `json:"_unreadable,omitempty"` // as Metrics.Unreadable
 }
 
 // Record ids, so generic code can key rows by id.

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"math"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -60,24 +61,31 @@ func compile(c *contract.Contract) *wireFormat {
 	obj := func(rec string, children map[string]*node) *node {
 		n := &node{kind: nodeObject, fields: map[string]field{}, names: map[string]string{}, rec: rec}
 		ours := contract.RecordFields[rec]
-		for _, f := range ours { // the contract's names first: they win over lenient spellings
+		for i, f := range ours { // the contract's names first: they win over lenient spellings
 			w := c.Field(rec, f)
-			n.fields[w] = field{out: strconv.Quote(f) + ":", child: children[f]}
+			n.fields[w] = field{out: strconv.Quote(f) + ":", child: children[f], bit: uint(i)}
 			n.order = append(n.order, w)
 			n.orderF = append(n.orderF, n.fields[w])
 			n.names[f] = w
 		}
-		for _, f := range ours {
+		for i, f := range ours {
 			w := c.Field(rec, f)
 			for _, alt := range []string{snake(w), camel(w)} {
 				if _, taken := n.fields[alt]; !taken {
-					n.fields[alt] = field{out: strconv.Quote(f) + ":", child: children[f], alias: true}
+					n.fields[alt] = field{out: strconv.Quote(f) + ":", child: children[f], alias: true, bit: uint(i)}
 				}
 			}
 		}
 		return n
 	}
-	metrics := obj("metrics", nil)
+	intNode, floatNode, boolNode := &node{kind: nodeInt}, &node{kind: nodeFloat}, &node{kind: nodeBool}
+	metricKinds := map[string]*node{"engagement_rate": floatNode, "tmv": floatNode}
+	for _, f := range contract.RecordFields["metrics"] {
+		if metricKinds[f] == nil {
+			metricKinds[f] = intNode
+		}
+	}
+	metrics := obj("metrics", metricKinds)
 	mapOf := func(e string) *node {
 		n := &node{kind: nodeMap, elem: metrics}
 		if en := enumIn(e); en != nil {
@@ -85,14 +93,36 @@ func compile(c *contract.Contract) *wireFormat {
 		}
 		return n
 	}
-	f.post = obj("post", map[string]*node{"metrics": metrics, "network": enumIn("network"), "post_type": enumIn("post_type"),
-		"mention_source": enumIn("mention_source"), "status": enumIn("post_status")})
+	refs := map[string]*node{"project_ids": {kind: nodeRefs, namesOut: `"project_names":`}, "group_ids": {kind: nodeRefs, namesOut: `"group_names":`},
+		"project_names": {kind: nodeRefs}, "group_names": {kind: nodeRefs}}
+	f.post = obj("post", map[string]*node{"project_ids": refs["project_ids"], "group_ids": refs["group_ids"],
+		"project_names": refs["project_names"], "group_names": refs["group_names"], "metrics": metrics, "network": enumIn("network"), "post_type": enumIn("post_type"),
+		"mention_source": enumIn("mention_source"), "status": enumIn("post_status"), "is_estimated": boolNode})
 	handles := obj("handles", nil)
 	handles.optional = true
-	f.member = obj("member", map[string]*node{"metrics": metrics, "handles": handles,
-		"by_network": mapOf("network"), "by_post_type": mapOf("post_type")})
-	f.project = obj("project", map[string]*node{"status": enumIn("project_status")})
-	f.group = obj("group", nil)
+	f.member = obj("member", map[string]*node{"project_ids": refs["project_ids"], "group_ids": refs["group_ids"],
+		"project_names": refs["project_names"], "group_names": refs["group_names"], "metrics": metrics, "handles": handles,
+		"by_network": mapOf("network"), "by_post_type": mapOf("post_type"), "post_count": intNode})
+	// Embedded records and single ids under their usual names read as the
+	// id lists too: "projects": [{"id": …, "name": …}], "project_id": "…";
+	// so do single names: "project_name", "campaign_name".
+	for _, n := range []*node{f.post, f.member} {
+		alias := func(ours string, keys ...string) {
+			fl := n.fields[n.names[ours]]
+			fl.alias = true
+			for _, k := range keys {
+				if _, taken := n.fields[k]; !taken {
+					n.fields[k] = fl
+				}
+			}
+		}
+		alias("project_ids", "projects", "project_id", "projectId", "campaigns", "campaign_id", "campaignId")
+		alias("group_ids", "groups", "group_id", "groupId")
+		alias("project_names", "project_name", "projectName", "campaign_name", "campaignName", "campaign_names")
+		alias("group_names", "group_name", "groupName")
+	}
+	f.project = obj("project", map[string]*node{"status": enumIn("project_status"), "member_count": intNode})
+	f.group = obj("group", map[string]*node{"member_count": intNode})
 	f.paramFor = map[string]string{wire.ParamNetwork: "network", wire.ParamPostType: "post_type",
 		wire.ParamMentionSource: "mention_source", wire.ParamPostStatus: "post_status",
 		wire.ParamMetricsWindow: "metrics_window", wire.ParamSortBy: "sort_by", wire.ParamSortOrder: "sort_order"}
@@ -217,6 +247,7 @@ type listBody[T any] struct {
 	Rows    []T
 	Total   *int
 	HasMore *bool
+	Bad     badValues // values that could not be read (each nulled in its record)
 }
 
 var errNoRows = errors.New("no list rows where the contract puts them")
@@ -237,7 +268,7 @@ func decodeList[T any](f *wireFormat, endpoint string, body []byte, decode func(
 			paths[0] = []string{"data"} // an object where a bare array was expected: try the usual envelope
 		}
 		// The rows are rewritten as the walk meets them: one pass, not two.
-		sink = &rowsSink{node: &node{kind: nodeArray, elem: f.recordNode(endpoint)}, dst: (*bp)[:0]}
+		sink = &rowsSink{node: &node{kind: nodeArray, elem: f.recordNode(endpoint)}, dst: (*bp)[:0], bad: &out.Bad}
 		got, err := extract(body, paths, sink)
 		if err != nil {
 			rewritePool.Put(bp)
@@ -268,7 +299,7 @@ func decodeList[T any](f *wireFormat, endpoint string, body []byte, decode func(
 	if sink != nil && sink.done {
 		b = sink.dst
 	} else {
-		b, err = rewrite((*bp)[:0], rows, &node{kind: nodeArray, elem: f.recordNode(endpoint)})
+		b, err = rewrite((*bp)[:0], rows, &node{kind: nodeArray, elem: f.recordNode(endpoint)}, &out.Bad)
 	}
 	if err == nil {
 		err = decode(b, &out.Rows)
@@ -282,7 +313,7 @@ func decodeList[T any](f *wireFormat, endpoint string, body []byte, decode func(
 
 // decodeOne reads a by-id response: the record in the contract's envelope,
 // or bare.
-func decodeOne[T any](f *wireFormat, endpoint string, body []byte, decode func([]byte, any) error) (T, error) {
+func decodeOne[T any](f *wireFormat, endpoint string, body []byte, decode func([]byte, any) error, bad *badValues) (T, error) {
 	var out T
 	rec := body
 	if f.data != nil {
@@ -295,7 +326,7 @@ func decodeOne[T any](f *wireFormat, endpoint string, body []byte, decode func([
 		}
 	}
 	bp := rewritePool.Get().(*[]byte)
-	b, err := rewrite((*bp)[:0], rec, f.recordNode(endpoint))
+	b, err := rewrite((*bp)[:0], rec, f.recordNode(endpoint), bad)
 	if err == nil {
 		err = decode(b, &out)
 		*bp = b
@@ -316,6 +347,16 @@ const (
 	nodeArray
 	nodeMap  // an object whose keys are enum values (enum, if set, translates them)
 	nodeEnum // a string value translated by enum
+	// Scalars read leniently (see rewriteScalar): an integer, a float, a
+	// boolean. A value they cannot read becomes null and sets the field's
+	// bit in the record's unreadable mask.
+	nodeInt
+	nodeFloat
+	nodeBool
+	// nodeRefs is a list of ids (project_ids, group_ids), read as a list
+	// of strings, a list of numbers, a list of objects with an id
+	// (embedded records: [{"id": "1", "name": …}]) or one id alone.
+	nodeRefs
 )
 
 type node struct {
@@ -327,6 +368,9 @@ type node struct {
 	order  []string          // object: the contract's names, in record order
 	orderF []field           // object: their fields
 	rec    string            // object: the record type ("post", "metrics"…)
+	// namesOut: refs, the key (`"project_names":`) the names of embedded
+	// objects are written under.
+	namesOut string
 	// optional: an absent field is not drift (handles: a member has no
 	// account on most networks).
 	optional bool
@@ -349,6 +393,7 @@ type field struct {
 	out   string // `"ours":`
 	child *node
 	alias bool // matched by a lenient spelling, not the contract's name
+	bit   uint // the field's index in contract.RecordFields[rec]: its bit in the unreadable mask
 }
 
 var errSyntax = errors.New("malformed JSON")
@@ -358,9 +403,9 @@ var rewritePool = sync.Pool{New: func() any { return new([]byte) }}
 
 // rewrite appends src (one JSON value) to dst with object keys renamed and
 // enum values translated as n says; keys n does not know are dropped.
-func rewrite(dst, src []byte, n *node) ([]byte, error) {
+func rewrite(dst, src []byte, n *node, bad *badValues) ([]byte, error) {
 	i := skipSpace(src, 0)
-	dst, i, err := rewriteValue(dst, src, i, n)
+	dst, i, err := rewriteValue(dst, src, i, n, bad)
 	if err != nil {
 		return nil, err
 	}
@@ -370,7 +415,7 @@ func rewrite(dst, src []byte, n *node) ([]byte, error) {
 	return dst, nil
 }
 
-func rewriteValue(dst, src []byte, i int, n *node) ([]byte, int, error) {
+func rewriteValue(dst, src []byte, i int, n *node, bad *badValues) ([]byte, int, error) {
 	if i >= len(src) {
 		return nil, i, errSyntax
 	}
@@ -389,6 +434,7 @@ func rewriteValue(dst, src []byte, i int, n *node) ([]byte, int, error) {
 		dst = append(dst, '{')
 		i = skipSpace(src, i+1)
 		first, hint := true, 0
+		var mask uint64 // the fields whose values could not be read
 		if i < len(src) && src[i] == '}' {
 			return append(dst, '}'), i + 1, nil
 		}
@@ -409,7 +455,20 @@ func rewriteValue(dst, src []byte, i int, n *node) ([]byte, int, error) {
 					}
 					first = false
 					dst = append(dst, fl.out...)
-					if dst, i, err = rewriteValue(dst, src, i, fl.child); err != nil {
+					if fl.child != nil && fl.child.kind == nodeRefs {
+						if dst, i, err = rewriteRefs(dst, src, i, fl.child.namesOut); err != nil {
+							return nil, i, err
+						}
+					} else if fl.child != nil && fl.child.kind >= nodeInt {
+						var ok bool
+						if dst, i, ok, err = rewriteScalar(dst, src, i, fl.child.kind); err != nil {
+							return nil, i, err
+						}
+						if !ok {
+							mask |= 1 << fl.bit
+							bad.add(n.rec, fl.out)
+						}
+					} else if dst, i, err = rewriteValue(dst, src, i, fl.child, bad); err != nil {
 						return nil, i, err
 					}
 				} else if i, err = skipValue(src, i); err != nil {
@@ -426,7 +485,7 @@ func rewriteValue(dst, src []byte, i int, n *node) ([]byte, int, error) {
 					dst = strconv.AppendQuote(dst, string(key))
 				}
 				dst = append(dst, ':')
-				if dst, i, err = rewriteValue(dst, src, i, n.elem); err != nil {
+				if dst, i, err = rewriteValue(dst, src, i, n.elem, bad); err != nil {
 					return nil, i, err
 				}
 			}
@@ -435,6 +494,12 @@ func rewriteValue(dst, src []byte, i int, n *node) ([]byte, int, error) {
 				return nil, i, errSyntax
 			}
 			if src[i] == '}' {
+				if mask != 0 {
+					if !first {
+						dst = append(dst, ',')
+					}
+					dst = strconv.AppendUint(append(dst, unreadableKey...), mask, 10)
+				}
 				return append(dst, '}'), i + 1, nil
 			}
 			if src[i] != ',' {
@@ -456,7 +521,7 @@ func rewriteValue(dst, src []byte, i int, n *node) ([]byte, int, error) {
 				dst = append(dst, ',')
 			}
 			var err error
-			if dst, i, err = rewriteValue(dst, src, i, n.elem); err != nil {
+			if dst, i, err = rewriteValue(dst, src, i, n.elem, bad); err != nil {
 				return nil, i, err
 			}
 			i = skipSpace(src, i)
@@ -493,11 +558,264 @@ func rewriteValue(dst, src []byte, i int, n *node) ([]byte, int, error) {
 	return append(dst, src[i:end]...), end, nil
 }
 
+// unreadableKey carries a record's unreadable mask (the Unreadable field of
+// the records): a bit per field, by its index in contract.RecordFields. Only
+// the rewriter writes it: an upstream key of that name is dropped with the
+// other keys the contract does not name.
+const unreadableKey = `"_unreadable":`
+
+// rewriteScalar appends the value at src[i] as a JSON value of kind, read
+// leniently: an integer as 12, 12.0, 1e3 or "12"; a float as a number or a
+// number in a string; a boolean as true, "true", "1" or 1 (strconv.ParseBool).
+// null and "" are null. What it cannot read (a boolean where a number goes,
+// a fraction for an integer, an object, a non-finite number) it writes as
+// null with ok false: one field lost, not the page.
+func rewriteScalar(dst, src []byte, i int, kind nodeKind) (out []byte, end int, ok bool, err error) {
+	if i >= len(src) {
+		return nil, i, false, errSyntax
+	}
+	var tok []byte
+	switch src[i] {
+	case '"':
+		s, e, err := readString(src, i)
+		if err != nil {
+			return nil, i, false, err
+		}
+		tok, end = bytes.TrimSpace(s), e
+		if len(tok) == 0 || string(tok) == "null" {
+			return append(dst, "null"...), end, true, nil
+		}
+	case '{', '[':
+		e, err := skipValue(src, i)
+		if err != nil {
+			return nil, i, false, err
+		}
+		return append(dst, "null"...), e, false, nil
+	default:
+		e, err := skipValue(src, i)
+		if err != nil {
+			return nil, i, false, err
+		}
+		tok, end = src[i:e], e
+		if string(tok) == "null" {
+			return append(dst, "null"...), end, true, nil
+		}
+		if src[i] != '"' && jsonNumber(tok) && kind != nodeBool {
+			if kind == nodeFloat {
+				if f, err := strconv.ParseFloat(string(tok), 64); err == nil && !math.IsInf(f, 0) {
+					return append(dst, tok...), end, true, nil // as sent: both decoders read the same bytes
+				}
+				return append(dst, "null"...), end, false, nil
+			}
+			if !bytes.ContainsAny(tok, ".eE") {
+				if _, err := strconv.ParseInt(string(tok), 10, 64); err == nil {
+					return append(dst, tok...), end, true, nil
+				}
+			}
+		}
+	}
+	switch kind {
+	case nodeBool:
+		if b, err := strconv.ParseBool(string(tok)); err == nil {
+			return strconv.AppendBool(dst, b), end, true, nil
+		}
+	case nodeInt:
+		if n, err := strconv.ParseInt(string(tok), 10, 64); err == nil {
+			return strconv.AppendInt(dst, n, 10), end, true, nil
+		}
+		if f, err := strconv.ParseFloat(string(tok), 64); err == nil && isNumberText(tok) &&
+			f == math.Trunc(f) && f >= -(1<<63) && f < 1<<63 {
+			return strconv.AppendInt(dst, int64(f), 10), end, true, nil
+		}
+	case nodeFloat:
+		if f, err := strconv.ParseFloat(string(tok), 64); err == nil && isNumberText(tok) && !math.IsInf(f, 0) && !math.IsNaN(f) {
+			return strconv.AppendFloat(dst, f, 'g', -1, 64), end, true, nil
+		}
+	}
+	return append(dst, "null"...), end, false, nil
+}
+
+// rewriteRefs appends the id list at src[i] as a JSON list of strings:
+// strings are kept, numbers quoted, objects replaced by their "id" (an
+// object without one is left out), a lone id wrapped in a list; null stays
+// null, anything else is copied for the decoder to judge.
+func rewriteRefs(dst, src []byte, i int, namesOut string) ([]byte, int, error) {
+	if i >= len(src) {
+		return nil, i, errSyntax
+	}
+	id := func(dst []byte, v []byte) ([]byte, bool) {
+		switch {
+		case len(v) > 0 && v[0] == '"':
+			return append(dst, v...), true
+		case jsonNumber(v):
+			return strconv.AppendQuote(dst, string(v)), true
+		case string(v) == "null":
+			return append(dst, v...), true
+		}
+		return dst, false
+	}
+	switch src[i] {
+	case '[':
+		dst = append(dst, '[')
+		i = skipSpace(src, i+1)
+		if i < len(src) && src[i] == ']' {
+			return append(dst, ']'), i + 1, nil
+		}
+		first := true
+		var names [][]byte // of embedded objects, parallel to the ids written; nil: none named
+		named := false
+		for {
+			end, err := skipValue(src, i)
+			if err != nil {
+				return nil, i, err
+			}
+			v := src[i:end]
+			var name []byte
+			if v[0] == '{' {
+				got, err := extract(v, [][]string{{"id"}, {"name"}}, nil)
+				if err != nil {
+					return nil, i, err
+				}
+				v = bytes.TrimSpace(got[0])
+				if name = bytes.TrimSpace(got[1]); len(name) > 0 && name[0] == '"' && namesOut != "" {
+					named = true
+				} else {
+					name = nil
+				}
+			}
+			if v != nil {
+				mark := len(dst)
+				if !first {
+					dst = append(dst, ',')
+				}
+				var ok bool
+				if dst, ok = id(dst, v); ok {
+					first = false
+					names = append(names, name)
+				} else if v[0] == '[' || v[0] == '{' || v[0] == 't' || v[0] == 'f' {
+					dst = append(dst, v...) // a wrong type: the decoder names it
+					first = false
+					names = append(names, nil)
+				} else {
+					dst = dst[:mark]
+				}
+			}
+			i = skipSpace(src, end)
+			if i >= len(src) {
+				return nil, i, errSyntax
+			}
+			if src[i] == ']' {
+				dst = append(dst, ']')
+				if named {
+					dst = append(append(append(dst, ','), namesOut...), '[')
+					for j, nm := range names {
+						if j > 0 {
+							dst = append(dst, ',')
+						}
+						if nm == nil {
+							nm = []byte(`""`)
+						}
+						dst = append(dst, nm...)
+					}
+					dst = append(dst, ']')
+				}
+				return dst, i + 1, nil
+			}
+			if src[i] != ',' {
+				return nil, i, errSyntax
+			}
+			i = skipSpace(src, i+1)
+		}
+	case '"':
+		end, err := stringEnd(src, i)
+		if err != nil {
+			return nil, i, err
+		}
+		return append(append(append(dst, '['), src[i:end]...), ']'), end, nil
+	}
+	end, err := skipValue(src, i)
+	if err != nil {
+		return nil, i, err
+	}
+	if v := src[i:end]; jsonNumber(v) {
+		return append(strconv.AppendQuote(append(dst, '['), string(v)), ']'), end, nil
+	}
+	return append(dst, src[i:end]...), end, nil
+}
+
+// jsonNumber reports whether b is a number as JSON writes one.
+func jsonNumber(b []byte) bool {
+	i := 0
+	if i < len(b) && b[i] == '-' {
+		i++
+	}
+	switch {
+	case i < len(b) && b[i] == '0':
+		i++
+	case i < len(b) && b[i] >= '1' && b[i] <= '9':
+		for i < len(b) && b[i] >= '0' && b[i] <= '9' {
+			i++
+		}
+	default:
+		return false
+	}
+	if i < len(b) && b[i] == '.' {
+		i++
+		if i >= len(b) || b[i] < '0' || b[i] > '9' {
+			return false
+		}
+		for i < len(b) && b[i] >= '0' && b[i] <= '9' {
+			i++
+		}
+	}
+	if i < len(b) && (b[i] == 'e' || b[i] == 'E') {
+		i++
+		if i < len(b) && (b[i] == '+' || b[i] == '-') {
+			i++
+		}
+		if i >= len(b) || b[i] < '0' || b[i] > '9' {
+			return false
+		}
+		for i < len(b) && b[i] >= '0' && b[i] <= '9' {
+			i++
+		}
+	}
+	return i == len(b)
+}
+
+// isNumberText refuses what strconv.ParseFloat reads but no one writes for a
+// metric: "inf", "NaN", hexadecimal, underscores.
+func isNumberText(b []byte) bool {
+	for _, c := range b {
+		if !(c >= '0' && c <= '9' || c == '.' || c == '-' || c == '+' || c == 'e' || c == 'E') {
+			return false
+		}
+	}
+	return true
+}
+
 // rowsSink, given to extract, receives the value at paths[0] rewritten.
 type rowsSink struct {
 	node *node
 	dst  []byte
 	done bool
+	bad  *badValues
+}
+
+// badValues counts the values of a response the rewriter could not read,
+// and names the first (for the drift count).
+type badValues struct {
+	n     int
+	field string // "metrics.reach"
+}
+
+func (b *badValues) add(rec, out string) {
+	if b == nil {
+		return
+	}
+	if b.n++; b.field == "" {
+		b.field = rec + "." + strings.Trim(out, `":`)
+	}
 }
 
 // extract finds the values at dotted paths in the object src (nil where a
@@ -559,7 +877,7 @@ func extractAt(src []byte, i int, paths [][]string, depth int, out [][]byte, sin
 				}
 			}
 		} else if sink != nil && !sink.done && len(at) > 0 && at[0] == 0 {
-			if sink.dst, i, err = rewriteValue(sink.dst, src, i, sink.node); err != nil {
+			if sink.dst, i, err = rewriteValue(sink.dst, src, i, sink.node, sink.bad); err != nil {
 				return i, err
 			}
 			sink.done = true

@@ -105,14 +105,18 @@ func lookupNames(ctx context.Context, t *aspire.Tenant) (*names, error) {
 		return nil, err
 	}
 	for _, p := range projects {
-		n.projects[p.ID] = p.Name
+		if p.Name != nil {
+			n.projects[p.ID] = *p.Name
+		}
 	}
 	groups, err := t.AllGroups(ctx)
 	if err != nil && !missingScope(err) {
 		return nil, err
 	}
 	for _, g := range groups {
-		n.groups[g.ID] = g.Name
+		if g.Name != nil {
+			n.groups[g.ID] = *g.Name
+		}
 	}
 	return n, nil
 }

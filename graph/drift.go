@@ -3,10 +3,13 @@ package graph
 import (
 	"context"
 	"reflect"
+	"slices"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
+	"github.com/aspire-graphql/aspire-graphql/aspire"
+	"github.com/aspire-graphql/aspire-graphql/aspire/contract"
 	"github.com/aspire-graphql/aspire-graphql/loaders"
 )
 
@@ -52,6 +55,12 @@ func driftError(ctx context.Context, fc *graphql.FieldContext, res any) error {
 	if !ok {
 		return nil
 	}
+	if unreadable(fc, rf) {
+		return &gqlerror.Error{
+			Message:    "the Aspire API sent a value of " + rf.rec + "." + rf.field + " that could not be read, so it is null here (contract drift: see aspire_contract_drift_total)",
+			Extensions: map[string]any{"code": CodeContractDrift},
+		}
+	}
 	l := loaders.For(ctx)
 	if l == nil || l.Tenant() == nil || !l.Tenant().Missing(rf.rec, rf.field) {
 		return nil
@@ -65,4 +74,41 @@ func driftError(ctx context.Context, fc *graphql.FieldContext, res any) error {
 		Message:    "the Aspire API no longer sends " + rf.rec + "." + rf.field + " where the contract says it does (contract drift: see aspire_contract_drift_total, run doctor)",
 		Extensions: map[string]any{"code": CodeContractDrift},
 	}
+}
+
+// unreadable reports whether the record the field is read off (its parent's
+// result) had the field's value sent but unreadable: the client nulled it
+// and set its bit in the record's Unreadable mask.
+func unreadable(fc *graphql.FieldContext, rf recordField) bool {
+	if fc.Parent == nil {
+		return false
+	}
+	var mask uint64
+	switch r := fc.Parent.Result.(type) {
+	case aspire.Metrics:
+		mask = r.Unreadable
+	case *aspire.Metrics:
+		mask = r.Unreadable
+	case **aspire.Post:
+		mask = (*r).Unreadable
+	case *aspire.Post:
+		mask = r.Unreadable
+	case **aspire.Member:
+		mask = (*r).Unreadable
+	case *aspire.Member:
+		mask = r.Unreadable
+	case **aspire.Project:
+		mask = (*r).Unreadable
+	case *aspire.Project:
+		mask = r.Unreadable
+	case **aspire.Group:
+		mask = (*r).Unreadable
+	case *aspire.Group:
+		mask = r.Unreadable
+	}
+	if mask == 0 {
+		return false
+	}
+	i := slices.Index(contract.RecordFields[rf.rec], rf.field)
+	return i >= 0 && mask&(1<<i) != 0
 }

@@ -380,7 +380,7 @@ func resolveField[T any](
 	nonNull bool,
 ) (ret graphql.Marshaler) {
 	if len(field.Selections) == 0 && middlewareChain == nil && plainLeaf[T](ctx, field, initializeFieldContext) &&
-		!aspire.Drifting() && plainFieldMiddleware(oc) {
+		!aspire.Drifting() && !aspire.SawUnreadable() && plainFieldMiddleware(oc) {
 		// A struct field read into a String, ID, Int or Boolean: it cannot
 		// fail, nothing reads its FieldContext, and its marshaller never
 		// reports an error, so it needs neither a FieldContext (with its
@@ -416,7 +416,7 @@ func resolveField[T any](
 		}
 		return graphql.Null
 	}
-	if aspire.Drifting() { // one atomic load: false unless the upstream dropped a field
+	if aspire.Drifting() || aspire.SawUnreadable() { // two atomic loads: false unless the upstream dropped a field or sent one it could not read
 		if err := driftError(ctx, fc, res); err != nil {
 			oc.Error(ctx, graphql.AddFieldLocationToError(ctx, err))
 		}

@@ -1187,8 +1187,8 @@ type Query
 type Group {
   "The group's id."
   id: ID!
-  "The group's name."
-  name: String!
+  "The group's name. Null where the Aspire API sends none (without a /v1/groups endpoint, names come from what posts and members carry)."
+  name: String
   "Members in the group."
   memberCount: Int!
   """
@@ -1243,7 +1243,13 @@ type GroupEdge {
 }
 
 extend type Query {
-  "The workspace's groups, by id; null, with the error, when they cannot be read (the other root fields still answer)."
+  """
+  The workspace's groups, by id. Without a /v1/groups endpoint (Aspire's
+  documented API has none): the distinct groups its members are in, read
+  from every page of /v1/members (cached as any page), memberCount counted
+  from them. Null, with the error, when they cannot be read (the other
+  root fields still answer).
+  """
   groups(
     "Rows in this page: 1 to 500 (default 50)."
     first: Int = 50
@@ -1653,12 +1659,16 @@ enum ProjectStatus {
 type Project {
   "The project's id."
   id: ID!
-  "The project's name."
-  name: String!
-  "Whether the project is running."
-  status: ProjectStatus!
-  "When the project was created."
-  createdAt: DateTime!
+  """
+  The project's name. Null where the Aspire API sends none: without a
+  /v1/projects endpoint (Aspire's documented API has none), names come from
+  what posts and members carry, and an upstream may send ids alone.
+  """
+  name: String
+  "Whether the project is running. Only a /v1/projects endpoint sends it: null without one (the documented API)."
+  status: ProjectStatus
+  "When the project was created. Only a /v1/projects endpoint sends it: null without one (the documented API)."
+  createdAt: DateTime
   "Members in the project."
   memberCount: Int!
   """
@@ -1713,7 +1723,13 @@ type ProjectEdge {
 }
 
 extend type Query {
-  "The workspace's projects, by id; null, with the error, when they cannot be read (the other root fields still answer)."
+  """
+  The workspace's projects, by id. Without a /v1/projects endpoint (Aspire's
+  documented API has none): the distinct projects its members are in, read
+  from every page of /v1/members (cached as any page), memberCount counted
+  from them. Null, with the error, when they cannot be read (the other
+  root fields still answer).
+  """
   projects(
     "Rows in this page: 1 to 500 (default 50)."
     first: Int = 50
@@ -2895,11 +2911,11 @@ func (ec *executionContext) _Group_name(ctx context.Context, field graphql.Colle
 			return obj.Name, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNString2string(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_Group_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -5401,11 +5417,11 @@ func (ec *executionContext) _Project_name(ctx context.Context, field graphql.Col
 			return obj.Name, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNString2string(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_Project_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -5424,11 +5440,11 @@ func (ec *executionContext) _Project_status(ctx context.Context, field graphql.C
 			return obj.Status, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v aspire.ProjectStatus) graphql.Marshaler {
-			return ec.marshalNProjectStatus2githubᚗcomᚋaspireᚑgraphqlᚋaspireᚑgraphqlᚋaspireᚐProjectStatus(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *aspire.ProjectStatus) graphql.Marshaler {
+			return ec.marshalOProjectStatus2ᚖgithubᚗcomᚋaspireᚑgraphqlᚋaspireᚑgraphqlᚋaspireᚐProjectStatus(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_Project_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -5447,11 +5463,11 @@ func (ec *executionContext) _Project_createdAt(ctx context.Context, field graphq
 			return obj.CreatedAt, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
-			return ec.marshalNDateTime2timeᚐTime(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalODateTime2ᚖtimeᚐTime(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_Project_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -7764,7 +7780,7 @@ func (ec *executionContext) _Group(ctx context.Context, sel ast.SelectionSet, ob
 			}
 		case "name":
 			out.Values[i] = ec._Group_name(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
+			if out.Values[i] == graphql.RequiredNull {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "memberCount":
@@ -8670,17 +8686,17 @@ func (ec *executionContext) _Project(ctx context.Context, sel ast.SelectionSet, 
 			}
 		case "name":
 			out.Values[i] = ec._Project_name(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
+			if out.Values[i] == graphql.RequiredNull {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "status":
 			out.Values[i] = ec._Project_status(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
+			if out.Values[i] == graphql.RequiredNull {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "createdAt":
 			out.Values[i] = ec._Project_createdAt(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
+			if out.Values[i] == graphql.RequiredNull {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "memberCount":
@@ -9896,32 +9912,6 @@ func (ec *executionContext) marshalNProjectEdge2ᚖgithubᚗcomᚋaspireᚑgraph
 	return ec._ProjectEdge(ctx, sel, v)
 }
 
-func (ec *executionContext) unmarshalNProjectStatus2githubᚗcomᚋaspireᚑgraphqlᚋaspireᚑgraphqlᚋaspireᚐProjectStatus(ctx context.Context, v any) (aspire.ProjectStatus, error) {
-	tmp, err := graphql.UnmarshalString(v)
-	res := unmarshalNProjectStatus2githubᚗcomᚋaspireᚑgraphqlᚋaspireᚑgraphqlᚋaspireᚐProjectStatus[tmp]
-	return res, graphql.ErrorOnPath(ctx, err)
-}
-
-func (ec *executionContext) marshalNProjectStatus2githubᚗcomᚋaspireᚑgraphqlᚋaspireᚑgraphqlᚋaspireᚐProjectStatus(ctx context.Context, sel ast.SelectionSet, v aspire.ProjectStatus) graphql.Marshaler {
-	_ = sel
-	res := graphql.MarshalString(marshalNProjectStatus2githubᚗcomᚋaspireᚑgraphqlᚋaspireᚑgraphqlᚋaspireᚐProjectStatus[v])
-	if res == graphql.Null {
-		graphql.AddInvalidNullFromMarshaler(ctx, "ProjectStatus!")
-	}
-	return res
-}
-
-var (
-	unmarshalNProjectStatus2githubᚗcomᚋaspireᚑgraphqlᚋaspireᚑgraphqlᚋaspireᚐProjectStatus = map[string]aspire.ProjectStatus{
-		"ACTIVE":   aspire.ProjectActive,
-		"ARCHIVED": aspire.ProjectArchived,
-	}
-	marshalNProjectStatus2githubᚗcomᚋaspireᚑgraphqlᚋaspireᚑgraphqlᚋaspireᚐProjectStatus = map[aspire.ProjectStatus]string{
-		aspire.ProjectActive:   "ACTIVE",
-		aspire.ProjectArchived: "ARCHIVED",
-	}
-)
-
 func (ec *executionContext) unmarshalNString2string(ctx context.Context, v any) (string, error) {
 	res, err := graphql.UnmarshalString(v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -10105,6 +10095,24 @@ func (ec *executionContext) marshalOBoolean2ᚖbool(ctx context.Context, sel ast
 	_ = sel
 	_ = ctx
 	res := graphql.MarshalBoolean(*v)
+	return res
+}
+
+func (ec *executionContext) unmarshalODateTime2ᚖtimeᚐTime(ctx context.Context, v any) (*time.Time, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := graphql.UnmarshalTime(v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalODateTime2ᚖtimeᚐTime(ctx context.Context, sel ast.SelectionSet, v *time.Time) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	_ = sel
+	_ = ctx
+	res := graphql.MarshalTime(*v)
 	return res
 }
 
@@ -10542,6 +10550,36 @@ func (ec *executionContext) marshalOProjectConnection2ᚖgithubᚗcomᚋaspire�
 	}
 	return ec._ProjectConnection(ctx, sel, v)
 }
+
+func (ec *executionContext) unmarshalOProjectStatus2ᚖgithubᚗcomᚋaspireᚑgraphqlᚋaspireᚑgraphqlᚋaspireᚐProjectStatus(ctx context.Context, v any) (*aspire.ProjectStatus, error) {
+	if v == nil {
+		return nil, nil
+	}
+	tmp, err := graphql.UnmarshalString(v)
+	res := unmarshalOProjectStatus2ᚖgithubᚗcomᚋaspireᚑgraphqlᚋaspireᚑgraphqlᚋaspireᚐProjectStatus[tmp]
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOProjectStatus2ᚖgithubᚗcomᚋaspireᚑgraphqlᚋaspireᚑgraphqlᚋaspireᚐProjectStatus(ctx context.Context, sel ast.SelectionSet, v *aspire.ProjectStatus) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	_ = sel
+	_ = ctx
+	res := graphql.MarshalString(marshalOProjectStatus2ᚖgithubᚗcomᚋaspireᚑgraphqlᚋaspireᚑgraphqlᚋaspireᚐProjectStatus[*v])
+	return res
+}
+
+var (
+	unmarshalOProjectStatus2ᚖgithubᚗcomᚋaspireᚑgraphqlᚋaspireᚑgraphqlᚋaspireᚐProjectStatus = map[string]aspire.ProjectStatus{
+		"ACTIVE":   aspire.ProjectActive,
+		"ARCHIVED": aspire.ProjectArchived,
+	}
+	marshalOProjectStatus2ᚖgithubᚗcomᚋaspireᚑgraphqlᚋaspireᚑgraphqlᚋaspireᚐProjectStatus = map[aspire.ProjectStatus]string{
+		aspire.ProjectActive:   "ACTIVE",
+		aspire.ProjectArchived: "ARCHIVED",
+	}
+)
 
 func (ec *executionContext) unmarshalOSortOrder2ᚖgithubᚗcomᚋaspireᚑgraphqlᚋaspireᚑgraphqlᚋaspireᚐSortOrder(ctx context.Context, v any) (*aspire.SortOrder, error) {
 	if v == nil {

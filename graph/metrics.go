@@ -32,7 +32,7 @@ func (ec *executionContext) marshalMetrics(ctx context.Context, sel ast.Selectio
 	}
 	// While the upstream drops a field, resolveField reports it per field
 	// (UPSTREAM_CONTRACT_DRIFT at its path): gqlgen's path does that.
-	if aspire.Drifting() || !finite(obj.EngagementRate) || !finite(obj.TMV) {
+	if aspire.Drifting() || obj.Unreadable != 0 || !finite(obj.EngagementRate) || !finite(obj.TMV) {
 		return ec._Metrics(ctx, sel, obj)
 	}
 	for _, f := range fields {

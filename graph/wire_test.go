@@ -45,9 +45,32 @@ func TestExactCountsAcrossWires(t *testing.T) {
 				t.Errorf("posts+member: %d upstream requests, want %d; %d posts", got, want, len(d.Posts.Nodes))
 			}
 			e = newEnvWire(t, w) // a cold cache
-			e.ok(t, `query($r: DateRangeInput!) { posts(range: $r, first: 100) { nodes { id member { name } projects { id name } groups { id name } } } }`, map[string]any{"r": q1}, &d)
-			if got, want := e.sim.Count(""), 4+counting(q1Posts, 100); got != want {
+			var dp struct {
+				Posts struct {
+					Nodes []struct{ Projects, Groups []struct{ ID, Name *string } }
+				}
+			}
+			e.ok(t, `query($r: DateRangeInput!) { posts(range: $r, first: 100) { nodes { id member { name } projects { id name } groups { id name } } } }`, map[string]any{"r": q1}, &dp)
+			// Without /v1/projects and /v1/groups, both come from one page
+			// of all members (the workspace's 400), shared: 3 calls, not 4.
+			lookups := 2
+			if !w.Contract.HasEndpoint("/v1/projects") {
+				lookups = 1
+			}
+			if got, want := e.sim.Count(""), 2+lookups+counting(q1Posts, 100); got != want {
 				t.Errorf("posts+member+projects+groups: %d upstream requests, want %d", got, want)
+			}
+			named := 0
+			for _, n := range dp.Posts.Nodes {
+				for _, r := range append(n.Projects, n.Groups...) {
+					if r.ID == nil || r.Name == nil || *r.Name == "" {
+						t.Fatalf("a project or group without id or name: %+v", n)
+					}
+					named++
+				}
+			}
+			if named == 0 {
+				t.Fatal("no post in a project or group")
 			}
 			e = newEnvWire(t, w)
 			week := map[string]any{"start": "2026-02-02", "end": "2026-02-08"}
@@ -76,6 +99,9 @@ func TestREADMECountsAcrossWires(t *testing.T) {
 		// is short, so its total is known).
 		"array-camel-xapikey": {4, 2, 4},
 		"raw-renamed-upper":   {4, 2, 4},
+		// Projects from the members (one page of all 400, cached), names
+		// from their embedded objects: the built-in contract's counts.
+		"two-endpoints": {2, 1, 3},
 	}
 	for _, name := range aspiretest.ProfileNames() {
 		t.Run(name, func(t *testing.T) {

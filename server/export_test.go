@@ -77,7 +77,7 @@ func TestExportPostsCSVEqualsREST(t *testing.T) {
 	projects, _ := rest.AllProjects(ctx)
 	projectName := map[string]string{}
 	for _, p := range projects {
-		projectName[p.ID] = p.Name
+		projectName[p.ID] = *p.Name
 	}
 	for i, r := range rows {
 		p := want[i]
@@ -283,5 +283,62 @@ func TestExportGrafanaRange(t *testing.T) {
 	if logs := s.logs.String(); !regexp.MustCompile(`"message":"export finished"`).MatchString(logs) ||
 		!regexp.MustCompile(`"took_ms":[0-9.]+`).MatchString(logs) || strings.Contains(logs, `"took":`) {
 		t.Errorf("export log lines without the unit of their duration:\n%.2000s", logs)
+	}
+}
+
+// TestExportAcrossWires: /export/posts.csv over 90 days and
+// /export/members.ndjson work against every wire variant, the server on the
+// variant's contract; against two-endpoints (no /v1/projects, /v1/groups)
+// the project names come from what members carry (issue 21: it was a 404).
+func TestExportAcrossWires(t *testing.T) {
+	t.Parallel()
+	// Upstream requests: posts.csv over 90 days (2,528 posts: 6 pages of
+	// /v1/posts, 7 of /v1/members for their members, 1 each of /v1/projects
+	// and /v1/groups), then members.ndjson on the warm cache (one page of
+	// members). Without /v1/projects and /v1/groups, one page of all
+	// members (the longest range) gives both: 6 + 8, one call less.
+	want := map[string][2]int{
+		"builtin": {15, 1}, "array-camel-xapikey": {15, 1}, "envelope-token-path": {15, 1},
+		"header-client-id": {15, 1}, "raw-renamed-upper": {15, 1}, "two-endpoints": {14, 1},
+	}
+	for _, name := range aspiretest.ProfileNames() {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			w := aspiretest.Profiles[name]()
+			file := filepath.Join(t.TempDir(), "contract.json")
+			if err := os.WriteFile(file, w.Contract.Marshal(), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			s := newStack(t, []string{"-contract", file}, aspiretest.WithWire(w))
+			resp, body, err := s.get(t, "/export/posts.csv?start=2026-07-03&end=2026-09-30", demoHeaders)
+			if err != nil || resp.StatusCode != 200 {
+				t.Fatalf("%v %d %.300s", err, resp.StatusCode, body)
+			}
+			csvCalls := len(s.sim.Requests())
+			records, err := csv.NewReader(bytes.NewReader(body)).ReadAll()
+			if err != nil || len(records) < 100 {
+				t.Fatalf("%v, %d rows", err, len(records))
+			}
+			col := slices.Index(records[0], "project_names")
+			named := 0
+			for _, r := range records[1:] {
+				if r[col] != "" {
+					named++
+				}
+			}
+			if named == 0 {
+				t.Fatalf("no row has project names")
+			}
+			s.sim.Reset()
+			resp, body, err = s.get(t, "/export/members.ndjson?start=2026-07-03&end=2026-09-30", demoHeaders)
+			if err != nil || resp.StatusCode != 200 || bytes.Count(body, []byte("\n")) < 100 {
+				t.Fatalf("%v %d %.300s", err, resp.StatusCode, body)
+			}
+			got := [2]int{csvCalls, len(s.sim.Requests())}
+			t.Logf("%-20s %d rows; upstream requests: posts.csv %d, members.ndjson %d", name, len(records)-1, got[0], got[1])
+			if got != want[name] {
+				t.Errorf("upstream requests %v, want %v (%v)", got, want[name], s.sim.Counts())
+			}
+		})
 	}
 }

@@ -28,6 +28,7 @@ type query struct {
 	sortBy                           aspire.SortField
 	order                            aspire.SortOrder
 	offset, limit                    int
+	quietFrom                        time.Time // non-zero: posts from then on are not there (Wire.QuietDays)
 }
 
 type badRequest struct{ msg string }
@@ -161,6 +162,9 @@ func (s *Server) answer(w *workspace, base, id string, v url.Values) ([]byte, in
 	if err != nil {
 		return nil, http.StatusBadRequest, err
 	}
+	if d := s.sp.w.QuietDays; d > 0 {
+		q.quietFrom = aspire.DateOf(s.now().UTC()).AddDays(-d).Time() // the doctor's "last 30 days" start there
+	}
 	if id != "" {
 		return s.answerOne(w, base, id, q)
 	}
@@ -249,7 +253,8 @@ func uniqueSorted(ids []string) []string {
 // postMatch reports whether post p passes q's filters other than the ids
 // used to pick the candidates.
 func (q *query) postMatch(p *aspire.Post) bool {
-	return (q.rng.Start.IsZero() || q.rng.Contains(p.PostedAt)) &&
+	return (q.quietFrom.IsZero() || p.PostedAt.Before(q.quietFrom)) &&
+		(q.rng.Start.IsZero() || q.rng.Contains(p.PostedAt)) &&
 		(len(q.networks) == 0 || slices.Contains(q.networks, p.Network)) &&
 		(len(q.types) == 0 || slices.Contains(q.types, p.PostType)) &&
 		(len(q.sources) == 0 || slices.Contains(q.sources, p.MentionSource)) &&

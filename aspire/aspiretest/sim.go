@@ -202,6 +202,11 @@ func New(opts ...Option) *Server {
 		counts:     map[string]int{},
 		sp:         newSpeaker(o.wire),
 	}
+	if o.wire.EmbedNames {
+		for id, w := range s.workspaces {
+			s.workspaces[id] = w.named() // generated workspaces are shared between simulators: a copy
+		}
+	}
 	for _, k := range keys {
 		s.keys[k.Token] = k
 	}

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"reflect"
 	"slices"
 	"strconv"
 	"strings"
@@ -561,7 +562,7 @@ func TestProjectsAndGroups(t *testing.T) {
 	}
 	_, _, b = call(t, base, aspiretest.DemoKey, "/v1/projects/"+ps.Data[0].ID, params())
 	var one struct{ Data aspire.Project }
-	if err := json.Unmarshal(b, &one); err != nil || one.Data != ps.Data[0] {
+	if err := json.Unmarshal(b, &one); err != nil || !reflect.DeepEqual(one.Data, ps.Data[0]) {
 		t.Fatalf("one project: %s", b)
 	}
 	var members int

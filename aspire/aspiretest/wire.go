@@ -22,6 +22,16 @@ type Wire struct {
 	// with 200 and an empty list (the guide: "My request returns an empty
 	// array. Verify your Client ID"), not 403.
 	ForeignClientEmpty bool
+	// EmbedNames sends the projects and groups of posts and members as
+	// embedded objects, "projects": [{"id": …, "name": …}], in place of
+	// the id lists.
+	EmbedNames bool
+	// OmitNulls leaves out every field whose value is null (a common JSON
+	// style): a metric a network does not report is not sent at all.
+	OmitNulls bool
+	// QuietDays hides the posts of the last QuietDays days (the
+	// simulator's clock): a workspace whose campaigns paused.
+	QuietDays int
 }
 
 // WithWire makes the simulator speak w (default: the built-in contract,
@@ -75,6 +85,20 @@ var Profiles = map[string]func() Wire{
 		c := contract.Default()
 		c.ClientID = contract.ClientID{In: contract.ClientIDHeader, Name: "X-Client-Id"}
 		return Wire{Contract: c}
+	},
+	// two-endpoints is the API as Aspire's FAQ documents it: /v1/posts and
+	// /v1/members only (no /v1/projects, no /v1/groups), project and group
+	// names embedded in posts and members ("projects": [{"id", "name"}]),
+	// null fields left out, and a quiet last month (no posts in the last
+	// 30 days; the list and roll-up filters hide them). The rest is the
+	// built-in contract.
+	"two-endpoints": func() Wire {
+		c := contract.Default()
+		c.Paths.Projects, c.Paths.Project, c.Paths.Groups, c.Paths.Group = "", "", "", ""
+		for _, rec := range []string{"post", "member"} { // what EmbedNames sends
+			c.Fields[rec]["project_ids"], c.Fields[rec]["group_ids"] = "projects", "groups"
+		}
+		return Wire{Contract: c, EmbedNames: true, OmitNulls: true, QuietDays: 30}
 	},
 	// raw-renamed-upper: the raw key in Authorization, rows under "items"
 	// with neither total nor has-more flag, bare records, some fields
@@ -145,11 +169,14 @@ func newSpeaker(w Wire) *speaker {
 		w.Contract = contract.Default()
 	}
 	c := w.Contract
-	s := &speaker{w: w, builtin: c.IsDefault(), params: map[string]string{}, enumsIn: map[string]map[string]string{},
+	s := &speaker{w: w, builtin: c.IsDefault() && !w.EmbedNames && !w.OmitNulls, params: map[string]string{}, enumsIn: map[string]map[string]string{},
 		paramFor: map[string]string{wire.ParamNetwork: "network", wire.ParamPostType: "post_type",
 			wire.ParamMentionSource: "mention_source", wire.ParamPostStatus: "post_status",
 			wire.ParamMetricsWindow: "metrics_window", wire.ParamSortBy: "sort_by", wire.ParamSortOrder: "sort_order"}}
 	for _, base := range []string{wire.PathPosts, wire.PathMembers, wire.PathProjects, wire.PathGroups} {
+		if !c.HasEndpoint(base) {
+			continue // the API has no such endpoint: 404
+		}
 		s.routes = append(s.routes, route{base, strings.Split(strings.Trim(c.ListPath(base), "/"), "/")},
 			route{base + "/{id}", strings.Split(strings.Trim(c.RecordPath(base), "/"), "/")})
 	}
@@ -364,7 +391,27 @@ func (s *speaker) record(rec string, v any) any {
 	}
 	c := s.w.Contract
 	out := make(map[string]any, len(obj))
+	if s.w.EmbedNames && (rec == "post" || rec == "member") {
+		for _, rel := range []string{"project", "group"} {
+			ids, _ := obj[rel+"_ids"].([]any)
+			names, _ := obj[rel+"_names"].([]any)
+			embedded := make([]any, len(ids))
+			for i, id := range ids {
+				e := map[string]any{"id": id}
+				if i < len(names) && names[i] != "" {
+					e["name"] = names[i]
+				}
+				embedded[i] = e
+			}
+			delete(obj, rel+"_ids")
+			delete(obj, rel+"_names")
+			out[rel+"s"] = embedded
+		}
+	}
 	for k, val := range obj {
+		if val == nil && s.w.OmitNulls {
+			continue
+		}
 		switch kind := children[rec][k]; {
 		case kind == "":
 		case strings.HasPrefix(kind, "="):

@@ -108,7 +108,7 @@ func newWorkspace(index int, clientID string, seed uint64, sz Sizes) *workspace 
 			name += " " + strconv.Itoa(i/len(campaigns)+1)
 		}
 		created := sz.First.Time().Add(-time.Duration(r.IntN(90*24)) * time.Hour).Add(time.Duration(r.IntN(3600)) * time.Second)
-		p := aspire.Project{ID: strconv.Itoa(base + 100_001 + i), Name: name, Status: status, CreatedAt: created}
+		p := aspire.Project{ID: strconv.Itoa(base + 100_001 + i), Name: &name, Status: &status, CreatedAt: &created}
 		w.projectAt[p.ID] = i
 		w.projects = append(w.projects, p)
 	}
@@ -117,7 +117,7 @@ func newWorkspace(index int, clientID string, seed uint64, sz Sizes) *workspace 
 		if i >= len(groupNames) {
 			name += " " + strconv.Itoa(i/len(groupNames)+1)
 		}
-		g := aspire.Group{ID: strconv.Itoa(base + 200_001 + i), Name: name}
+		g := aspire.Group{ID: strconv.Itoa(base + 200_001 + i), Name: &name}
 		w.groupAt[g.ID] = i
 		w.groups = append(w.groups, g)
 	}
@@ -483,4 +483,37 @@ func (a *acc) metrics() aspire.Metrics {
 		m.EngagementRate = &rate
 	}
 	return m
+}
+
+// named returns a copy of w with the project and group names of every post
+// and member filled, for a wire that embeds them (Wire.EmbedNames).
+func (w *workspace) named() *workspace {
+	c := *w
+	c.posts, c.members = slices.Clone(w.posts), slices.Clone(w.members)
+	c.nameRefs()
+	return &c
+}
+
+// nameRefs fills the project and group names of every post and member.
+func (w *workspace) nameRefs() {
+	names := func(ids []string, at map[string]int, name func(int) string) []string {
+		out := make([]string, len(ids))
+		for i, id := range ids {
+			if k, ok := at[id]; ok {
+				out[i] = name(k)
+			}
+		}
+		return out
+	}
+	pn := func(k int) string { return *w.projects[k].Name }
+	gn := func(k int) string { return *w.groups[k].Name }
+	for i := range w.posts {
+		p := &w.posts[i]
+		p.ProjectNames, p.GroupNames = names(p.ProjectIDs, w.projectAt, pn), names(p.GroupIDs, w.groupAt, gn)
+	}
+	for i := range w.members {
+		m := &w.members[i]
+		m.ProjectNames, m.GroupNames = names(m.ProjectIDs, w.projectAt, pn), names(m.GroupIDs, w.groupAt, gn)
+		m.lifetime.ProjectNames, m.lifetime.GroupNames = m.ProjectNames, m.GroupNames
+	}
 }

@@ -56,7 +56,11 @@ type Contract struct {
 	Enums map[string]map[string]string `json:"enums"`
 }
 
-// Paths of the endpoints.
+// Paths of the endpoints. Projects and Groups (with Project and Group, their
+// by-id look-ups) may be empty: the API has no such endpoint (null or "" in
+// a file). Aspire's FAQ documents two endpoints, /v1/posts and /v1/members;
+// without the others the client builds projects and groups from what
+// members carry (see aspire's projects.go).
 type Paths struct {
 	Posts    string `json:"posts"`
 	Members  string `json:"members"`
@@ -147,14 +151,30 @@ var ParamNames = []string{
 // RecordFields lists, per record type, our field names (the json tags of
 // aspire/records.go; a test there holds them equal).
 var RecordFields = map[string][]string{
-	"post": {"id", "member_id", "project_ids", "group_ids", "network", "post_type", "mention_source", "status",
+	"post": {"id", "member_id", "project_ids", "group_ids", "project_names", "group_names", "network", "post_type", "mention_source", "status",
 		"url", "caption", "thumbnail_url", "posted_at", "is_estimated", "metrics"},
-	"member":  {"id", "name", "email", "handles", "project_ids", "group_ids", "post_count", "metrics", "by_network", "by_post_type"},
+	"member":  {"id", "name", "email", "handles", "project_ids", "group_ids", "project_names", "group_names", "post_count", "metrics", "by_network", "by_post_type"},
 	"metrics": {"impressions", "reach", "views", "view_time_seconds", "likes", "comments", "shares", "saves", "clicks", "engagements", "engagement_rate", "tmv"},
 	"handles": {"instagram", "tiktok", "youtube", "pinterest"},
 	"project": {"id", "name", "status", "created_at", "member_count"},
 	"group":   {"id", "name", "member_count"},
 }
+
+// RequiredFields lists, per record type, the fields without which a record
+// cannot be used (its id, the member of a post, when it was posted, the
+// lists of projects and groups): one of them missing is contract drift. Every
+// other field is optional: an upstream may leave it out when it has no
+// value, and it reads as null (aspire's drift sampler tells a field the
+// upstream stopped sending apart, see aspire/drift.go).
+var RequiredFields = map[string][]string{
+	"post":    {"id", "member_id", "project_ids", "group_ids", "posted_at"},
+	"member":  {"id", "project_ids", "group_ids"},
+	"project": {"id"},
+	"group":   {"id"},
+}
+
+// Required reports whether field f of record type rec is required.
+func Required(rec, f string) bool { return slices.Contains(RequiredFields[rec], f) }
 
 // EnumValues lists, per enum, our values (aspire/enums.go).
 var EnumValues = map[string][]string{
@@ -256,6 +276,10 @@ func (c *Contract) Enum(e, v string) string {
 	return v
 }
 
+// HasEndpoint reports whether the API has our list endpoint ("/v1/projects"):
+// posts and members always; projects and groups where the paths say.
+func (c *Contract) HasEndpoint(endpoint string) bool { return c.ListPath(endpoint) != "" }
+
 // ListPath returns the list path of our endpoint ("/v1/posts" and so on).
 func (c *Contract) ListPath(endpoint string) string {
 	switch endpoint {
@@ -311,6 +335,12 @@ func (c *Contract) validate() problems {
 	}
 	seen := map[string]string{}
 	for i, p := range paths {
+		if p.v == "" && (i == 2 || i == 3 || i == 6 || i == 7) {
+			if i >= 6 && paths[i-4].v != "" {
+				bad(p.key, "%s is set but %s is not: a by-id path needs its list", paths[i-4].key, p.key)
+			}
+			continue // an endpoint the API does not have
+		}
 		switch {
 		case !strings.HasPrefix(p.v, "/"):
 			bad(p.key, "path %q must start with a slash", p.v)

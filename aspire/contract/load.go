@@ -64,6 +64,22 @@ func Parse(data []byte) (*Contract, error) {
 		return nil, err
 	}
 	c := Default()
+	// null removes an endpoint ("paths": {"projects": null}); decoding
+	// would leave the built-in value.
+	var raw struct {
+		Paths map[string]json.RawMessage `json:"paths"`
+	}
+	_ = json.Unmarshal(data, &raw)
+	for k, v := range raw.Paths {
+		if string(bytes.TrimSpace(v)) == "null" {
+			switch k {
+			case "projects", "groups", "project", "group":
+				raw.Paths[k] = []byte(`""`)
+			default:
+				return nil, &Error{Line: lines["paths."+k], Key: "paths." + k, Msg: "only projects, groups, project and group may be null (an endpoint the API does not have)"}
+			}
+		}
+	}
 	dec := json.NewDecoder(bytes.NewReader(data))
 	if err := dec.Decode(c); err != nil {
 		var te *json.UnmarshalTypeError
@@ -71,6 +87,20 @@ func Parse(data []byte) (*Contract, error) {
 			return nil, &Error{Line: lineAt(data, te.Offset), Key: te.Field, Msg: fmt.Sprintf("want %s, got %s", te.Type, te.Value)}
 		}
 		return nil, &Error{Msg: err.Error()}
+	}
+	for k, v := range raw.Paths {
+		if string(v) == `""` {
+			switch k {
+			case "projects":
+				c.Paths.Projects, c.Paths.Project = "", ""
+			case "groups":
+				c.Paths.Groups, c.Paths.Group = "", ""
+			case "project":
+				c.Paths.Project = ""
+			case "group":
+				c.Paths.Group = ""
+			}
+		}
 	}
 	if ps := c.validate(); len(ps) > 0 {
 		return nil, &Error{Line: lines[ps[0].key], Key: ps[0].key, Msg: ps[0].msg}

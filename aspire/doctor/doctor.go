@@ -45,6 +45,10 @@ type Report struct {
 	// Unmapped lists, per record type, our fields the doctor found no
 	// field for in the records it received.
 	Unmapped map[string][]string `json:"unmapped,omitempty"`
+	// Optional lists, per record type, optional fields (not in
+	// contract.RequiredFields) no record received carried: information,
+	// not a failure. They read as null.
+	Optional map[string][]string `json:"optional,omitempty"`
 	// Contract is the contract the findings call for: the checked one with
 	// what the doctor learned (where the key goes, the paths and where the
 	// client id goes, the parameter names and date format, the list and
@@ -96,6 +100,9 @@ func get(ctx context.Context, in Input, path string, q url.Values, withKey bool)
 // getAs calls endpoint (ours: "/v1/posts", "/v1/posts/{id}") at path (ours,
 // with the id) as contract c says, for clientID.
 func getAs(ctx context.Context, in Input, c *contract.Contract, clientID, endpoint, path string, q url.Values, withKey bool) answer {
+	if !c.HasEndpoint(strings.TrimSuffix(endpoint, "/{id}")) {
+		return answer{status: http.StatusNotFound} // the API has no such endpoint: nothing to ask
+	}
 	if q == nil {
 		q = url.Values{}
 	}
@@ -150,6 +157,19 @@ const searchBudget = MaxRequests - 16
 // spent says the learning searches have used their budget.
 func (in Input) spent() bool { return in.calls != nil && in.calls.n >= searchBudget }
 
+// probeOf is the call the doctor learns the key's and the client id's
+// places with: one project where the contract has /v1/projects (no dates,
+// the read:member scope), else one post of the last year (a year, not a
+// month: a quiet workspace has none in the last month, and an empty list
+// reads as a wrong client id).
+func probeOf(c *contract.Contract, now time.Time) (endpoint string, q url.Values) {
+	if c.HasEndpoint(wire.PathProjects) {
+		return wire.PathProjects, url.Values{wire.ParamLimit: {"1"}}
+	}
+	end := aspire.DateOf(now)
+	return wire.PathPosts, url.Values{wire.ParamStartDate: {end.AddDays(-364).String()}, wire.ParamEndDate: {end.String()}, wire.ParamLimit: {"1"}}
+}
+
 // Run runs every check.
 func Run(ctx context.Context, in Input) Report {
 	in.calls = &calls{}
@@ -179,7 +199,8 @@ func run(ctx context.Context, in Input) Report {
 	add := func(c Check) { r.Checks = append(r.Checks, c) }
 
 	// 1. The host answers.
-	reach := get(ctx, in, wire.PathProjects, nil, false)
+	reachEP, _ := probeOf(in.Contract, in.Now)
+	reach := get(ctx, in, reachEP, nil, false)
 	if reach.err != nil {
 		advice := "check the upstream URL, the network and any proxy"
 		if _, ok := reach.err.(redirectError); ok {
@@ -215,11 +236,29 @@ func run(ctx context.Context, in Input) Report {
 	if in.Creds.APIKey != "" {
 		a, at := keyPlacement(ctx, in, &r)
 		in.Contract.Auth = a
+		if at.status == http.StatusNotFound && in.Contract.HasEndpoint(wire.PathProjects) {
+			// A 404 on /v1/projects where /v1/posts answers is an endpoint
+			// the API does not have (Aspire's FAQ documents two), not a
+			// sign the paths or the client id's place differ.
+			ep, q := probeOf(&contract.Contract{}, in.Now)
+			if pa := get(ctx, in, ep, q, true); pa.status == http.StatusOK {
+				absent := []string{wire.PathProjects}
+				in.Contract.Paths.Projects, in.Contract.Paths.Project = "", ""
+				if g := get(ctx, in, wire.PathGroups, url.Values{wire.ParamLimit: {"1"}}, true); g.status == http.StatusNotFound {
+					absent = append(absent, wire.PathGroups)
+					in.Contract.Paths.Groups, in.Contract.Paths.Group = "", ""
+				}
+				add(Check{Name: "endpoints", OK: true, Detail: strings.Join(absent, " and ") + " absent (HTTP 404 where " + wire.PathPosts +
+					" answers), as Aspire's FAQ documents: projects and groups are read from what members carry"})
+				at = pa
+			}
+		}
 		if found := learnLocation(ctx, in, &r, at); found {
 			learnParams(ctx, in, &r)
 		}
 	}
-	members := get(ctx, in, wire.PathProjects, url.Values{wire.ParamLimit: {"1"}}, true)
+	probeEP, probeQ := probeOf(in.Contract, in.Now)
+	members := get(ctx, in, probeEP, probeQ, true)
 	start := aspire.DateOf(in.Now).AddDays(-30)
 	end := aspire.DateOf(in.Now)
 	posts := get(ctx, in, wire.PathPosts, url.Values{wire.ParamStartDate: {start.String()}, wire.ParamEndDate: {end.String()}, wire.ParamLimit: {"1"}}, true)
@@ -241,7 +280,7 @@ func run(ctx context.Context, in Input) Report {
 		add(Check{Name: "API key accepted", OK: true, Detail: "yes" + trimmed})
 	}
 	var missing []string
-	if members.code == wire.ErrInsufficientScope {
+	if members.code == wire.ErrInsufficientScope && probeEP == wire.PathProjects {
 		missing = append(missing, wire.ScopeMember+" (projects, groups)")
 	}
 	if posts.code == wire.ErrInsufficientScope {
@@ -250,7 +289,11 @@ func run(ctx context.Context, in Input) Report {
 	if len(missing) > 0 {
 		add(Check{Name: "scopes", Detail: "the key lacks " + strings.Join(missing, ", "), Advice: "create a key with those scopes in Settings → Integrations → Aspire API"})
 	} else {
-		add(Check{Name: "scopes", OK: true, Detail: wire.ScopeSocial + ", " + wire.ScopeMember})
+		scopes := wire.ScopeSocial + ", " + wire.ScopeMember
+		if probeEP != wire.PathProjects {
+			scopes = wire.ScopeSocial + " (posts and members; no projects endpoint to need " + wire.ScopeMember + ")"
+		}
+		add(Check{Name: "scopes", OK: true, Detail: scopes})
 	}
 	if members.status == http.StatusForbidden || posts.status == http.StatusForbidden {
 		add(Check{Name: "client id matches the key's workspace", Detail: in.Creds.ClientID + fromURL + ": HTTP 403",
@@ -294,12 +337,19 @@ func run(ctx context.Context, in Input) Report {
 				s := end.AddDays(-days + 1)
 				wider := get(ctx, in, wire.PathPosts, url.Values{wire.ParamStartDate: {s.String()}, wire.ParamEndDate: {end.String()}, wire.ParamLimit: {"1"}}, true)
 				if n, atLeast := pageTotal(wider.body); wider.status == http.StatusOK && n > 0 {
-					c.Advice += fmt.Sprintf("; the last %d days (%s…%s) have %s%d posts", days, s, end, atLeast, n)
 					shapeBody = wider.body
+					if days <= 365 {
+						// A quiet month is normal (a brand paused its
+						// campaigns); posts this year prove the client id.
+						c.OK = true
+						c.Detail += fmt.Sprintf("; a quiet workspace: the latest posts are in the last %d days (%s…%s): %s%d posts", days, s, end, atLeast, n)
+						break
+					}
+					c.Advice += fmt.Sprintf("; none in a year, but the last %d days (%s…%s) have %s%d posts", days, s, end, atLeast, n)
 					break
 				}
 			}
-			if foreign != nil && strings.Contains(foreign.Detail, "empty") {
+			if !c.OK && foreign != nil && strings.Contains(foreign.Detail, "empty") {
 				c.Advice += "; this API answers a wrong client id with an empty list, so check the client id first"
 			}
 			add(c)
@@ -317,25 +367,37 @@ func run(ctx context.Context, in Input) Report {
 		endpoint string
 		a        answer
 	}{{wire.PathPosts, answer{status: http.StatusOK, body: shapeBody}}, {wire.PathProjects, members}, {wire.PathMembers, mem}, {wire.PathGroups, groups}} {
+		if b.endpoint == wire.PathProjects && probeEP != wire.PathProjects {
+			continue // members is the posts probe: no projects endpoint
+		}
 		if b.a.status != http.StatusOK || b.a.body == nil {
 			continue
 		}
-		if d := aspire.ShapeDiffWith(checked, b.endpoint, b.a.body); len(d) > 0 {
+		if d := r.optional(aspire.ShapeDiffWith(checked, b.endpoint, b.a.body)); len(d) > 0 {
 			r.Drift[b.endpoint] = d
 		}
 		if id, ok := learnRecords(in.Contract, b.endpoint, b.a.body, r.Unmapped); ok {
 			rec := getAs(ctx, in, in.Contract, in.Creds.ClientID, b.endpoint+"/{id}", b.endpoint+"/"+url.PathEscape(id), nil, true)
 			if rec.status == http.StatusOK {
 				learnRecordShape(in.Contract, b.endpoint, id, rec.body)
-				if d := aspire.ShapeDiffWith(checked, b.endpoint+"/{id}", rec.body); len(d) > 0 {
+				if d := r.optional(aspire.ShapeDiffWith(checked, b.endpoint+"/{id}", rec.body)); len(d) > 0 {
 					r.Drift[b.endpoint+"/{id}"] = d
 				}
 			}
 		}
 	}
 	for rec, fs := range r.Unmapped {
-		if len(fs) == 0 {
+		// An optional field found nowhere is not a failure: the API may
+		// leave it out when it has no value.
+		for _, f := range fs {
+			if !contract.Required(rec, f) {
+				r.addOptional(rec, f)
+			}
+		}
+		if fs = slices.DeleteFunc(fs, func(f string) bool { return !contract.Required(rec, f) }); len(fs) == 0 {
 			delete(r.Unmapped, rec)
+		} else {
+			r.Unmapped[rec] = fs
 		}
 	}
 	if n := len(r.Drift) + len(r.Unmapped); n > 0 {
@@ -361,6 +423,15 @@ func run(ctx context.Context, in Input) Report {
 	} else {
 		add(Check{Name: "response shape matches the contract", OK: true, Detail: "envelope, paging keys and record fields as assumed"})
 	}
+	if len(r.Optional) > 0 {
+		var fs []string
+		for _, rec := range slices.Sorted(maps.Keys(r.Optional)) {
+			for _, f := range r.Optional[rec] {
+				fs = append(fs, rec+"."+f)
+			}
+		}
+		add(Check{Name: "optional fields not sent", OK: true, Detail: strings.Join(fs, ", ") + " (they read as null; not an error)"})
+	}
 	if mem.status == http.StatusOK {
 		learnBatch(ctx, in, &r, mem, year)
 	}
@@ -381,6 +452,29 @@ func run(ctx context.Context, in Input) Report {
 		add(Check{Name: "rate-limit headroom", OK: true, Detail: "the API reports no X-RateLimit headers"})
 	}
 	return r.done()
+}
+
+// optional moves the optional fields a record left out ("absent") from d
+// to r.Optional, and returns the rest.
+func (r *Report) optional(d []aspire.Drift) []aspire.Drift {
+	return slices.DeleteFunc(d, func(x aspire.Drift) bool {
+		if x.Kind != "absent" {
+			return false
+		}
+		rec, f := x.Record()
+		r.addOptional(rec, f)
+		return true
+	})
+}
+
+func (r *Report) addOptional(rec, f string) {
+	if r.Optional == nil {
+		r.Optional = map[string][]string{}
+	}
+	if !slices.Contains(r.Optional[rec], f) {
+		r.Optional[rec] = append(r.Optional[rec], f)
+		slices.Sort(r.Optional[rec])
+	}
 }
 
 func (r Report) done() Report {

@@ -47,8 +47,9 @@ func describe(a contract.Auth) string {
 // placements and returns the one accepted. The key is never printed. at is
 // the answer of the placement kept, the first probe of learnLocation.
 func keyPlacement(ctx context.Context, in Input, r *Report) (kept contract.Auth, at answer) {
+	ep, q := probeOf(in.Contract, in.Now)
 	probe := func(c *contract.Contract) answer {
-		return getAs(ctx, in, c, in.Creds.ClientID, wire.PathProjects, wire.PathProjects, url.Values{wire.ParamLimit: {"1"}}, true)
+		return getAs(ctx, in, c, in.Creds.ClientID, ep, ep, q, true)
 	}
 	cur := in.Contract.Auth
 	first := probe(in.Contract)
@@ -273,6 +274,12 @@ var synonyms = map[string][]string{
 	"caption":       {"text", "message", "description"},
 	"created_at":    {"created_time", "creation_date"},
 	"member_count":  {"members_count", "creator_count"},
+	// Projects and groups as embedded objects ([{"id", "name"}], which
+	// carry the names too), one id, or one name.
+	"project_ids":   {"projects", "campaigns", "project_id", "campaign_id"},
+	"group_ids":     {"groups", "group_id"},
+	"project_names": {"project_name", "campaign_name", "campaign_names"},
+	"group_names":   {"group_name"},
 }
 
 // synonymIn returns the key of obj that is a synonym of our field f of

@@ -165,7 +165,8 @@ func learnLocation(ctx context.Context, in Input, r *Report, first answer) bool 
 	probe := func(p place) (answer, verdict) {
 		try := p.at(c)
 		get := func(try *contract.Contract) answer {
-			return getAs(ctx, in, try, in.Creds.ClientID, wire.PathProjects, wire.PathProjects, url.Values{wire.ParamLimit: {"1"}}, true)
+			ep, q := probeOf(try, in.Now)
+			return getAs(ctx, in, try, in.Creds.ClientID, ep, ep, q, true)
 		}
 		a := get(try)
 		v := judge(a)
