@@ -21,49 +21,9 @@ import (
 // completion offering posts for `{ po`.
 // CI sets ASPIRE_GRAPHQL_REQUIRE_BROWSER=1 so a missing browser fails there.
 func TestPlaygroundInBrowser(t *testing.T) {
-	chromium, err := exec.LookPath("chromium")
-	if err != nil {
-		if os.Getenv("ASPIRE_GRAPHQL_REQUIRE_BROWSER") == "1" {
-			t.Fatal("chromium is not installed (apt-get install -y chromium)")
-		}
-		t.Skip("chromium is not installed")
-	}
+	chromium := browser(t)
 	r := start(t, nil, nil)
-
-	opts := append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(chromium), chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU, chromedp.NoFirstRun,
-		chromedp.Flag("disable-background-networking", true), chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true), chromedp.Flag("disable-quic", true),
-		// No name resolves: anything but 127.0.0.1 would fail, proving the page needs no internet.
-		chromedp.Flag("host-resolver-rules", "MAP * ~NOTFOUND, EXCLUDE 127.0.0.1"),
-		chromedp.UserDataDir(t.TempDir()))
-	actx, cancel := chromedp.NewExecAllocator(context.Background(), opts...)
-	defer cancel()
-	ctx, cancel := chromedp.NewContext(actx)
-	defer cancel()
-	ctx, cancel = context.WithTimeout(ctx, 60*time.Second)
-	defer cancel()
-
-	var mu sync.Mutex
-	var foreign []string
-	if err := chromedp.Do(ctx); err != nil { // start the browser
-		t.Fatal(err)
-	}
-	if _, err := chromedp.Call(ctx, network.Enable, network.EnableParams{}); err != nil {
-		t.Fatal(err)
-	}
-	if err := chromedp.Listen(ctx, func(ev any) {
-		if e, ok := ev.(*network.EventRequestWillBeSent); ok {
-			u := e.Request.URL
-			if !strings.HasPrefix(u, r.base) && !strings.HasPrefix(u, "data:") && !strings.HasPrefix(u, "blob:") {
-				mu.Lock()
-				foreign = append(foreign, u)
-				mu.Unlock()
-			}
-		}
-	}); err != nil {
-		t.Fatal(err)
-	}
+	ctx, foreignRequests := openBrowser(t, chromium, r.base)
 	editor := chromedp.CSS(`.graphiql-query-editor .view-lines`)
 	result := chromedp.CSS(`section.result-window`)
 	fail := func(step string, err error) {
@@ -74,7 +34,7 @@ func TestPlaygroundInBrowser(t *testing.T) {
 	}
 	fail("open", chromedp.Do(ctx, chromedp.Navigate(r.base+"/"), chromedp.WaitVisible(editor)))
 	// Monaco loads lazily: wait for the editor to show the default query.
-	_, err = chromedp.Run(ctx, chromedp.Poll[bool](`document.querySelector('.graphiql-query-editor .view-lines').innerText.includes('LastMonthPosts')`,
+	_, err := chromedp.Run(ctx, chromedp.Poll[bool](`document.querySelector('.graphiql-query-editor .view-lines').innerText.includes('LastMonthPosts')`,
 		chromedp.WithPollingTimeout(30*time.Second)))
 	fail("default query", err)
 	// The Docs tab lists the schema's types.
@@ -142,9 +102,66 @@ func TestPlaygroundInBrowser(t *testing.T) {
 	if got := strings.ReplaceAll(typed, "\u00a0", " "); !strings.HasPrefix(got, "{ po") {
 		t.Fatalf("the editor holds %q, want { po", got)
 	}
-	mu.Lock()
-	defer mu.Unlock()
-	if len(foreign) > 0 {
+	if foreign := foreignRequests(); len(foreign) > 0 {
 		t.Fatalf("the playground asked for resources off this server: %v", foreign)
+	}
+}
+
+// browser finds Chromium, or skips (fails under CI's
+// ASPIRE_GRAPHQL_REQUIRE_BROWSER=1).
+func browser(t *testing.T) string {
+	t.Helper()
+	chromium, err := exec.LookPath("chromium")
+	if err != nil {
+		if os.Getenv("ASPIRE_GRAPHQL_REQUIRE_BROWSER") == "1" {
+			t.Fatal("chromium is not installed (apt-get install -y chromium)")
+		}
+		t.Skip("chromium is not installed")
+	}
+	return chromium
+}
+
+// openBrowser starts headless Chromium, offline, with a fresh profile, and
+// returns its context and a func listing the requests it made off base.
+func openBrowser(t *testing.T, chromium, base string) (context.Context, func() []string) {
+	t.Helper()
+	opts := append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.ExecPath(chromium), chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU, chromedp.NoFirstRun,
+		chromedp.Flag("disable-background-networking", true), chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true), chromedp.Flag("disable-quic", true), chromedp.WindowSize(1280, 900),
+		// No name resolves: anything but 127.0.0.1 would fail, proving the page needs no internet.
+		chromedp.Flag("host-resolver-rules", "MAP * ~NOTFOUND, EXCLUDE 127.0.0.1"),
+		chromedp.UserDataDir(t.TempDir()))
+	actx, cancel := chromedp.NewExecAllocator(context.Background(), opts...)
+	t.Cleanup(cancel)
+	ctx, cancel := chromedp.NewContext(actx)
+	t.Cleanup(cancel)
+	ctx, cancel = context.WithTimeout(ctx, 90*time.Second)
+	t.Cleanup(cancel)
+
+	var mu sync.Mutex
+	var foreign []string
+	if err := chromedp.Do(ctx); err != nil { // start the browser
+		t.Fatal(err)
+	}
+	if _, err := chromedp.Call(ctx, network.Enable, network.EnableParams{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := chromedp.Listen(ctx, func(ev any) {
+		if e, ok := ev.(*network.EventRequestWillBeSent); ok {
+			u := e.Request.URL
+			if !strings.HasPrefix(u, base) && !strings.HasPrefix(u, "data:") && !strings.HasPrefix(u, "blob:") {
+				mu.Lock()
+				foreign = append(foreign, u)
+				mu.Unlock()
+			}
+		}
+	}); err != nil {
+		t.Fatal(err)
+	}
+	return ctx, func() []string {
+		mu.Lock()
+		defer mu.Unlock()
+		return append([]string(nil), foreign...)
 	}
 }

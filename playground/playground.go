@@ -18,11 +18,15 @@ var dist embed.FS
 
 // Config is what the page is told.
 type Config struct {
-	Endpoint  string            `json:"endpoint"`
-	Query     string            `json:"query"`
-	Variables string            `json:"variables"` // JSON text, as the editor shows it
-	Headers   string            `json:"headers"`   // JSON text
-	Extra     map[string]string `json:"extra,omitempty"`
+	Endpoint  string `json:"endpoint"`
+	Query     string `json:"query"`
+	Variables string `json:"variables"` // JSON text, as the editor shows it
+	Headers   string `json:"headers"`   // JSON text
+	// Notice, when set, is shown above the editors on load (what to fill in).
+	Notice string `json:"notice,omitempty"`
+	// Tools is the editor tool open on load: "headers" or "" (variables).
+	Tools string            `json:"tools,omitempty"`
+	Extra map[string]string `json:"extra,omitempty"`
 }
 
 // Handler serves the playground at the root of whatever prefix it is

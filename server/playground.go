@@ -1,6 +1,7 @@
 package server
 
 import (
+	"bytes"
 	"encoding/json"
 	"time"
 
@@ -43,15 +44,49 @@ func playgroundConfig(o Options) playground.Config {
 	case config.Demo:
 		headers = map[string]string{"Authorization": "Bearer " + o.Demo.APIKey, HeaderClientID: o.Demo.ClientID}
 	case config.Passthrough:
-		headers = map[string]string{"Authorization": "Bearer <your Aspire API key>", HeaderClientID: "<your workspace client id>"}
+		headers = map[string]string{"Authorization": "Bearer " + PlaceholderKey, HeaderClientID: PlaceholderClientID}
 	case config.ServerKey:
 		if len(o.Config.AccessTokens) > 0 {
 			headers = map[string]string{"Authorization": "Bearer <an access token of this server>"}
 		}
 	}
-	h, _ := json.MarshalIndent(headers, "", "  ")
+	// The editor shows this text as it is: <placeholders>, not \u003c…\u003e
+	// (config.js escapes it again as a JavaScript string).
+	var hb bytes.Buffer
+	enc := json.NewEncoder(&hb)
+	enc.SetEscapeHTML(false)
+	enc.SetIndent("", "  ")
+	_ = enc.Encode(headers)
+	h := bytes.TrimSpace(hb.Bytes())
 	if headers == nil {
 		h = []byte("{}")
 	}
-	return playground.Config{Endpoint: "/graphql", Query: ExampleQuery, Variables: string(vars), Headers: string(h)}
+	pc := playground.Config{Endpoint: "/graphql", Query: ExampleQuery, Variables: string(vars), Headers: string(h)}
+	if o.Config.Mode() == config.Passthrough {
+		pc.Notice = PassthroughNotice
+		pc.Tools = "headers"
+	}
+	return pc
+}
+
+// The passthrough playground's placeholders. A value in angle brackets is
+// never a key or a client id: the server refuses it without an upstream
+// call (see placeholder).
+const (
+	PlaceholderKey      = "<your Aspire API key>"
+	PlaceholderClientID = "<your workspace client id>"
+)
+
+// PassthroughNotice is what the passthrough playground says on load, above
+// the editors, before anything can fail.
+const PassthroughNotice = "This server uses your own Aspire key. Under Headers (bottom left, open), replace " + PlaceholderKey +
+	" in Authorization with your Aspire API key and " + PlaceholderClientID + " in " + HeaderClientID +
+	" with your workspace's client id (in your Aspire URL, after /client/). The schema (Docs, completion) loads as soon as they are filled."
+
+// placeholder reports a value the caller did not fill in (never echoed: a
+// real key pasted inside brackets is still a key): the
+// playground's <…> placeholders, or any value in angle brackets copied
+// from a document.
+func placeholder(v string) bool {
+	return len(v) >= 2 && v[0] == '<' && v[len(v)-1] == '>'
 }
