@@ -17,8 +17,9 @@ import (
 // TestPlaygroundInBrowser opens the demo server's playground in headless
 // Chromium, offline, and checks what a person sees: no error in the result
 // pane after load (GraphiQL's schema fetch passed), the Docs tab listing
-// Query, Post and Member, the pre-filled query answering data on ▶, and
-// completion offering posts for `{ po`.
+// Query, Post and Member, the pre-filled query answering data on ▶,
+// completion offering posts for `{ po`, and two tabs on load, the second
+// the README's campaign report, which answers on ▶.
 // CI sets ASPIRE_GRAPHQL_REQUIRE_BROWSER=1 so a missing browser fails there.
 func TestPlaygroundInBrowser(t *testing.T) {
 	chromium := browser(t)
@@ -37,6 +38,15 @@ func TestPlaygroundInBrowser(t *testing.T) {
 	_, err := chromedp.Run(ctx, chromedp.Poll[bool](`document.querySelector('.graphiql-query-editor .view-lines').innerText.includes('LastMonthPosts')`,
 		chromedp.WithPollingTimeout(30*time.Second)))
 	fail("default query", err)
+	// Two tabs on load: the example and the campaign report.
+	_, err = chromedp.Run(ctx, chromedp.Poll[bool](`(() => {
+		const tabs = [...document.querySelectorAll('.graphiql-tabs .graphiql-tab-button')].filter(b => b.offsetParent !== null).map(b => b.innerText.trim());
+		return tabs.length === 2 && tabs[0] === 'LastMonthPosts' && tabs[1] === 'CampaignReport';
+	})()`, chromedp.WithPollingTimeout(15*time.Second)))
+	if err != nil {
+		tabs, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`[...document.querySelectorAll('.graphiql-tab-button')].map(b => b.innerText).join(' | ')`))
+		t.Fatalf("the tabs on load are not LastMonthPosts and CampaignReport: %v: %q", err, tabs)
+	}
 	// The Docs tab lists the schema's types.
 	fail("docs", chromedp.Do(ctx, chromedp.Click(chromedp.CSS(`button[aria-label="Show Documentation Explorer"]`))))
 	_, err = chromedp.Run(ctx, chromedp.Poll[bool](`(() => {
@@ -101,6 +111,21 @@ func TestPlaygroundInBrowser(t *testing.T) {
 	fail("typed", err)
 	if got := strings.ReplaceAll(typed, "\u00a0", " "); !strings.HasPrefix(got, "{ po") {
 		t.Fatalf("the editor holds %q, want { po", got)
+	}
+	// The campaign report tab runs the README's report.
+	fail("report tab", chromedp.Do(ctx, chromedp.Click(chromedp.CSS(`.graphiql-tab:nth-child(2) .graphiql-tab-button`))))
+	_, err = chromedp.Run(ctx, chromedp.Poll[bool](`document.querySelector('.graphiql-query-editor .view-lines').innerText.includes('CampaignReport')`,
+		chromedp.WithPollingTimeout(15*time.Second)))
+	fail("report query", err)
+	fail("run report", chromedp.Do(ctx, chromedp.Click(chromedp.CSS(`button.graphiql-execute-button`))))
+	_, err = chromedp.Run(ctx, chromedp.Poll[bool](`document.querySelector('section.result-window').innerText.replace(/\u00a0/g, ' ').includes('Spring Glow Launch')`,
+		chromedp.WithPollingTimeout(30*time.Second)))
+	if err != nil {
+		res, _ := chromedp.Run(ctx, chromedp.Text(result))
+		t.Fatalf("the campaign report did not answer the README's project: %v\n%q", err, res)
+	}
+	if res, _ := chromedp.Run(ctx, chromedp.Text(result)); strings.Contains(res, `"errors"`) || !strings.Contains(res, `"weeks"`) {
+		t.Fatalf("the campaign report answered %q", res)
 	}
 	if foreign := foreignRequests(); len(foreign) > 0 {
 		t.Fatalf("the playground asked for resources off this server: %v", foreign)

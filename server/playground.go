@@ -30,6 +30,34 @@ query LastMonthPosts($range: DateRangeInput!) {
 }
 `
 
+// CampaignReportQuery is the playground's second tab: the README's
+// fourth example, a project's quarter by ISO week with its top creators.
+const CampaignReportQuery = `# A campaign report: a project's quarter by ISO week and its top five creators.
+query CampaignReport($id: ID!, $r: DateRangeInput!) {
+  project(id: $id) {
+    name
+    performance(range: $r) {
+      postCount metrics { engagements engagementRate tmv }
+      weeks: series(interval: WEEK) { start postCount metrics { engagements tmv } }
+      topMembers(first: 5, sort: TMV) { member { name } postCount metrics { engagements tmv } }
+    }
+  }
+}
+`
+
+// campaignVariables are the report tab's variables: the README's in demo
+// mode (the simulator's project and quarter, the answer the README shows);
+// elsewhere the last full quarter and an id to fill, with how to find one.
+func campaignVariables(mode config.Mode, now time.Time) string {
+	if mode == config.Demo {
+		return "{\n  \"id\": \"10100001\",\n  \"r\": {\"start\": \"2026-01-01\", \"end\": \"2026-03-31\"}\n}"
+	}
+	q := time.Date(now.Year(), time.Month((int(now.Month())-1)/3*3+1), 1, 0, 0, 0, 0, time.UTC)
+	start, end := aspire.DateOf(q.AddDate(0, -3, 0)), aspire.DateOf(q.AddDate(0, 0, -1))
+	return "{\n  // one of your project ids (or its Aspire URL): { projects(first: 10) { nodes { id name } } } lists them\n" +
+		"  \"id\": \"\",\n  \"r\": {\"start\": \"" + start.String() + "\", \"end\": \"" + end.String() + "\"}\n}"
+}
+
 // LastMonth is the calendar month before now's.
 func LastMonth(now time.Time) aspire.Range {
 	first := time.Date(now.Year(), now.Month(), 1, 0, 0, 0, 0, time.UTC)
@@ -61,7 +89,8 @@ func playgroundConfig(o Options) playground.Config {
 	if headers == nil {
 		h = []byte("{}")
 	}
-	pc := playground.Config{Endpoint: "/graphql", Query: ExampleQuery, Variables: string(vars), Headers: string(h)}
+	pc := playground.Config{Endpoint: "/graphql", Query: ExampleQuery, Variables: string(vars), Headers: string(h),
+		Tabs: []playground.Tab{{Query: ExampleQuery, Variables: string(vars)}, {Query: CampaignReportQuery, Variables: campaignVariables(o.Config.Mode(), o.Now())}}}
 	if o.Config.Mode() == config.Passthrough {
 		pc.Notice = PassthroughNotice
 		pc.Tools = "headers"

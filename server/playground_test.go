@@ -24,7 +24,10 @@ func TestPassthroughPlaygroundPlaceholders(t *testing.T) {
 
 	js := string(s.send(t, http.MethodGet, "/config.js", nil, nil).body)
 	cfg := strings.TrimSuffix(strings.TrimSpace(strings.TrimPrefix(js, "window.ASPIRE_PLAYGROUND = ")), ";")
-	var pc struct{ Headers, Notice, Tools string }
+	var pc struct {
+		Headers, Notice, Tools string
+		Tabs                   []struct{ Query, Variables string }
+	}
 	if err := json.Unmarshal([]byte(cfg), &pc); err != nil {
 		t.Fatalf("config.js: %v\n%s", err, js)
 	}
@@ -37,6 +40,11 @@ func TestPassthroughPlaygroundPlaceholders(t *testing.T) {
 	}
 	if !has(pc.Notice, "Authorization", server.HeaderClientID, "Headers") || pc.Tools != "headers" {
 		t.Fatalf("notice %q, tools %q", pc.Notice, pc.Tools)
+	}
+
+	// The report tab asks for one of the caller's project ids.
+	if len(pc.Tabs) != 2 || !has(pc.Tabs[1].Query, "query CampaignReport") || !has(pc.Tabs[1].Variables, `"id": ""`, "{ projects(first: 10) { nodes { id name } } }") {
+		t.Fatalf("tabs %+v", pc.Tabs)
 	}
 
 	for _, c := range []struct {
