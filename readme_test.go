@@ -120,7 +120,9 @@ func TestPlaygroundReportTabIsTheREADMEs(t *testing.T) {
 	}
 	r := start(t, nil, nil)
 	_, js := get(t, r.base+"/config.js")
-	var pc struct{ Tabs []struct{ Query, Variables string } }
+	var pc struct {
+		Tabs []struct{ Query, Variables string }
+	}
 	if err := json.Unmarshal([]byte(strings.TrimSuffix(strings.TrimSpace(strings.TrimPrefix(js, "window.ASPIRE_PLAYGROUND = ")), ";")), &pc); err != nil {
 		t.Fatalf("config.js: %v\n%s", err, js)
 	}
