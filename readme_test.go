@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
+	"reflect"
 	"regexp"
 	"strings"
 	"testing"
@@ -99,5 +100,40 @@ func upstreamOf(t *testing.T, r *running, name string) string {
 			t.Fatalf("no access-log line for %s in %.2000s", name, r.out.String())
 		}
 		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// TestPlaygroundReportTabIsTheREADMEs: the playground's second tab is the
+// README's CampaignReport with its variables (in demo mode), so the page
+// shows the answer the README prints; elsewhere an id to fill and the last
+// full quarter.
+func TestPlaygroundReportTabIsTheREADMEs(t *testing.T) {
+	t.Parallel()
+	readme, err := os.ReadFile("README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := regexp.MustCompile("(?s)```graphql\n(query CampaignReport.*?)```").FindSubmatch(readme)
+	v := regexp.MustCompile("(?s)<!-- variables: CampaignReport -->\n```json\n(.*?)```").FindSubmatch(readme)
+	if q == nil || v == nil {
+		t.Fatal("README.md has no CampaignReport query or variables")
+	}
+	r := start(t, nil, nil)
+	_, js := get(t, r.base+"/config.js")
+	var pc struct {
+		Tabs []struct{ Query, Variables string }
+	}
+	if err := json.Unmarshal([]byte(strings.TrimSuffix(strings.TrimSpace(strings.TrimPrefix(js, "window.ASPIRE_PLAYGROUND = ")), ";")), &pc); err != nil {
+		t.Fatalf("config.js: %v\n%s", err, js)
+	}
+	if len(pc.Tabs) != 2 || !strings.Contains(pc.Tabs[0].Query, "query LastMonthPosts") {
+		t.Fatalf("tabs: %+v", pc.Tabs)
+	}
+	if _, body, _ := strings.Cut(pc.Tabs[1].Query, "\n"); body != string(q[1]) {
+		t.Fatalf("the report tab's query is not the README's:\n%s\nREADME:\n%s", body, q[1])
+	}
+	var got, want any
+	if json.Unmarshal([]byte(pc.Tabs[1].Variables), &got) != nil || json.Unmarshal(v[1], &want) != nil || !reflect.DeepEqual(got, want) {
+		t.Fatalf("the report tab's variables %s, the README's %s", pc.Tabs[1].Variables, v[1])
 	}
 }

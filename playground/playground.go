@@ -18,11 +18,24 @@ var dist embed.FS
 
 // Config is what the page is told.
 type Config struct {
-	Endpoint  string            `json:"endpoint"`
-	Query     string            `json:"query"`
-	Variables string            `json:"variables"` // JSON text, as the editor shows it
-	Headers   string            `json:"headers"`   // JSON text
-	Extra     map[string]string `json:"extra,omitempty"`
+	Endpoint  string `json:"endpoint"`
+	Query     string `json:"query"`
+	Variables string `json:"variables"` // JSON text, as the editor shows it
+	Headers   string `json:"headers"`   // JSON text
+	// Tabs are the tabs of a first visit, the first being Query/Variables
+	// (GraphiQL keeps the tabs in the browser after).
+	Tabs []Tab `json:"tabs,omitempty"`
+	// Notice, when set, is shown above the editors on load (what to fill in).
+	Notice string `json:"notice,omitempty"`
+	// Tools is the editor tool open on load: "headers" or "" (variables).
+	Tools string            `json:"tools,omitempty"`
+	Extra map[string]string `json:"extra,omitempty"`
+}
+
+// Tab is one default tab: a query and its variables (JSON text).
+type Tab struct {
+	Query     string `json:"query"`
+	Variables string `json:"variables"`
 }
 
 // Handler serves the playground at the root of whatever prefix it is

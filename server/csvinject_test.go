@@ -91,6 +91,15 @@ type spreadsheetCell struct {
 // would) and save it as xlsx, and returns its cells row by row.
 func openInSpreadsheet(t *testing.T, csvBody []byte) [][]spreadsheetCell {
 	t.Helper()
+	// Comma, double quote, UTF-8 (76), from line 1: Calc's defaults for
+	// a .csv, spelled out so a profile cannot change them.
+	return openInSpreadsheetWith(t, csvBody, "CSV:44,34,76,1")
+}
+
+// openInSpreadsheetWith is openInSpreadsheet with Calc's CSV import options
+// (the --infilter value).
+func openInSpreadsheetWith(t *testing.T, csvBody []byte, infilter string) [][]spreadsheetCell {
+	t.Helper()
 	soffice, err := exec.LookPath("soffice")
 	if err != nil {
 		if os.Getenv("ASPIRE_GRAPHQL_REQUIRE_SPREADSHEET") == "1" {
@@ -103,10 +112,8 @@ func openInSpreadsheet(t *testing.T, csvBody []byte) [][]spreadsheetCell {
 	if err := os.WriteFile(in, csvBody, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	// Comma, double quote, UTF-8 (76), from line 1: Calc's defaults for
-	// a .csv, spelled out so a profile cannot change them.
 	cmd := exec.Command(soffice, "--headless", "-env:UserInstallation=file://"+filepath.Join(dir, "profile"),
-		"--infilter=CSV:44,34,76,1", "--convert-to", "xlsx", "--outdir", dir, in)
+		"--infilter="+infilter, "--convert-to", "xlsx", "--outdir", dir, in)
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("soffice: %v\n%s", err, out)
 	}

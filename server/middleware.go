@@ -170,6 +170,17 @@ func withCredentials(o Options, timeout time.Duration, budget int, next http.Han
 					"send your Aspire API key as Authorization: Bearer <key>")
 				return
 			}
+			if placeholder(key) {
+				w.Header().Set("WWW-Authenticate", `Bearer realm="aspire-graphql"`)
+				writeGraphQLError(w, r, http.StatusUnauthorized, graph.CodeUnauthenticated,
+					"fill in your Aspire API key: Authorization holds a <placeholder>, not a key (in the playground: the Headers tab, bottom left)")
+				return
+			}
+			if id := strings.TrimSpace(r.Header.Get(HeaderClientID)); placeholder(id) {
+				writeGraphQLError(w, r, http.StatusBadRequest, graph.CodeBadUserInput,
+					"fill in your workspace's client id: "+HeaderClientID+" holds a <placeholder> (the id is in your Aspire URL, after /client/)")
+				return
+			}
 			creds = aspire.Creds{APIKey: key, ClientID: aspire.ClientIDFrom(r.Header.Get(HeaderClientID))}
 			if creds.ClientID == "" {
 				creds.ClientID = o.Config.ClientID
