@@ -11,6 +11,7 @@ import (
 
 	"github.com/99designs/gqlgen/graphql"
 
+	"github.com/aspire-graphql/aspire-graphql/admission"
 	"github.com/aspire-graphql/aspire-graphql/aspire"
 	"github.com/aspire-graphql/aspire-graphql/aspire/aspiretest"
 	"github.com/aspire-graphql/aspire-graphql/graph"
@@ -43,6 +44,7 @@ func TestAllocationsPerQuery(t *testing.T) {
 	}
 	defer c.Close()
 	h := graph.NewHandler(graph.HandlerConfig{})
+	h.Use(graph.Admission(admission.New(0, 0))) // as server installs it
 	for _, tc := range []struct {
 		name, query string
 		ceiling     float64
