@@ -77,7 +77,7 @@ func TestAllocationsPerQuery(t *testing.T) {
 	}
 }
 
-// graph.resolveField skips gqlgen's field middleware (none is installed);
+// gqlexec.ResolveField skips gqlgen's field middleware (none is installed);
 // should one ever be, every field must fail loudly rather than bypass it.
 func TestFieldInterceptorIsNotBypassed(t *testing.T) {
 	up := httptest.NewServer(aspiretest.New(aspiretest.WithRateLimit(0, 0)))

@@ -14,6 +14,7 @@ import (
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/introspection"
 	"github.com/aspire-graphql/aspire-graphql/aspire"
+	"github.com/aspire-graphql/aspire-graphql/graph/internal/gqlexec"
 	"github.com/aspire-graphql/aspire-graphql/graph/model"
 	"github.com/aspire-graphql/aspire-graphql/graph/scalar"
 	"github.com/aspire-graphql/aspire-graphql/report"
@@ -1104,8 +1105,8 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 
 type executionContext struct {
 	*graphql.ExecutionContextState[ResolverRoot, DirectiveRoot, ComplexityRoot]
-	args   fieldArgs
-	fields collectedFields
+	args   gqlexec.FieldArgs
+	fields gqlexec.CollectedFields
 }
 
 func newExecutionContext(
@@ -2861,7 +2862,7 @@ func (ec *executionContext) field___Type_inputFields_args(ctx context.Context, r
 // region    **************************** field.gotpl *****************************
 
 func (ec *executionContext) _Group_id(ctx context.Context, field graphql.CollectedField, obj *aspire.Group) (ret graphql.Marshaler) {
-	return resolveField(
+	return gqlexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -2884,7 +2885,7 @@ func (ec *executionContext) fieldContext_Group_id(_ context.Context, field graph
 }
 
 func (ec *executionContext) _Group_name(ctx context.Context, field graphql.CollectedField, obj *aspire.Group) (ret graphql.Marshaler) {
-	return resolveField(
+	return gqlexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -2907,7 +2908,7 @@ func (ec *executionContext) fieldContext_Group_name(_ context.Context, field gra
 }
 
 func (ec *executionContext) _Group_memberCount(ctx context.Context, field graphql.CollectedField, obj *aspire.Group) (ret graphql.Marshaler) {
-	return resolveField(
+	return gqlexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -2930,7 +2931,7 @@ func (ec *executionContext) fieldContext_Group_memberCount(_ context.Context, fi
 }
 
 func (ec *executionContext) _Group_members(ctx context.Context, field graphql.CollectedField, obj *aspire.Group) (ret graphql.Marshaler) {
-	return resolveField(
+	return gqlexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -2965,7 +2966,7 @@ func (ec *executionContext) fieldContext_Group_members(ctx context.Context, fiel
 		}
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.args.of(ctx, field.Field, ec.Variables, ec.field_Group_members_args); err != nil {
+	if fc.Args, err = ec.args.Of(ctx, field.Field, ec.Variables, ec.field_Group_members_args); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -2974,7 +2975,7 @@ func (ec *executionContext) fieldContext_Group_members(ctx context.Context, fiel
 func (ec *executionContext) resolveBatch_Group_members(ctx context.Context, field graphql.CollectedField, obj *aspire.Group) (any, error) {
 	resolver := ec.Resolvers.Group()
 	fc := graphql.GetFieldContext(ctx)
-	if batch, ok := batchParentsFor[*aspire.Group](ctx, "Group"); ok {
+	if batch, ok := gqlexec.BatchParentsFor[*aspire.Group](ctx, "Group"); ok {
 		result := batch.FieldResult(field, func() (any, error) {
 			return resolver.Members(ctx, batch.Parents, fc.Args["range"].(model.DateRangeInput), fc.Args["sort"].(*model.MemberSort), fc.Args["first"].(*int), fc.Args["after"].(*string))
 		})
@@ -2997,7 +2998,7 @@ func (ec *executionContext) resolveBatch_Group_members(ctx context.Context, fiel
 }
 
 func (ec *executionContext) _Group_posts(ctx context.Context, field graphql.CollectedField, obj *aspire.Group) (ret graphql.Marshaler) {
-	return resolveField(
+	return gqlexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -3032,7 +3033,7 @@ func (ec *executionContext) fieldContext_Group_posts(ctx context.Context, field 
 		}
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.args.of(ctx, field.Field, ec.Variables, ec.field_Group_posts_args); err != nil {
+	if fc.Args, err = ec.args.Of(ctx, field.Field, ec.Variables, ec.field_Group_posts_args); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -3041,7 +3042,7 @@ func (ec *executionContext) fieldContext_Group_posts(ctx context.Context, field 
 func (ec *executionContext) resolveBatch_Group_posts(ctx context.Context, field graphql.CollectedField, obj *aspire.Group) (any, error) {
 	resolver := ec.Resolvers.Group()
 	fc := graphql.GetFieldContext(ctx)
-	if batch, ok := batchParentsFor[*aspire.Group](ctx, "Group"); ok {
+	if batch, ok := gqlexec.BatchParentsFor[*aspire.Group](ctx, "Group"); ok {
 		result := batch.FieldResult(field, func() (any, error) {
 			return resolver.Posts(ctx, batch.Parents, fc.Args["range"].(model.DateRangeInput), fc.Args["filter"].(*model.PostFilter), fc.Args["sort"].(*model.PostSort), fc.Args["first"].(*int), fc.Args["after"].(*string))
 		})
@@ -3064,7 +3065,7 @@ func (ec *executionContext) resolveBatch_Group_posts(ctx context.Context, field 
 }
 
 func (ec *executionContext) _Group_performance(ctx context.Context, field graphql.CollectedField, obj *aspire.Group) (ret graphql.Marshaler) {
-	return resolveField(
+	return gqlexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -3099,7 +3100,7 @@ func (ec *executionContext) fieldContext_Group_performance(ctx context.Context, 
 		}
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.args.of(ctx, field.Field, ec.Variables, ec.field_Group_performance_args); err != nil {
+	if fc.Args, err = ec.args.Of(ctx, field.Field, ec.Variables, ec.field_Group_performance_args); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -3108,7 +3109,7 @@ func (ec *executionContext) fieldContext_Group_performance(ctx context.Context, 
 func (ec *executionContext) resolveBatch_Group_performance(ctx context.Context, field graphql.CollectedField, obj *aspire.Group) (any, error) {
 	resolver := ec.Resolvers.Group()
 	fc := graphql.GetFieldContext(ctx)
-	if batch, ok := batchParentsFor[*aspire.Group](ctx, "Group"); ok {
+	if batch, ok := gqlexec.BatchParentsFor[*aspire.Group](ctx, "Group"); ok {
 		result := batch.FieldResult(field, func() (any, error) {
 			return resolver.Performance(ctx, batch.Parents, fc.Args["range"].(model.DateRangeInput), fc.Args["filter"].(*model.PostFilter))
 		})
@@ -3131,7 +3132,7 @@ func (ec *executionContext) resolveBatch_Group_performance(ctx context.Context, 
 }
 
 func (ec *executionContext) _GroupConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.GroupConnection) (ret graphql.Marshaler) {
-	return resolveField(
+	return gqlexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -3163,7 +3164,7 @@ func (ec *executionContext) fieldContext_GroupConnection_edges(_ context.Context
 }
 
 func (ec *executionContext) _GroupConnection_nodes(ctx context.Context, field graphql.CollectedField, obj *model.GroupConnection) (ret graphql.Marshaler) {
-	return resolveField(
+	return gqlexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -3195,7 +3196,7 @@ func (ec *executionContext) fieldContext_GroupConnection_nodes(_ context.Context
 }
 
 func (ec *executionContext) _GroupConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *model.GroupConnection) (ret graphql.Marshaler) {
-	return resolveField(
+	return gqlexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -3227,7 +3228,7 @@ func (ec *executionContext) fieldContext_GroupConnection_pageInfo(_ context.Cont
 }
 
 func (ec *executionContext) _GroupConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *model.GroupConnection) (ret graphql.Marshaler) {
-	return resolveField(
+	return gqlexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -3250,7 +3251,7 @@ func (ec *executionContext) fieldContext_GroupConnection_totalCount(_ context.Co
 }
 
 func (ec *executionContext) _GroupEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.GroupEdge) (ret graphql.Marshaler) {
-	return resolveField(
+	return gqlexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -3273,7 +3274,7 @@ func (ec *executionContext) fieldContext_GroupEdge_cursor(_ context.Context, fie
 }
 
 func (ec *executionContext) _GroupEdge_node(ctx context.Context, field graphql.CollectedField, obj *model.GroupEdge) (ret graphql.Marshaler) {
-	return resolveField(
+	return gqlexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -3305,7 +3306,7 @@ func (ec *executionContext) fieldContext_GroupEdge_node(_ context.Context, field
 }
 
 func (ec *executionContext) _Handles_instagram(ctx context.Context, field graphql.CollectedField, obj *model.Handles) (ret graphql.Marshaler) {
-	return resolveField(
+	return gqlexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -3328,7 +3329,7 @@ func (ec *executionContext) fieldContext_Handles_instagram(_ context.Context, fi
 }
 
 func (ec *executionContext) _Handles_tiktok(ctx context.Context, field graphql.CollectedField, obj *model.Handles) (ret graphql.Marshaler) {
-	return resolveField(
+	return gqlexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -3351,7 +3352,7 @@ func (ec *executionContext) fieldContext_Handles_tiktok(_ context.Context, field
 }
 
 func (ec *executionContext) _Handles_youtube(ctx context.Context, field graphql.CollectedField, obj *model.Handles) (ret graphql.Marshaler) {
-	return resolveField(
+	return gqlexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -3374,7 +3375,7 @@ func (ec *executionContext) fieldContext_Handles_youtube(_ context.Context, fiel
 }
 
 func (ec *executionContext) _Handles_pinterest(ctx context.Context, field graphql.CollectedField, obj *model.Handles) (ret graphql.Marshaler) {
-	return resolveField(
+	return gqlexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -3397,7 +3398,7 @@ func (ec *executionContext) fieldContext_Handles_pinterest(_ context.Context, fi
 }
 
 func (ec *executionContext) _Member_id(ctx context.Context, field graphql.CollectedField, obj *aspire.Member) (ret graphql.Marshaler) {
-	return resolveField(
+	return gqlexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -3420,7 +3421,7 @@ func (ec *executionContext) fieldContext_Member_id(_ context.Context, field grap
 }
 
 func (ec *executionContext) _Member_name(ctx context.Context, field graphql.CollectedField, obj *aspire.Member) (ret graphql.Marshaler) {
-	return resolveField(
+	return gqlexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -3443,7 +3444,7 @@ func (ec *executionContext) fieldContext_Member_name(_ context.Context, field gr
 }
 
 func (ec *executionContext) _Member_email(ctx context.Context, field graphql.CollectedField, obj *aspire.Member) (ret graphql.Marshaler) {
-	return resolveField(
+	return gqlexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -3466,7 +3467,7 @@ func (ec *executionContext) fieldContext_Member_email(_ context.Context, field g
 }
 
 func (ec *executionContext) _Member_handles(ctx context.Context, field graphql.CollectedField, obj *aspire.Member) (ret graphql.Marshaler) {
-	return resolveField(
+	return gqlexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -3498,7 +3499,7 @@ func (ec *executionContext) fieldContext_Member_handles(_ context.Context, field
 }
 
 func (ec *executionContext) _Member_projects(ctx context.Context, field graphql.CollectedField, obj *aspire.Member) (ret graphql.Marshaler) {
-	return resolveField(
+	return gqlexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -3530,7 +3531,7 @@ func (ec *executionContext) fieldContext_Member_projects(_ context.Context, fiel
 }
 func (ec *executionContext) resolveBatch_Member_projects(ctx context.Context, field graphql.CollectedField, obj *aspire.Member) (any, error) {
 	resolver := memberResolverOf(ec.Resolvers)
-	if batch, ok := batchParentsFor[*aspire.Member](ctx, "Member"); ok {
+	if batch, ok := gqlexec.BatchParentsFor[*aspire.Member](ctx, "Member"); ok {
 		result := batch.FieldResult(field, func() (any, error) {
 			return resolver.Projects(ctx, batch.Parents)
 		})
@@ -3553,7 +3554,7 @@ func (ec *executionContext) resolveBatch_Member_projects(ctx context.Context, fi
 }
 
 func (ec *executionContext) _Member_groups(ctx context.Context, field graphql.CollectedField, obj *aspire.Member) (ret graphql.Marshaler) {
-	return resolveField(
+	return gqlexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -3585,7 +3586,7 @@ func (ec *executionContext) fieldContext_Member_groups(_ context.Context, field 
 }
 func (ec *executionContext) resolveBatch_Member_groups(ctx context.Context, field graphql.CollectedField, obj *aspire.Member) (any, error) {
 	resolver := memberResolverOf(ec.Resolvers)
-	if batch, ok := batchParentsFor[*aspire.Member](ctx, "Member"); ok {
+	if batch, ok := gqlexec.BatchParentsFor[*aspire.Member](ctx, "Member"); ok {
 		result := batch.FieldResult(field, func() (any, error) {
 			return resolver.Groups(ctx, batch.Parents)
 		})
@@ -3608,7 +3609,7 @@ func (ec *executionContext) resolveBatch_Member_groups(ctx context.Context, fiel
 }
 
 func (ec *executionContext) _Member_posts(ctx context.Context, field graphql.CollectedField, obj *aspire.Member) (ret graphql.Marshaler) {
-	return resolveField(
+	return gqlexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -3643,7 +3644,7 @@ func (ec *executionContext) fieldContext_Member_posts(ctx context.Context, field
 		}
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.args.of(ctx, field.Field, ec.Variables, ec.field_Member_posts_args); err != nil {
+	if fc.Args, err = ec.args.Of(ctx, field.Field, ec.Variables, ec.field_Member_posts_args); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -3652,7 +3653,7 @@ func (ec *executionContext) fieldContext_Member_posts(ctx context.Context, field
 func (ec *executionContext) resolveBatch_Member_posts(ctx context.Context, field graphql.CollectedField, obj *aspire.Member) (any, error) {
 	resolver := memberResolverOf(ec.Resolvers)
 	fc := graphql.GetFieldContext(ctx)
-	if batch, ok := batchParentsFor[*aspire.Member](ctx, "Member"); ok {
+	if batch, ok := gqlexec.BatchParentsFor[*aspire.Member](ctx, "Member"); ok {
 		result := batch.FieldResult(field, func() (any, error) {
 			return resolver.Posts(ctx, batch.Parents, fc.Args["range"].(model.DateRangeInput), fc.Args["filter"].(*model.PostFilter), fc.Args["sort"].(*model.PostSort), fc.Args["first"].(*int), fc.Args["after"].(*string))
 		})
@@ -3675,7 +3676,7 @@ func (ec *executionContext) resolveBatch_Member_posts(ctx context.Context, field
 }
 
 func (ec *executionContext) _Member_performance(ctx context.Context, field graphql.CollectedField, obj *aspire.Member) (ret graphql.Marshaler) {
-	return resolveField(
+	return gqlexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -3710,7 +3711,7 @@ func (ec *executionContext) fieldContext_Member_performance(ctx context.Context,
 		}
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.args.of(ctx, field.Field, ec.Variables, ec.field_Member_performance_args); err != nil {
+	if fc.Args, err = ec.args.Of(ctx, field.Field, ec.Variables, ec.field_Member_performance_args); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -3719,7 +3720,7 @@ func (ec *executionContext) fieldContext_Member_performance(ctx context.Context,
 func (ec *executionContext) resolveBatch_Member_performance(ctx context.Context, field graphql.CollectedField, obj *aspire.Member) (any, error) {
 	resolver := memberResolverOf(ec.Resolvers)
 	fc := graphql.GetFieldContext(ctx)
-	if batch, ok := batchParentsFor[*aspire.Member](ctx, "Member"); ok {
+	if batch, ok := gqlexec.BatchParentsFor[*aspire.Member](ctx, "Member"); ok {
 		result := batch.FieldResult(field, func() (any, error) {
 			return resolver.Performance(ctx, batch.Parents, fc.Args["range"].(model.DateRangeInput), fc.Args["filter"].(*model.PostFilter))
 		})
@@ -3742,7 +3743,7 @@ func (ec *executionContext) resolveBatch_Member_performance(ctx context.Context,
 }
 
 func (ec *executionContext) _MemberConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.MemberConnection) (ret graphql.Marshaler) {
-	return resolveField(
+	return gqlexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -3774,7 +3775,7 @@ func (ec *executionContext) fieldContext_MemberConnection_edges(_ context.Contex
 }
 
 func (ec *executionContext) _MemberConnection_nodes(ctx context.Context, field graphql.CollectedField, obj *model.MemberConnection) (ret graphql.Marshaler) {
-	return resolveField(
+	return gqlexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -3806,7 +3807,7 @@ func (ec *executionContext) fieldContext_MemberConnection_nodes(_ context.Contex
 }
 
 func (ec *executionContext) _MemberConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *model.MemberConnection) (ret graphql.Marshaler) {
-	return resolveField(
+	return gqlexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -3838,7 +3839,7 @@ func (ec *executionContext) fieldContext_MemberConnection_pageInfo(_ context.Con
 }
 
 func (ec *executionContext) _MemberConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *model.MemberConnection) (ret graphql.Marshaler) {
-	return resolveField(
+	return gqlexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -3861,7 +3862,7 @@ func (ec *executionContext) fieldContext_MemberConnection_totalCount(_ context.C
 }
 
 func (ec *executionContext) _MemberEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.MemberEdge) (ret graphql.Marshaler) {
-	return resolveField(
+	return gqlexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -3884,7 +3885,7 @@ func (ec *executionContext) fieldContext_MemberEdge_cursor(_ context.Context, fi
 }
 
 func (ec *executionContext) _MemberEdge_node(ctx context.Context, field graphql.CollectedField, obj *model.MemberEdge) (ret graphql.Marshaler) {
-	return resolveField(
+	return gqlexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -3916,7 +3917,7 @@ func (ec *executionContext) fieldContext_MemberEdge_node(_ context.Context, fiel
 }
 
 func (ec *executionContext) _MemberPerformance_member(ctx context.Context, field graphql.CollectedField, obj *model.MemberPerformance) (ret graphql.Marshaler) {
-	return resolveField(
+	return gqlexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -3948,7 +3949,7 @@ func (ec *executionContext) fieldContext_MemberPerformance_member(_ context.Cont
 }
 
 func (ec *executionContext) _MemberPerformance_postCount(ctx context.Context, field graphql.CollectedField, obj *model.MemberPerformance) (ret graphql.Marshaler) {
-	return resolveField(
+	return gqlexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -3971,7 +3972,7 @@ func (ec *executionContext) fieldContext_MemberPerformance_postCount(_ context.C
 }
 
 func (ec *executionContext) _MemberPerformance_metrics(ctx context.Context, field graphql.CollectedField, obj *model.MemberPerformance) (ret graphql.Marshaler) {
-	return resolveField(
+	return gqlexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -4003,7 +4004,7 @@ func (ec *executionContext) fieldContext_MemberPerformance_metrics(_ context.Con
 }
 
 func (ec *executionContext) _Metrics_impressions(ctx context.Context, field graphql.CollectedField, obj *aspire.Metrics) (ret graphql.Marshaler) {
-	return resolveField(
+	return gqlexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -4026,7 +4027,7 @@ func (ec *executionContext) fieldContext_Metrics_impressions(_ context.Context, 
 }
 
 func (ec *executionContext) _Metrics_reach(ctx context.Context, field graphql.CollectedField, obj *aspire.Metrics) (ret graphql.Marshaler) {
-	return resolveField(
+	return gqlexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -4049,7 +4050,7 @@ func (ec *executionContext) fieldContext_Metrics_reach(_ context.Context, field 
 }
 
 func (ec *executionContext) _Metrics_views(ctx context.Context, field graphql.CollectedField, obj *aspire.Metrics) (ret graphql.Marshaler) {
-	return resolveField(
+	return gqlexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -4072,7 +4073,7 @@ func (ec *executionContext) fieldContext_Metrics_views(_ context.Context, field 
 }
 
 func (ec *executionContext) _Metrics_viewTimeSeconds(ctx context.Context, field graphql.CollectedField, obj *aspire.Metrics) (ret graphql.Marshaler) {
-	return resolveField(
+	return gqlexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -4095,7 +4096,7 @@ func (ec *executionContext) fieldContext_Metrics_viewTimeSeconds(_ context.Conte
 }
 
 func (ec *executionContext) _Metrics_likes(ctx context.Context, field graphql.CollectedField, obj *aspire.Metrics) (ret graphql.Marshaler) {
-	return resolveField(
+	return gqlexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -4118,7 +4119,7 @@ func (ec *executionContext) fieldContext_Metrics_likes(_ context.Context, field 
 }
 
 func (ec *executionContext) _Metrics_comments(ctx context.Context, field graphql.CollectedField, obj *aspire.Metrics) (ret graphql.Marshaler) {
-	return resolveField(
+	return gqlexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -4141,7 +4142,7 @@ func (ec *executionContext) fieldContext_Metrics_comments(_ context.Context, fie
 }
 
 func (ec *executionContext) _Metrics_shares(ctx context.Context, field graphql.CollectedField, obj *aspire.Metrics) (ret graphql.Marshaler) {
-	return resolveField(
+	return gqlexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -4164,7 +4165,7 @@ func (ec *executionContext) fieldContext_Metrics_shares(_ context.Context, field
 }
 
 func (ec *executionContext) _Metrics_saves(ctx context.Context, field graphql.CollectedField, obj *aspire.Metrics) (ret graphql.Marshaler) {
-	return resolveField(
+	return gqlexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -4187,7 +4188,7 @@ func (ec *executionContext) fieldContext_Metrics_saves(_ context.Context, field 
 }
 
 func (ec *executionContext) _Metrics_clicks(ctx context.Context, field graphql.CollectedField, obj *aspire.Metrics) (ret graphql.Marshaler) {
-	return resolveField(
+	return gqlexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -4210,7 +4211,7 @@ func (ec *executionContext) fieldContext_Metrics_clicks(_ context.Context, field
 }
 
 func (ec *executionContext) _Metrics_engagements(ctx context.Context, field graphql.CollectedField, obj *aspire.Metrics) (ret graphql.Marshaler) {
-	return resolveField(
+	return gqlexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -4233,7 +4234,7 @@ func (ec *executionContext) fieldContext_Metrics_engagements(_ context.Context, 
 }
 
 func (ec *executionContext) _Metrics_engagementRate(ctx context.Context, field graphql.CollectedField, obj *aspire.Metrics) (ret graphql.Marshaler) {
-	return resolveField(
+	return gqlexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -4256,7 +4257,7 @@ func (ec *executionContext) fieldContext_Metrics_engagementRate(_ context.Contex
 }
 
 func (ec *executionContext) _Metrics_tmv(ctx context.Context, field graphql.CollectedField, obj *aspire.Metrics) (ret graphql.Marshaler) {
-	return resolveField(
+	return gqlexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -4279,7 +4280,7 @@ func (ec *executionContext) fieldContext_Metrics_tmv(_ context.Context, field gr
 }
 
 func (ec *executionContext) _NetworkMetrics_network(ctx context.Context, field graphql.CollectedField, obj *model.NetworkMetrics) (ret graphql.Marshaler) {
-	return resolveField(
+	return gqlexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -4302,7 +4303,7 @@ func (ec *executionContext) fieldContext_NetworkMetrics_network(_ context.Contex
 }
 
 func (ec *executionContext) _NetworkMetrics_metrics(ctx context.Context, field graphql.CollectedField, obj *model.NetworkMetrics) (ret graphql.Marshaler) {
-	return resolveField(
+	return gqlexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -4334,7 +4335,7 @@ func (ec *executionContext) fieldContext_NetworkMetrics_metrics(_ context.Contex
 }
 
 func (ec *executionContext) _PageInfo_hasNextPage(ctx context.Context, field graphql.CollectedField, obj *model.PageInfo) (ret graphql.Marshaler) {
-	return resolveField(
+	return gqlexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -4357,7 +4358,7 @@ func (ec *executionContext) fieldContext_PageInfo_hasNextPage(_ context.Context,
 }
 
 func (ec *executionContext) _PageInfo_hasPreviousPage(ctx context.Context, field graphql.CollectedField, obj *model.PageInfo) (ret graphql.Marshaler) {
-	return resolveField(
+	return gqlexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -4380,7 +4381,7 @@ func (ec *executionContext) fieldContext_PageInfo_hasPreviousPage(_ context.Cont
 }
 
 func (ec *executionContext) _PageInfo_startCursor(ctx context.Context, field graphql.CollectedField, obj *model.PageInfo) (ret graphql.Marshaler) {
-	return resolveField(
+	return gqlexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -4403,7 +4404,7 @@ func (ec *executionContext) fieldContext_PageInfo_startCursor(_ context.Context,
 }
 
 func (ec *executionContext) _PageInfo_endCursor(ctx context.Context, field graphql.CollectedField, obj *model.PageInfo) (ret graphql.Marshaler) {
-	return resolveField(
+	return gqlexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -4426,7 +4427,7 @@ func (ec *executionContext) fieldContext_PageInfo_endCursor(_ context.Context, f
 }
 
 func (ec *executionContext) _Performance_postCount(ctx context.Context, field graphql.CollectedField, obj *model.Performance) (ret graphql.Marshaler) {
-	return resolveField(
+	return gqlexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -4449,7 +4450,7 @@ func (ec *executionContext) fieldContext_Performance_postCount(_ context.Context
 }
 
 func (ec *executionContext) _Performance_metrics(ctx context.Context, field graphql.CollectedField, obj *model.Performance) (ret graphql.Marshaler) {
-	return resolveField(
+	return gqlexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -4481,7 +4482,7 @@ func (ec *executionContext) fieldContext_Performance_metrics(_ context.Context, 
 }
 
 func (ec *executionContext) _Performance_byNetwork(ctx context.Context, field graphql.CollectedField, obj *model.Performance) (ret graphql.Marshaler) {
-	return resolveField(
+	return gqlexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -4513,7 +4514,7 @@ func (ec *executionContext) fieldContext_Performance_byNetwork(_ context.Context
 }
 
 func (ec *executionContext) _Performance_byPostType(ctx context.Context, field graphql.CollectedField, obj *model.Performance) (ret graphql.Marshaler) {
-	return resolveField(
+	return gqlexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -4545,7 +4546,7 @@ func (ec *executionContext) fieldContext_Performance_byPostType(_ context.Contex
 }
 
 func (ec *executionContext) _Performance_series(ctx context.Context, field graphql.CollectedField, obj *model.Performance) (ret graphql.Marshaler) {
-	return resolveField(
+	return gqlexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -4581,7 +4582,7 @@ func (ec *executionContext) fieldContext_Performance_series(ctx context.Context,
 		}
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.args.of(ctx, field.Field, ec.Variables, ec.field_Performance_series_args); err != nil {
+	if fc.Args, err = ec.args.Of(ctx, field.Field, ec.Variables, ec.field_Performance_series_args); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -4589,7 +4590,7 @@ func (ec *executionContext) fieldContext_Performance_series(ctx context.Context,
 }
 
 func (ec *executionContext) _Performance_topMembers(ctx context.Context, field graphql.CollectedField, obj *model.Performance) (ret graphql.Marshaler) {
-	return resolveField(
+	return gqlexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -4625,7 +4626,7 @@ func (ec *executionContext) fieldContext_Performance_topMembers(ctx context.Cont
 		}
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.args.of(ctx, field.Field, ec.Variables, ec.field_Performance_topMembers_args); err != nil {
+	if fc.Args, err = ec.args.Of(ctx, field.Field, ec.Variables, ec.field_Performance_topMembers_args); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -4633,7 +4634,7 @@ func (ec *executionContext) fieldContext_Performance_topMembers(ctx context.Cont
 }
 
 func (ec *executionContext) _PerformancePoint_start(ctx context.Context, field graphql.CollectedField, obj *model.PerformancePoint) (ret graphql.Marshaler) {
-	return resolveField(
+	return gqlexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -4656,7 +4657,7 @@ func (ec *executionContext) fieldContext_PerformancePoint_start(_ context.Contex
 }
 
 func (ec *executionContext) _PerformancePoint_postCount(ctx context.Context, field graphql.CollectedField, obj *model.PerformancePoint) (ret graphql.Marshaler) {
-	return resolveField(
+	return gqlexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -4679,7 +4680,7 @@ func (ec *executionContext) fieldContext_PerformancePoint_postCount(_ context.Co
 }
 
 func (ec *executionContext) _PerformancePoint_metrics(ctx context.Context, field graphql.CollectedField, obj *model.PerformancePoint) (ret graphql.Marshaler) {
-	return resolveField(
+	return gqlexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -4711,7 +4712,7 @@ func (ec *executionContext) fieldContext_PerformancePoint_metrics(_ context.Cont
 }
 
 func (ec *executionContext) _Post_id(ctx context.Context, field graphql.CollectedField, obj *aspire.Post) (ret graphql.Marshaler) {
-	return resolveField(
+	return gqlexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -4734,7 +4735,7 @@ func (ec *executionContext) fieldContext_Post_id(_ context.Context, field graphq
 }
 
 func (ec *executionContext) _Post_network(ctx context.Context, field graphql.CollectedField, obj *aspire.Post) (ret graphql.Marshaler) {
-	return resolveField(
+	return gqlexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -4757,7 +4758,7 @@ func (ec *executionContext) fieldContext_Post_network(_ context.Context, field g
 }
 
 func (ec *executionContext) _Post_type(ctx context.Context, field graphql.CollectedField, obj *aspire.Post) (ret graphql.Marshaler) {
-	return resolveField(
+	return gqlexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -4780,7 +4781,7 @@ func (ec *executionContext) fieldContext_Post_type(_ context.Context, field grap
 }
 
 func (ec *executionContext) _Post_mentionSource(ctx context.Context, field graphql.CollectedField, obj *aspire.Post) (ret graphql.Marshaler) {
-	return resolveField(
+	return gqlexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -4803,7 +4804,7 @@ func (ec *executionContext) fieldContext_Post_mentionSource(_ context.Context, f
 }
 
 func (ec *executionContext) _Post_status(ctx context.Context, field graphql.CollectedField, obj *aspire.Post) (ret graphql.Marshaler) {
-	return resolveField(
+	return gqlexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -4826,7 +4827,7 @@ func (ec *executionContext) fieldContext_Post_status(_ context.Context, field gr
 }
 
 func (ec *executionContext) _Post_url(ctx context.Context, field graphql.CollectedField, obj *aspire.Post) (ret graphql.Marshaler) {
-	return resolveField(
+	return gqlexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -4849,7 +4850,7 @@ func (ec *executionContext) fieldContext_Post_url(_ context.Context, field graph
 }
 
 func (ec *executionContext) _Post_caption(ctx context.Context, field graphql.CollectedField, obj *aspire.Post) (ret graphql.Marshaler) {
-	return resolveField(
+	return gqlexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -4872,7 +4873,7 @@ func (ec *executionContext) fieldContext_Post_caption(_ context.Context, field g
 }
 
 func (ec *executionContext) _Post_thumbnailUrl(ctx context.Context, field graphql.CollectedField, obj *aspire.Post) (ret graphql.Marshaler) {
-	return resolveField(
+	return gqlexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -4895,7 +4896,7 @@ func (ec *executionContext) fieldContext_Post_thumbnailUrl(_ context.Context, fi
 }
 
 func (ec *executionContext) _Post_postedAt(ctx context.Context, field graphql.CollectedField, obj *aspire.Post) (ret graphql.Marshaler) {
-	return resolveField(
+	return gqlexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -4918,7 +4919,7 @@ func (ec *executionContext) fieldContext_Post_postedAt(_ context.Context, field 
 }
 
 func (ec *executionContext) _Post_estimated(ctx context.Context, field graphql.CollectedField, obj *aspire.Post) (ret graphql.Marshaler) {
-	return resolveField(
+	return gqlexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -4941,7 +4942,7 @@ func (ec *executionContext) fieldContext_Post_estimated(_ context.Context, field
 }
 
 func (ec *executionContext) _Post_metrics(ctx context.Context, field graphql.CollectedField, obj *aspire.Post) (ret graphql.Marshaler) {
-	return resolveField(
+	return gqlexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -4973,7 +4974,7 @@ func (ec *executionContext) fieldContext_Post_metrics(_ context.Context, field g
 }
 
 func (ec *executionContext) _Post_member(ctx context.Context, field graphql.CollectedField, obj *aspire.Post) (ret graphql.Marshaler) {
-	return resolveField(
+	return gqlexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -5005,7 +5006,7 @@ func (ec *executionContext) fieldContext_Post_member(_ context.Context, field gr
 }
 func (ec *executionContext) resolveBatch_Post_member(ctx context.Context, field graphql.CollectedField, obj *aspire.Post) (any, error) {
 	resolver := postResolverOf(ec.Resolvers)
-	if batch, ok := batchParentsFor[*aspire.Post](ctx, "Post"); ok {
+	if batch, ok := gqlexec.BatchParentsFor[*aspire.Post](ctx, "Post"); ok {
 		result := batch.FieldResult(field, func() (any, error) {
 			return resolver.Member(ctx, batch.Parents)
 		})
@@ -5028,7 +5029,7 @@ func (ec *executionContext) resolveBatch_Post_member(ctx context.Context, field 
 }
 
 func (ec *executionContext) _Post_projects(ctx context.Context, field graphql.CollectedField, obj *aspire.Post) (ret graphql.Marshaler) {
-	return resolveField(
+	return gqlexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -5060,7 +5061,7 @@ func (ec *executionContext) fieldContext_Post_projects(_ context.Context, field 
 }
 func (ec *executionContext) resolveBatch_Post_projects(ctx context.Context, field graphql.CollectedField, obj *aspire.Post) (any, error) {
 	resolver := postResolverOf(ec.Resolvers)
-	if batch, ok := batchParentsFor[*aspire.Post](ctx, "Post"); ok {
+	if batch, ok := gqlexec.BatchParentsFor[*aspire.Post](ctx, "Post"); ok {
 		result := batch.FieldResult(field, func() (any, error) {
 			return resolver.Projects(ctx, batch.Parents)
 		})
@@ -5083,7 +5084,7 @@ func (ec *executionContext) resolveBatch_Post_projects(ctx context.Context, fiel
 }
 
 func (ec *executionContext) _Post_groups(ctx context.Context, field graphql.CollectedField, obj *aspire.Post) (ret graphql.Marshaler) {
-	return resolveField(
+	return gqlexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -5115,7 +5116,7 @@ func (ec *executionContext) fieldContext_Post_groups(_ context.Context, field gr
 }
 func (ec *executionContext) resolveBatch_Post_groups(ctx context.Context, field graphql.CollectedField, obj *aspire.Post) (any, error) {
 	resolver := postResolverOf(ec.Resolvers)
-	if batch, ok := batchParentsFor[*aspire.Post](ctx, "Post"); ok {
+	if batch, ok := gqlexec.BatchParentsFor[*aspire.Post](ctx, "Post"); ok {
 		result := batch.FieldResult(field, func() (any, error) {
 			return resolver.Groups(ctx, batch.Parents)
 		})
@@ -5138,7 +5139,7 @@ func (ec *executionContext) resolveBatch_Post_groups(ctx context.Context, field 
 }
 
 func (ec *executionContext) _PostConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.PostConnection) (ret graphql.Marshaler) {
-	return resolveField(
+	return gqlexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -5170,7 +5171,7 @@ func (ec *executionContext) fieldContext_PostConnection_edges(_ context.Context,
 }
 
 func (ec *executionContext) _PostConnection_nodes(ctx context.Context, field graphql.CollectedField, obj *model.PostConnection) (ret graphql.Marshaler) {
-	return resolveField(
+	return gqlexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -5202,7 +5203,7 @@ func (ec *executionContext) fieldContext_PostConnection_nodes(_ context.Context,
 }
 
 func (ec *executionContext) _PostConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *model.PostConnection) (ret graphql.Marshaler) {
-	return resolveField(
+	return gqlexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -5234,7 +5235,7 @@ func (ec *executionContext) fieldContext_PostConnection_pageInfo(_ context.Conte
 }
 
 func (ec *executionContext) _PostConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *model.PostConnection) (ret graphql.Marshaler) {
-	return resolveField(
+	return gqlexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -5257,7 +5258,7 @@ func (ec *executionContext) fieldContext_PostConnection_totalCount(_ context.Con
 }
 
 func (ec *executionContext) _PostEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.PostEdge) (ret graphql.Marshaler) {
-	return resolveField(
+	return gqlexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -5280,7 +5281,7 @@ func (ec *executionContext) fieldContext_PostEdge_cursor(_ context.Context, fiel
 }
 
 func (ec *executionContext) _PostEdge_node(ctx context.Context, field graphql.CollectedField, obj *model.PostEdge) (ret graphql.Marshaler) {
-	return resolveField(
+	return gqlexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -5312,7 +5313,7 @@ func (ec *executionContext) fieldContext_PostEdge_node(_ context.Context, field 
 }
 
 func (ec *executionContext) _PostTypeMetrics_postType(ctx context.Context, field graphql.CollectedField, obj *model.PostTypeMetrics) (ret graphql.Marshaler) {
-	return resolveField(
+	return gqlexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -5335,7 +5336,7 @@ func (ec *executionContext) fieldContext_PostTypeMetrics_postType(_ context.Cont
 }
 
 func (ec *executionContext) _PostTypeMetrics_metrics(ctx context.Context, field graphql.CollectedField, obj *model.PostTypeMetrics) (ret graphql.Marshaler) {
-	return resolveField(
+	return gqlexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -5367,7 +5368,7 @@ func (ec *executionContext) fieldContext_PostTypeMetrics_metrics(_ context.Conte
 }
 
 func (ec *executionContext) _Project_id(ctx context.Context, field graphql.CollectedField, obj *aspire.Project) (ret graphql.Marshaler) {
-	return resolveField(
+	return gqlexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -5390,7 +5391,7 @@ func (ec *executionContext) fieldContext_Project_id(_ context.Context, field gra
 }
 
 func (ec *executionContext) _Project_name(ctx context.Context, field graphql.CollectedField, obj *aspire.Project) (ret graphql.Marshaler) {
-	return resolveField(
+	return gqlexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -5413,7 +5414,7 @@ func (ec *executionContext) fieldContext_Project_name(_ context.Context, field g
 }
 
 func (ec *executionContext) _Project_status(ctx context.Context, field graphql.CollectedField, obj *aspire.Project) (ret graphql.Marshaler) {
-	return resolveField(
+	return gqlexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -5436,7 +5437,7 @@ func (ec *executionContext) fieldContext_Project_status(_ context.Context, field
 }
 
 func (ec *executionContext) _Project_createdAt(ctx context.Context, field graphql.CollectedField, obj *aspire.Project) (ret graphql.Marshaler) {
-	return resolveField(
+	return gqlexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -5459,7 +5460,7 @@ func (ec *executionContext) fieldContext_Project_createdAt(_ context.Context, fi
 }
 
 func (ec *executionContext) _Project_memberCount(ctx context.Context, field graphql.CollectedField, obj *aspire.Project) (ret graphql.Marshaler) {
-	return resolveField(
+	return gqlexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -5482,7 +5483,7 @@ func (ec *executionContext) fieldContext_Project_memberCount(_ context.Context, 
 }
 
 func (ec *executionContext) _Project_members(ctx context.Context, field graphql.CollectedField, obj *aspire.Project) (ret graphql.Marshaler) {
-	return resolveField(
+	return gqlexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -5517,7 +5518,7 @@ func (ec *executionContext) fieldContext_Project_members(ctx context.Context, fi
 		}
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.args.of(ctx, field.Field, ec.Variables, ec.field_Project_members_args); err != nil {
+	if fc.Args, err = ec.args.Of(ctx, field.Field, ec.Variables, ec.field_Project_members_args); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -5526,7 +5527,7 @@ func (ec *executionContext) fieldContext_Project_members(ctx context.Context, fi
 func (ec *executionContext) resolveBatch_Project_members(ctx context.Context, field graphql.CollectedField, obj *aspire.Project) (any, error) {
 	resolver := ec.Resolvers.Project()
 	fc := graphql.GetFieldContext(ctx)
-	if batch, ok := batchParentsFor[*aspire.Project](ctx, "Project"); ok {
+	if batch, ok := gqlexec.BatchParentsFor[*aspire.Project](ctx, "Project"); ok {
 		result := batch.FieldResult(field, func() (any, error) {
 			return resolver.Members(ctx, batch.Parents, fc.Args["range"].(model.DateRangeInput), fc.Args["sort"].(*model.MemberSort), fc.Args["first"].(*int), fc.Args["after"].(*string))
 		})
@@ -5549,7 +5550,7 @@ func (ec *executionContext) resolveBatch_Project_members(ctx context.Context, fi
 }
 
 func (ec *executionContext) _Project_posts(ctx context.Context, field graphql.CollectedField, obj *aspire.Project) (ret graphql.Marshaler) {
-	return resolveField(
+	return gqlexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -5584,7 +5585,7 @@ func (ec *executionContext) fieldContext_Project_posts(ctx context.Context, fiel
 		}
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.args.of(ctx, field.Field, ec.Variables, ec.field_Project_posts_args); err != nil {
+	if fc.Args, err = ec.args.Of(ctx, field.Field, ec.Variables, ec.field_Project_posts_args); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -5593,7 +5594,7 @@ func (ec *executionContext) fieldContext_Project_posts(ctx context.Context, fiel
 func (ec *executionContext) resolveBatch_Project_posts(ctx context.Context, field graphql.CollectedField, obj *aspire.Project) (any, error) {
 	resolver := ec.Resolvers.Project()
 	fc := graphql.GetFieldContext(ctx)
-	if batch, ok := batchParentsFor[*aspire.Project](ctx, "Project"); ok {
+	if batch, ok := gqlexec.BatchParentsFor[*aspire.Project](ctx, "Project"); ok {
 		result := batch.FieldResult(field, func() (any, error) {
 			return resolver.Posts(ctx, batch.Parents, fc.Args["range"].(model.DateRangeInput), fc.Args["filter"].(*model.PostFilter), fc.Args["sort"].(*model.PostSort), fc.Args["first"].(*int), fc.Args["after"].(*string))
 		})
@@ -5616,7 +5617,7 @@ func (ec *executionContext) resolveBatch_Project_posts(ctx context.Context, fiel
 }
 
 func (ec *executionContext) _Project_performance(ctx context.Context, field graphql.CollectedField, obj *aspire.Project) (ret graphql.Marshaler) {
-	return resolveField(
+	return gqlexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -5651,7 +5652,7 @@ func (ec *executionContext) fieldContext_Project_performance(ctx context.Context
 		}
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.args.of(ctx, field.Field, ec.Variables, ec.field_Project_performance_args); err != nil {
+	if fc.Args, err = ec.args.Of(ctx, field.Field, ec.Variables, ec.field_Project_performance_args); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -5660,7 +5661,7 @@ func (ec *executionContext) fieldContext_Project_performance(ctx context.Context
 func (ec *executionContext) resolveBatch_Project_performance(ctx context.Context, field graphql.CollectedField, obj *aspire.Project) (any, error) {
 	resolver := ec.Resolvers.Project()
 	fc := graphql.GetFieldContext(ctx)
-	if batch, ok := batchParentsFor[*aspire.Project](ctx, "Project"); ok {
+	if batch, ok := gqlexec.BatchParentsFor[*aspire.Project](ctx, "Project"); ok {
 		result := batch.FieldResult(field, func() (any, error) {
 			return resolver.Performance(ctx, batch.Parents, fc.Args["range"].(model.DateRangeInput), fc.Args["filter"].(*model.PostFilter))
 		})
@@ -5683,7 +5684,7 @@ func (ec *executionContext) resolveBatch_Project_performance(ctx context.Context
 }
 
 func (ec *executionContext) _ProjectConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.ProjectConnection) (ret graphql.Marshaler) {
-	return resolveField(
+	return gqlexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -5715,7 +5716,7 @@ func (ec *executionContext) fieldContext_ProjectConnection_edges(_ context.Conte
 }
 
 func (ec *executionContext) _ProjectConnection_nodes(ctx context.Context, field graphql.CollectedField, obj *model.ProjectConnection) (ret graphql.Marshaler) {
-	return resolveField(
+	return gqlexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -5747,7 +5748,7 @@ func (ec *executionContext) fieldContext_ProjectConnection_nodes(_ context.Conte
 }
 
 func (ec *executionContext) _ProjectConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *model.ProjectConnection) (ret graphql.Marshaler) {
-	return resolveField(
+	return gqlexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -5779,7 +5780,7 @@ func (ec *executionContext) fieldContext_ProjectConnection_pageInfo(_ context.Co
 }
 
 func (ec *executionContext) _ProjectConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *model.ProjectConnection) (ret graphql.Marshaler) {
-	return resolveField(
+	return gqlexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -5802,7 +5803,7 @@ func (ec *executionContext) fieldContext_ProjectConnection_totalCount(_ context.
 }
 
 func (ec *executionContext) _ProjectEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.ProjectEdge) (ret graphql.Marshaler) {
-	return resolveField(
+	return gqlexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -5825,7 +5826,7 @@ func (ec *executionContext) fieldContext_ProjectEdge_cursor(_ context.Context, f
 }
 
 func (ec *executionContext) _ProjectEdge_node(ctx context.Context, field graphql.CollectedField, obj *model.ProjectEdge) (ret graphql.Marshaler) {
-	return resolveField(
+	return gqlexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -5857,7 +5858,7 @@ func (ec *executionContext) fieldContext_ProjectEdge_node(_ context.Context, fie
 }
 
 func (ec *executionContext) _Query_groups(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
-	return resolveField(
+	return gqlexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -5893,7 +5894,7 @@ func (ec *executionContext) fieldContext_Query_groups(ctx context.Context, field
 		}
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.args.of(ctx, field.Field, ec.Variables, ec.field_Query_groups_args); err != nil {
+	if fc.Args, err = ec.args.Of(ctx, field.Field, ec.Variables, ec.field_Query_groups_args); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -5901,7 +5902,7 @@ func (ec *executionContext) fieldContext_Query_groups(ctx context.Context, field
 }
 
 func (ec *executionContext) _Query_group(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
-	return resolveField(
+	return gqlexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -5937,7 +5938,7 @@ func (ec *executionContext) fieldContext_Query_group(ctx context.Context, field 
 		}
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.args.of(ctx, field.Field, ec.Variables, ec.field_Query_group_args); err != nil {
+	if fc.Args, err = ec.args.Of(ctx, field.Field, ec.Variables, ec.field_Query_group_args); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -5945,7 +5946,7 @@ func (ec *executionContext) fieldContext_Query_group(ctx context.Context, field 
 }
 
 func (ec *executionContext) _Query_members(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
-	return resolveField(
+	return gqlexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -5981,7 +5982,7 @@ func (ec *executionContext) fieldContext_Query_members(ctx context.Context, fiel
 		}
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.args.of(ctx, field.Field, ec.Variables, ec.field_Query_members_args); err != nil {
+	if fc.Args, err = ec.args.Of(ctx, field.Field, ec.Variables, ec.field_Query_members_args); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -5989,7 +5990,7 @@ func (ec *executionContext) fieldContext_Query_members(ctx context.Context, fiel
 }
 
 func (ec *executionContext) _Query_member(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
-	return resolveField(
+	return gqlexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -6025,7 +6026,7 @@ func (ec *executionContext) fieldContext_Query_member(ctx context.Context, field
 		}
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.args.of(ctx, field.Field, ec.Variables, ec.field_Query_member_args); err != nil {
+	if fc.Args, err = ec.args.Of(ctx, field.Field, ec.Variables, ec.field_Query_member_args); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -6033,7 +6034,7 @@ func (ec *executionContext) fieldContext_Query_member(ctx context.Context, field
 }
 
 func (ec *executionContext) _Query_posts(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
-	return resolveField(
+	return gqlexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -6069,7 +6070,7 @@ func (ec *executionContext) fieldContext_Query_posts(ctx context.Context, field 
 		}
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.args.of(ctx, field.Field, ec.Variables, ec.field_Query_posts_args); err != nil {
+	if fc.Args, err = ec.args.Of(ctx, field.Field, ec.Variables, ec.field_Query_posts_args); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -6077,7 +6078,7 @@ func (ec *executionContext) fieldContext_Query_posts(ctx context.Context, field 
 }
 
 func (ec *executionContext) _Query_post(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
-	return resolveField(
+	return gqlexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -6113,7 +6114,7 @@ func (ec *executionContext) fieldContext_Query_post(ctx context.Context, field g
 		}
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.args.of(ctx, field.Field, ec.Variables, ec.field_Query_post_args); err != nil {
+	if fc.Args, err = ec.args.Of(ctx, field.Field, ec.Variables, ec.field_Query_post_args); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -6121,7 +6122,7 @@ func (ec *executionContext) fieldContext_Query_post(ctx context.Context, field g
 }
 
 func (ec *executionContext) _Query_projects(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
-	return resolveField(
+	return gqlexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -6157,7 +6158,7 @@ func (ec *executionContext) fieldContext_Query_projects(ctx context.Context, fie
 		}
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.args.of(ctx, field.Field, ec.Variables, ec.field_Query_projects_args); err != nil {
+	if fc.Args, err = ec.args.Of(ctx, field.Field, ec.Variables, ec.field_Query_projects_args); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -6165,7 +6166,7 @@ func (ec *executionContext) fieldContext_Query_projects(ctx context.Context, fie
 }
 
 func (ec *executionContext) _Query_project(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
-	return resolveField(
+	return gqlexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -6201,7 +6202,7 @@ func (ec *executionContext) fieldContext_Query_project(ctx context.Context, fiel
 		}
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.args.of(ctx, field.Field, ec.Variables, ec.field_Query_project_args); err != nil {
+	if fc.Args, err = ec.args.Of(ctx, field.Field, ec.Variables, ec.field_Query_project_args); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -6209,7 +6210,7 @@ func (ec *executionContext) fieldContext_Query_project(ctx context.Context, fiel
 }
 
 func (ec *executionContext) _Query_performance(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
-	return resolveField(
+	return gqlexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -6245,7 +6246,7 @@ func (ec *executionContext) fieldContext_Query_performance(ctx context.Context, 
 		}
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.args.of(ctx, field.Field, ec.Variables, ec.field_Query_performance_args); err != nil {
+	if fc.Args, err = ec.args.Of(ctx, field.Field, ec.Variables, ec.field_Query_performance_args); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -6253,7 +6254,7 @@ func (ec *executionContext) fieldContext_Query_performance(ctx context.Context, 
 }
 
 func (ec *executionContext) _Query___type(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
-	return resolveField(
+	return gqlexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -6289,7 +6290,7 @@ func (ec *executionContext) fieldContext_Query___type(ctx context.Context, field
 		}
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.args.of(ctx, field.Field, ec.Variables, ec.field_Query___type_args); err != nil {
+	if fc.Args, err = ec.args.Of(ctx, field.Field, ec.Variables, ec.field_Query___type_args); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -6297,7 +6298,7 @@ func (ec *executionContext) fieldContext_Query___type(ctx context.Context, field
 }
 
 func (ec *executionContext) _Query___schema(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
-	return resolveField(
+	return gqlexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -6329,7 +6330,7 @@ func (ec *executionContext) fieldContext_Query___schema(_ context.Context, field
 }
 
 func (ec *executionContext) ___Directive_name(ctx context.Context, field graphql.CollectedField, obj *introspection.Directive) (ret graphql.Marshaler) {
-	return resolveField(
+	return gqlexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -6352,7 +6353,7 @@ func (ec *executionContext) fieldContext___Directive_name(_ context.Context, fie
 }
 
 func (ec *executionContext) ___Directive_description(ctx context.Context, field graphql.CollectedField, obj *introspection.Directive) (ret graphql.Marshaler) {
-	return resolveField(
+	return gqlexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -6375,7 +6376,7 @@ func (ec *executionContext) fieldContext___Directive_description(_ context.Conte
 }
 
 func (ec *executionContext) ___Directive_isRepeatable(ctx context.Context, field graphql.CollectedField, obj *introspection.Directive) (ret graphql.Marshaler) {
-	return resolveField(
+	return gqlexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -6398,7 +6399,7 @@ func (ec *executionContext) fieldContext___Directive_isRepeatable(_ context.Cont
 }
 
 func (ec *executionContext) ___Directive_locations(ctx context.Context, field graphql.CollectedField, obj *introspection.Directive) (ret graphql.Marshaler) {
-	return resolveField(
+	return gqlexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -6421,7 +6422,7 @@ func (ec *executionContext) fieldContext___Directive_locations(_ context.Context
 }
 
 func (ec *executionContext) ___Directive_args(ctx context.Context, field graphql.CollectedField, obj *introspection.Directive) (ret graphql.Marshaler) {
-	return resolveField(
+	return gqlexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -6457,7 +6458,7 @@ func (ec *executionContext) fieldContext___Directive_args(ctx context.Context, f
 		}
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.args.of(ctx, field.Field, ec.Variables, ec.field___Directive_args_args); err != nil {
+	if fc.Args, err = ec.args.Of(ctx, field.Field, ec.Variables, ec.field___Directive_args_args); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -6465,7 +6466,7 @@ func (ec *executionContext) fieldContext___Directive_args(ctx context.Context, f
 }
 
 func (ec *executionContext) ___EnumValue_name(ctx context.Context, field graphql.CollectedField, obj *introspection.EnumValue) (ret graphql.Marshaler) {
-	return resolveField(
+	return gqlexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -6488,7 +6489,7 @@ func (ec *executionContext) fieldContext___EnumValue_name(_ context.Context, fie
 }
 
 func (ec *executionContext) ___EnumValue_description(ctx context.Context, field graphql.CollectedField, obj *introspection.EnumValue) (ret graphql.Marshaler) {
-	return resolveField(
+	return gqlexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -6511,7 +6512,7 @@ func (ec *executionContext) fieldContext___EnumValue_description(_ context.Conte
 }
 
 func (ec *executionContext) ___EnumValue_isDeprecated(ctx context.Context, field graphql.CollectedField, obj *introspection.EnumValue) (ret graphql.Marshaler) {
-	return resolveField(
+	return gqlexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -6534,7 +6535,7 @@ func (ec *executionContext) fieldContext___EnumValue_isDeprecated(_ context.Cont
 }
 
 func (ec *executionContext) ___EnumValue_deprecationReason(ctx context.Context, field graphql.CollectedField, obj *introspection.EnumValue) (ret graphql.Marshaler) {
-	return resolveField(
+	return gqlexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -6557,7 +6558,7 @@ func (ec *executionContext) fieldContext___EnumValue_deprecationReason(_ context
 }
 
 func (ec *executionContext) ___Field_name(ctx context.Context, field graphql.CollectedField, obj *introspection.Field) (ret graphql.Marshaler) {
-	return resolveField(
+	return gqlexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -6580,7 +6581,7 @@ func (ec *executionContext) fieldContext___Field_name(_ context.Context, field g
 }
 
 func (ec *executionContext) ___Field_description(ctx context.Context, field graphql.CollectedField, obj *introspection.Field) (ret graphql.Marshaler) {
-	return resolveField(
+	return gqlexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -6603,7 +6604,7 @@ func (ec *executionContext) fieldContext___Field_description(_ context.Context, 
 }
 
 func (ec *executionContext) ___Field_args(ctx context.Context, field graphql.CollectedField, obj *introspection.Field) (ret graphql.Marshaler) {
-	return resolveField(
+	return gqlexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -6639,7 +6640,7 @@ func (ec *executionContext) fieldContext___Field_args(ctx context.Context, field
 		}
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.args.of(ctx, field.Field, ec.Variables, ec.field___Field_args_args); err != nil {
+	if fc.Args, err = ec.args.Of(ctx, field.Field, ec.Variables, ec.field___Field_args_args); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -6647,7 +6648,7 @@ func (ec *executionContext) fieldContext___Field_args(ctx context.Context, field
 }
 
 func (ec *executionContext) ___Field_type(ctx context.Context, field graphql.CollectedField, obj *introspection.Field) (ret graphql.Marshaler) {
-	return resolveField(
+	return gqlexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -6679,7 +6680,7 @@ func (ec *executionContext) fieldContext___Field_type(_ context.Context, field g
 }
 
 func (ec *executionContext) ___Field_isDeprecated(ctx context.Context, field graphql.CollectedField, obj *introspection.Field) (ret graphql.Marshaler) {
-	return resolveField(
+	return gqlexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -6702,7 +6703,7 @@ func (ec *executionContext) fieldContext___Field_isDeprecated(_ context.Context,
 }
 
 func (ec *executionContext) ___Field_deprecationReason(ctx context.Context, field graphql.CollectedField, obj *introspection.Field) (ret graphql.Marshaler) {
-	return resolveField(
+	return gqlexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -6725,7 +6726,7 @@ func (ec *executionContext) fieldContext___Field_deprecationReason(_ context.Con
 }
 
 func (ec *executionContext) ___InputValue_name(ctx context.Context, field graphql.CollectedField, obj *introspection.InputValue) (ret graphql.Marshaler) {
-	return resolveField(
+	return gqlexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -6748,7 +6749,7 @@ func (ec *executionContext) fieldContext___InputValue_name(_ context.Context, fi
 }
 
 func (ec *executionContext) ___InputValue_description(ctx context.Context, field graphql.CollectedField, obj *introspection.InputValue) (ret graphql.Marshaler) {
-	return resolveField(
+	return gqlexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -6771,7 +6772,7 @@ func (ec *executionContext) fieldContext___InputValue_description(_ context.Cont
 }
 
 func (ec *executionContext) ___InputValue_type(ctx context.Context, field graphql.CollectedField, obj *introspection.InputValue) (ret graphql.Marshaler) {
-	return resolveField(
+	return gqlexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -6803,7 +6804,7 @@ func (ec *executionContext) fieldContext___InputValue_type(_ context.Context, fi
 }
 
 func (ec *executionContext) ___InputValue_defaultValue(ctx context.Context, field graphql.CollectedField, obj *introspection.InputValue) (ret graphql.Marshaler) {
-	return resolveField(
+	return gqlexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -6826,7 +6827,7 @@ func (ec *executionContext) fieldContext___InputValue_defaultValue(_ context.Con
 }
 
 func (ec *executionContext) ___InputValue_isDeprecated(ctx context.Context, field graphql.CollectedField, obj *introspection.InputValue) (ret graphql.Marshaler) {
-	return resolveField(
+	return gqlexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -6849,7 +6850,7 @@ func (ec *executionContext) fieldContext___InputValue_isDeprecated(_ context.Con
 }
 
 func (ec *executionContext) ___InputValue_deprecationReason(ctx context.Context, field graphql.CollectedField, obj *introspection.InputValue) (ret graphql.Marshaler) {
-	return resolveField(
+	return gqlexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -6872,7 +6873,7 @@ func (ec *executionContext) fieldContext___InputValue_deprecationReason(_ contex
 }
 
 func (ec *executionContext) ___Schema_description(ctx context.Context, field graphql.CollectedField, obj *introspection.Schema) (ret graphql.Marshaler) {
-	return resolveField(
+	return gqlexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -6895,7 +6896,7 @@ func (ec *executionContext) fieldContext___Schema_description(_ context.Context,
 }
 
 func (ec *executionContext) ___Schema_types(ctx context.Context, field graphql.CollectedField, obj *introspection.Schema) (ret graphql.Marshaler) {
-	return resolveField(
+	return gqlexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -6927,7 +6928,7 @@ func (ec *executionContext) fieldContext___Schema_types(_ context.Context, field
 }
 
 func (ec *executionContext) ___Schema_queryType(ctx context.Context, field graphql.CollectedField, obj *introspection.Schema) (ret graphql.Marshaler) {
-	return resolveField(
+	return gqlexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -6959,7 +6960,7 @@ func (ec *executionContext) fieldContext___Schema_queryType(_ context.Context, f
 }
 
 func (ec *executionContext) ___Schema_mutationType(ctx context.Context, field graphql.CollectedField, obj *introspection.Schema) (ret graphql.Marshaler) {
-	return resolveField(
+	return gqlexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -6991,7 +6992,7 @@ func (ec *executionContext) fieldContext___Schema_mutationType(_ context.Context
 }
 
 func (ec *executionContext) ___Schema_subscriptionType(ctx context.Context, field graphql.CollectedField, obj *introspection.Schema) (ret graphql.Marshaler) {
-	return resolveField(
+	return gqlexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -7023,7 +7024,7 @@ func (ec *executionContext) fieldContext___Schema_subscriptionType(_ context.Con
 }
 
 func (ec *executionContext) ___Schema_directives(ctx context.Context, field graphql.CollectedField, obj *introspection.Schema) (ret graphql.Marshaler) {
-	return resolveField(
+	return gqlexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -7055,7 +7056,7 @@ func (ec *executionContext) fieldContext___Schema_directives(_ context.Context, 
 }
 
 func (ec *executionContext) ___Type_kind(ctx context.Context, field graphql.CollectedField, obj *introspection.Type) (ret graphql.Marshaler) {
-	return resolveField(
+	return gqlexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -7078,7 +7079,7 @@ func (ec *executionContext) fieldContext___Type_kind(_ context.Context, field gr
 }
 
 func (ec *executionContext) ___Type_name(ctx context.Context, field graphql.CollectedField, obj *introspection.Type) (ret graphql.Marshaler) {
-	return resolveField(
+	return gqlexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -7101,7 +7102,7 @@ func (ec *executionContext) fieldContext___Type_name(_ context.Context, field gr
 }
 
 func (ec *executionContext) ___Type_description(ctx context.Context, field graphql.CollectedField, obj *introspection.Type) (ret graphql.Marshaler) {
-	return resolveField(
+	return gqlexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -7124,7 +7125,7 @@ func (ec *executionContext) fieldContext___Type_description(_ context.Context, f
 }
 
 func (ec *executionContext) ___Type_specifiedByURL(ctx context.Context, field graphql.CollectedField, obj *introspection.Type) (ret graphql.Marshaler) {
-	return resolveField(
+	return gqlexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -7147,7 +7148,7 @@ func (ec *executionContext) fieldContext___Type_specifiedByURL(_ context.Context
 }
 
 func (ec *executionContext) ___Type_fields(ctx context.Context, field graphql.CollectedField, obj *introspection.Type) (ret graphql.Marshaler) {
-	return resolveField(
+	return gqlexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -7183,7 +7184,7 @@ func (ec *executionContext) fieldContext___Type_fields(ctx context.Context, fiel
 		}
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.args.of(ctx, field.Field, ec.Variables, ec.field___Type_fields_args); err != nil {
+	if fc.Args, err = ec.args.Of(ctx, field.Field, ec.Variables, ec.field___Type_fields_args); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -7191,7 +7192,7 @@ func (ec *executionContext) fieldContext___Type_fields(ctx context.Context, fiel
 }
 
 func (ec *executionContext) ___Type_interfaces(ctx context.Context, field graphql.CollectedField, obj *introspection.Type) (ret graphql.Marshaler) {
-	return resolveField(
+	return gqlexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -7223,7 +7224,7 @@ func (ec *executionContext) fieldContext___Type_interfaces(_ context.Context, fi
 }
 
 func (ec *executionContext) ___Type_possibleTypes(ctx context.Context, field graphql.CollectedField, obj *introspection.Type) (ret graphql.Marshaler) {
-	return resolveField(
+	return gqlexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -7255,7 +7256,7 @@ func (ec *executionContext) fieldContext___Type_possibleTypes(_ context.Context,
 }
 
 func (ec *executionContext) ___Type_enumValues(ctx context.Context, field graphql.CollectedField, obj *introspection.Type) (ret graphql.Marshaler) {
-	return resolveField(
+	return gqlexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -7291,7 +7292,7 @@ func (ec *executionContext) fieldContext___Type_enumValues(ctx context.Context, 
 		}
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.args.of(ctx, field.Field, ec.Variables, ec.field___Type_enumValues_args); err != nil {
+	if fc.Args, err = ec.args.Of(ctx, field.Field, ec.Variables, ec.field___Type_enumValues_args); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -7299,7 +7300,7 @@ func (ec *executionContext) fieldContext___Type_enumValues(ctx context.Context, 
 }
 
 func (ec *executionContext) ___Type_inputFields(ctx context.Context, field graphql.CollectedField, obj *introspection.Type) (ret graphql.Marshaler) {
-	return resolveField(
+	return gqlexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -7335,7 +7336,7 @@ func (ec *executionContext) fieldContext___Type_inputFields(ctx context.Context,
 		}
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.args.of(ctx, field.Field, ec.Variables, ec.field___Type_inputFields_args); err != nil {
+	if fc.Args, err = ec.args.Of(ctx, field.Field, ec.Variables, ec.field___Type_inputFields_args); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -7343,7 +7344,7 @@ func (ec *executionContext) fieldContext___Type_inputFields(ctx context.Context,
 }
 
 func (ec *executionContext) ___Type_ofType(ctx context.Context, field graphql.CollectedField, obj *introspection.Type) (ret graphql.Marshaler) {
-	return resolveField(
+	return gqlexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -7375,7 +7376,7 @@ func (ec *executionContext) fieldContext___Type_ofType(_ context.Context, field 
 }
 
 func (ec *executionContext) ___Type_isOneOf(ctx context.Context, field graphql.CollectedField, obj *introspection.Type) (ret graphql.Marshaler) {
-	return resolveField(
+	return gqlexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -7749,10 +7750,10 @@ func UnmarshalPostSort(ctx context.Context, raw any) (model.PostSort, error) {
 var groupImplementors = []string{"Group"}
 
 func (ec *executionContext) _Group(ctx context.Context, sel ast.SelectionSet, obj *aspire.Group) graphql.Marshaler {
-	fields := ec.fields.collect(ec.OperationContext, sel, groupImplementors)
+	fields := ec.fields.Collect(ec.OperationContext, sel, groupImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := newDeferredGroup(ctx, fields)
+	deferred := gqlexec.NewDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -7773,19 +7774,19 @@ func (ec *executionContext) _Group(ctx context.Context, sel ast.SelectionSet, ob
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "members":
-			resolveConcurrently(ctx, out, field, ec.OperationContext, &deferred, i,
+			gqlexec.ResolveConcurrently(ctx, out, field, ec.OperationContext, &deferred, i,
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Group_members(ctx, field, obj)
 				})
 		case "posts":
-			resolveConcurrently(ctx, out, field, ec.OperationContext, &deferred, i,
+			gqlexec.ResolveConcurrently(ctx, out, field, ec.OperationContext, &deferred, i,
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Group_posts(ctx, field, obj)
 				})
 		case "performance":
-			resolveConcurrently(ctx, out, field, ec.OperationContext, &deferred, i,
+			gqlexec.ResolveConcurrently(ctx, out, field, ec.OperationContext, &deferred, i,
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Group_performance(ctx, field, obj)
@@ -7804,22 +7805,22 @@ func (ec *executionContext) _Group(ctx context.Context, sel ast.SelectionSet, ob
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return objectJSON(out, fields, len(deferred.Defers))
+	return gqlexec.ObjectJSON(out, fields, len(deferred.Defers))
 }
 
 var groupConnectionImplementors = []string{"GroupConnection"}
 
 func (ec *executionContext) _GroupConnection(ctx context.Context, sel ast.SelectionSet, obj *model.GroupConnection) graphql.Marshaler {
-	fields := ec.fields.collect(ec.OperationContext, sel, groupConnectionImplementors)
+	fields := ec.fields.Collect(ec.OperationContext, sel, groupConnectionImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := newDeferredGroup(ctx, fields)
+	deferred := gqlexec.NewDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("GroupConnection")
 		case "edges":
-			resolveConcurrently(ctx, out, field, ec.OperationContext, &deferred, i,
+			gqlexec.ResolveConcurrently(ctx, out, field, ec.OperationContext, &deferred, i,
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._GroupConnection_edges(ctx, field, obj)
@@ -7835,7 +7836,7 @@ func (ec *executionContext) _GroupConnection(ctx context.Context, sel ast.Select
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "totalCount":
-			resolveConcurrently(ctx, out, field, ec.OperationContext, &deferred, i,
+			gqlexec.ResolveConcurrently(ctx, out, field, ec.OperationContext, &deferred, i,
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._GroupConnection_totalCount(ctx, field, obj)
@@ -7854,16 +7855,16 @@ func (ec *executionContext) _GroupConnection(ctx context.Context, sel ast.Select
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return objectJSON(out, fields, len(deferred.Defers))
+	return gqlexec.ObjectJSON(out, fields, len(deferred.Defers))
 }
 
 var groupEdgeImplementors = []string{"GroupEdge"}
 
 func (ec *executionContext) _GroupEdge(ctx context.Context, sel ast.SelectionSet, obj *model.GroupEdge) graphql.Marshaler {
-	fields := ec.fields.collect(ec.OperationContext, sel, groupEdgeImplementors)
+	fields := ec.fields.Collect(ec.OperationContext, sel, groupEdgeImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := newDeferredGroup(ctx, fields)
+	deferred := gqlexec.NewDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -7892,16 +7893,16 @@ func (ec *executionContext) _GroupEdge(ctx context.Context, sel ast.SelectionSet
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return objectJSON(out, fields, len(deferred.Defers))
+	return gqlexec.ObjectJSON(out, fields, len(deferred.Defers))
 }
 
 var handlesImplementors = []string{"Handles"}
 
 func (ec *executionContext) _Handles(ctx context.Context, sel ast.SelectionSet, obj *model.Handles) graphql.Marshaler {
-	fields := ec.fields.collect(ec.OperationContext, sel, handlesImplementors)
+	fields := ec.fields.Collect(ec.OperationContext, sel, handlesImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := newDeferredGroup(ctx, fields)
+	deferred := gqlexec.NewDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -7940,16 +7941,16 @@ func (ec *executionContext) _Handles(ctx context.Context, sel ast.SelectionSet, 
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return objectJSON(out, fields, len(deferred.Defers))
+	return gqlexec.ObjectJSON(out, fields, len(deferred.Defers))
 }
 
 var memberImplementors = []string{"Member"}
 
 func (ec *executionContext) _Member(ctx context.Context, sel ast.SelectionSet, obj *aspire.Member) graphql.Marshaler {
-	fields := ec.fields.collect(ec.OperationContext, sel, memberImplementors)
+	fields := ec.fields.Collect(ec.OperationContext, sel, memberImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := newDeferredGroup(ctx, fields)
+	deferred := gqlexec.NewDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -7970,31 +7971,31 @@ func (ec *executionContext) _Member(ctx context.Context, sel ast.SelectionSet, o
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "handles":
-			resolveConcurrently(ctx, out, field, ec.OperationContext, &deferred, i,
+			gqlexec.ResolveConcurrently(ctx, out, field, ec.OperationContext, &deferred, i,
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Member_handles(ctx, field, obj)
 				})
 		case "projects":
-			resolveConcurrently(ctx, out, field, ec.OperationContext, &deferred, i,
+			gqlexec.ResolveConcurrently(ctx, out, field, ec.OperationContext, &deferred, i,
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Member_projects(ctx, field, obj)
 				})
 		case "groups":
-			resolveConcurrently(ctx, out, field, ec.OperationContext, &deferred, i,
+			gqlexec.ResolveConcurrently(ctx, out, field, ec.OperationContext, &deferred, i,
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Member_groups(ctx, field, obj)
 				})
 		case "posts":
-			resolveConcurrently(ctx, out, field, ec.OperationContext, &deferred, i,
+			gqlexec.ResolveConcurrently(ctx, out, field, ec.OperationContext, &deferred, i,
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Member_posts(ctx, field, obj)
 				})
 		case "performance":
-			resolveConcurrently(ctx, out, field, ec.OperationContext, &deferred, i,
+			gqlexec.ResolveConcurrently(ctx, out, field, ec.OperationContext, &deferred, i,
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Member_performance(ctx, field, obj)
@@ -8013,22 +8014,22 @@ func (ec *executionContext) _Member(ctx context.Context, sel ast.SelectionSet, o
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return objectJSON(out, fields, len(deferred.Defers))
+	return gqlexec.ObjectJSON(out, fields, len(deferred.Defers))
 }
 
 var memberConnectionImplementors = []string{"MemberConnection"}
 
 func (ec *executionContext) _MemberConnection(ctx context.Context, sel ast.SelectionSet, obj *model.MemberConnection) graphql.Marshaler {
-	fields := ec.fields.collect(ec.OperationContext, sel, memberConnectionImplementors)
+	fields := ec.fields.Collect(ec.OperationContext, sel, memberConnectionImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := newDeferredGroup(ctx, fields)
+	deferred := gqlexec.NewDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("MemberConnection")
 		case "edges":
-			resolveConcurrently(ctx, out, field, ec.OperationContext, &deferred, i,
+			gqlexec.ResolveConcurrently(ctx, out, field, ec.OperationContext, &deferred, i,
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._MemberConnection_edges(ctx, field, obj)
@@ -8044,7 +8045,7 @@ func (ec *executionContext) _MemberConnection(ctx context.Context, sel ast.Selec
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "totalCount":
-			resolveConcurrently(ctx, out, field, ec.OperationContext, &deferred, i,
+			gqlexec.ResolveConcurrently(ctx, out, field, ec.OperationContext, &deferred, i,
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._MemberConnection_totalCount(ctx, field, obj)
@@ -8063,16 +8064,16 @@ func (ec *executionContext) _MemberConnection(ctx context.Context, sel ast.Selec
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return objectJSON(out, fields, len(deferred.Defers))
+	return gqlexec.ObjectJSON(out, fields, len(deferred.Defers))
 }
 
 var memberEdgeImplementors = []string{"MemberEdge"}
 
 func (ec *executionContext) _MemberEdge(ctx context.Context, sel ast.SelectionSet, obj *model.MemberEdge) graphql.Marshaler {
-	fields := ec.fields.collect(ec.OperationContext, sel, memberEdgeImplementors)
+	fields := ec.fields.Collect(ec.OperationContext, sel, memberEdgeImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := newDeferredGroup(ctx, fields)
+	deferred := gqlexec.NewDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -8101,22 +8102,22 @@ func (ec *executionContext) _MemberEdge(ctx context.Context, sel ast.SelectionSe
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return objectJSON(out, fields, len(deferred.Defers))
+	return gqlexec.ObjectJSON(out, fields, len(deferred.Defers))
 }
 
 var memberPerformanceImplementors = []string{"MemberPerformance"}
 
 func (ec *executionContext) _MemberPerformance(ctx context.Context, sel ast.SelectionSet, obj *model.MemberPerformance) graphql.Marshaler {
-	fields := ec.fields.collect(ec.OperationContext, sel, memberPerformanceImplementors)
+	fields := ec.fields.Collect(ec.OperationContext, sel, memberPerformanceImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := newDeferredGroup(ctx, fields)
+	deferred := gqlexec.NewDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("MemberPerformance")
 		case "member":
-			resolveConcurrently(ctx, out, field, ec.OperationContext, &deferred, i,
+			gqlexec.ResolveConcurrently(ctx, out, field, ec.OperationContext, &deferred, i,
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._MemberPerformance_member(ctx, field, obj)
@@ -8145,16 +8146,16 @@ func (ec *executionContext) _MemberPerformance(ctx context.Context, sel ast.Sele
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return objectJSON(out, fields, len(deferred.Defers))
+	return gqlexec.ObjectJSON(out, fields, len(deferred.Defers))
 }
 
 var metricsImplementors = []string{"Metrics"}
 
 func (ec *executionContext) _Metrics(ctx context.Context, sel ast.SelectionSet, obj *aspire.Metrics) graphql.Marshaler {
-	fields := ec.fields.collect(ec.OperationContext, sel, metricsImplementors)
+	fields := ec.fields.Collect(ec.OperationContext, sel, metricsImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := newDeferredGroup(ctx, fields)
+	deferred := gqlexec.NewDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -8233,16 +8234,16 @@ func (ec *executionContext) _Metrics(ctx context.Context, sel ast.SelectionSet, 
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return objectJSON(out, fields, len(deferred.Defers))
+	return gqlexec.ObjectJSON(out, fields, len(deferred.Defers))
 }
 
 var networkMetricsImplementors = []string{"NetworkMetrics"}
 
 func (ec *executionContext) _NetworkMetrics(ctx context.Context, sel ast.SelectionSet, obj *model.NetworkMetrics) graphql.Marshaler {
-	fields := ec.fields.collect(ec.OperationContext, sel, networkMetricsImplementors)
+	fields := ec.fields.Collect(ec.OperationContext, sel, networkMetricsImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := newDeferredGroup(ctx, fields)
+	deferred := gqlexec.NewDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -8271,16 +8272,16 @@ func (ec *executionContext) _NetworkMetrics(ctx context.Context, sel ast.Selecti
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return objectJSON(out, fields, len(deferred.Defers))
+	return gqlexec.ObjectJSON(out, fields, len(deferred.Defers))
 }
 
 var pageInfoImplementors = []string{"PageInfo"}
 
 func (ec *executionContext) _PageInfo(ctx context.Context, sel ast.SelectionSet, obj *model.PageInfo) graphql.Marshaler {
-	fields := ec.fields.collect(ec.OperationContext, sel, pageInfoImplementors)
+	fields := ec.fields.Collect(ec.OperationContext, sel, pageInfoImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := newDeferredGroup(ctx, fields)
+	deferred := gqlexec.NewDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -8319,16 +8320,16 @@ func (ec *executionContext) _PageInfo(ctx context.Context, sel ast.SelectionSet,
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return objectJSON(out, fields, len(deferred.Defers))
+	return gqlexec.ObjectJSON(out, fields, len(deferred.Defers))
 }
 
 var performanceImplementors = []string{"Performance"}
 
 func (ec *executionContext) _Performance(ctx context.Context, sel ast.SelectionSet, obj *model.Performance) graphql.Marshaler {
-	fields := ec.fields.collect(ec.OperationContext, sel, performanceImplementors)
+	fields := ec.fields.Collect(ec.OperationContext, sel, performanceImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := newDeferredGroup(ctx, fields)
+	deferred := gqlexec.NewDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -8354,13 +8355,13 @@ func (ec *executionContext) _Performance(ctx context.Context, sel ast.SelectionS
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "series":
-			resolveConcurrently(ctx, out, field, ec.OperationContext, &deferred, i,
+			gqlexec.ResolveConcurrently(ctx, out, field, ec.OperationContext, &deferred, i,
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Performance_series(ctx, field, obj)
 				})
 		case "topMembers":
-			resolveConcurrently(ctx, out, field, ec.OperationContext, &deferred, i,
+			gqlexec.ResolveConcurrently(ctx, out, field, ec.OperationContext, &deferred, i,
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Performance_topMembers(ctx, field, obj)
@@ -8379,16 +8380,16 @@ func (ec *executionContext) _Performance(ctx context.Context, sel ast.SelectionS
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return objectJSON(out, fields, len(deferred.Defers))
+	return gqlexec.ObjectJSON(out, fields, len(deferred.Defers))
 }
 
 var performancePointImplementors = []string{"PerformancePoint"}
 
 func (ec *executionContext) _PerformancePoint(ctx context.Context, sel ast.SelectionSet, obj *model.PerformancePoint) graphql.Marshaler {
-	fields := ec.fields.collect(ec.OperationContext, sel, performancePointImplementors)
+	fields := ec.fields.Collect(ec.OperationContext, sel, performancePointImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := newDeferredGroup(ctx, fields)
+	deferred := gqlexec.NewDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -8422,16 +8423,16 @@ func (ec *executionContext) _PerformancePoint(ctx context.Context, sel ast.Selec
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return objectJSON(out, fields, len(deferred.Defers))
+	return gqlexec.ObjectJSON(out, fields, len(deferred.Defers))
 }
 
 var postImplementors = []string{"Post"}
 
 func (ec *executionContext) _Post(ctx context.Context, sel ast.SelectionSet, obj *aspire.Post) graphql.Marshaler {
-	fields := ec.fields.collect(ec.OperationContext, sel, postImplementors)
+	fields := ec.fields.Collect(ec.OperationContext, sel, postImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := newDeferredGroup(ctx, fields)
+	deferred := gqlexec.NewDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -8492,19 +8493,19 @@ func (ec *executionContext) _Post(ctx context.Context, sel ast.SelectionSet, obj
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "member":
-			resolveConcurrently(ctx, out, field, ec.OperationContext, &deferred, i,
+			gqlexec.ResolveConcurrently(ctx, out, field, ec.OperationContext, &deferred, i,
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Post_member(ctx, field, obj)
 				})
 		case "projects":
-			resolveConcurrently(ctx, out, field, ec.OperationContext, &deferred, i,
+			gqlexec.ResolveConcurrently(ctx, out, field, ec.OperationContext, &deferred, i,
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Post_projects(ctx, field, obj)
 				})
 		case "groups":
-			resolveConcurrently(ctx, out, field, ec.OperationContext, &deferred, i,
+			gqlexec.ResolveConcurrently(ctx, out, field, ec.OperationContext, &deferred, i,
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Post_groups(ctx, field, obj)
@@ -8523,22 +8524,22 @@ func (ec *executionContext) _Post(ctx context.Context, sel ast.SelectionSet, obj
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return objectJSON(out, fields, len(deferred.Defers))
+	return gqlexec.ObjectJSON(out, fields, len(deferred.Defers))
 }
 
 var postConnectionImplementors = []string{"PostConnection"}
 
 func (ec *executionContext) _PostConnection(ctx context.Context, sel ast.SelectionSet, obj *model.PostConnection) graphql.Marshaler {
-	fields := ec.fields.collect(ec.OperationContext, sel, postConnectionImplementors)
+	fields := ec.fields.Collect(ec.OperationContext, sel, postConnectionImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := newDeferredGroup(ctx, fields)
+	deferred := gqlexec.NewDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("PostConnection")
 		case "edges":
-			resolveConcurrently(ctx, out, field, ec.OperationContext, &deferred, i,
+			gqlexec.ResolveConcurrently(ctx, out, field, ec.OperationContext, &deferred, i,
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._PostConnection_edges(ctx, field, obj)
@@ -8554,7 +8555,7 @@ func (ec *executionContext) _PostConnection(ctx context.Context, sel ast.Selecti
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "totalCount":
-			resolveConcurrently(ctx, out, field, ec.OperationContext, &deferred, i,
+			gqlexec.ResolveConcurrently(ctx, out, field, ec.OperationContext, &deferred, i,
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._PostConnection_totalCount(ctx, field, obj)
@@ -8573,16 +8574,16 @@ func (ec *executionContext) _PostConnection(ctx context.Context, sel ast.Selecti
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return objectJSON(out, fields, len(deferred.Defers))
+	return gqlexec.ObjectJSON(out, fields, len(deferred.Defers))
 }
 
 var postEdgeImplementors = []string{"PostEdge"}
 
 func (ec *executionContext) _PostEdge(ctx context.Context, sel ast.SelectionSet, obj *model.PostEdge) graphql.Marshaler {
-	fields := ec.fields.collect(ec.OperationContext, sel, postEdgeImplementors)
+	fields := ec.fields.Collect(ec.OperationContext, sel, postEdgeImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := newDeferredGroup(ctx, fields)
+	deferred := gqlexec.NewDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -8611,16 +8612,16 @@ func (ec *executionContext) _PostEdge(ctx context.Context, sel ast.SelectionSet,
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return objectJSON(out, fields, len(deferred.Defers))
+	return gqlexec.ObjectJSON(out, fields, len(deferred.Defers))
 }
 
 var postTypeMetricsImplementors = []string{"PostTypeMetrics"}
 
 func (ec *executionContext) _PostTypeMetrics(ctx context.Context, sel ast.SelectionSet, obj *model.PostTypeMetrics) graphql.Marshaler {
-	fields := ec.fields.collect(ec.OperationContext, sel, postTypeMetricsImplementors)
+	fields := ec.fields.Collect(ec.OperationContext, sel, postTypeMetricsImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := newDeferredGroup(ctx, fields)
+	deferred := gqlexec.NewDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -8649,16 +8650,16 @@ func (ec *executionContext) _PostTypeMetrics(ctx context.Context, sel ast.Select
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return objectJSON(out, fields, len(deferred.Defers))
+	return gqlexec.ObjectJSON(out, fields, len(deferred.Defers))
 }
 
 var projectImplementors = []string{"Project"}
 
 func (ec *executionContext) _Project(ctx context.Context, sel ast.SelectionSet, obj *aspire.Project) graphql.Marshaler {
-	fields := ec.fields.collect(ec.OperationContext, sel, projectImplementors)
+	fields := ec.fields.Collect(ec.OperationContext, sel, projectImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := newDeferredGroup(ctx, fields)
+	deferred := gqlexec.NewDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -8689,19 +8690,19 @@ func (ec *executionContext) _Project(ctx context.Context, sel ast.SelectionSet, 
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "members":
-			resolveConcurrently(ctx, out, field, ec.OperationContext, &deferred, i,
+			gqlexec.ResolveConcurrently(ctx, out, field, ec.OperationContext, &deferred, i,
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Project_members(ctx, field, obj)
 				})
 		case "posts":
-			resolveConcurrently(ctx, out, field, ec.OperationContext, &deferred, i,
+			gqlexec.ResolveConcurrently(ctx, out, field, ec.OperationContext, &deferred, i,
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Project_posts(ctx, field, obj)
 				})
 		case "performance":
-			resolveConcurrently(ctx, out, field, ec.OperationContext, &deferred, i,
+			gqlexec.ResolveConcurrently(ctx, out, field, ec.OperationContext, &deferred, i,
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Project_performance(ctx, field, obj)
@@ -8720,22 +8721,22 @@ func (ec *executionContext) _Project(ctx context.Context, sel ast.SelectionSet, 
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return objectJSON(out, fields, len(deferred.Defers))
+	return gqlexec.ObjectJSON(out, fields, len(deferred.Defers))
 }
 
 var projectConnectionImplementors = []string{"ProjectConnection"}
 
 func (ec *executionContext) _ProjectConnection(ctx context.Context, sel ast.SelectionSet, obj *model.ProjectConnection) graphql.Marshaler {
-	fields := ec.fields.collect(ec.OperationContext, sel, projectConnectionImplementors)
+	fields := ec.fields.Collect(ec.OperationContext, sel, projectConnectionImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := newDeferredGroup(ctx, fields)
+	deferred := gqlexec.NewDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("ProjectConnection")
 		case "edges":
-			resolveConcurrently(ctx, out, field, ec.OperationContext, &deferred, i,
+			gqlexec.ResolveConcurrently(ctx, out, field, ec.OperationContext, &deferred, i,
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._ProjectConnection_edges(ctx, field, obj)
@@ -8751,7 +8752,7 @@ func (ec *executionContext) _ProjectConnection(ctx context.Context, sel ast.Sele
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "totalCount":
-			resolveConcurrently(ctx, out, field, ec.OperationContext, &deferred, i,
+			gqlexec.ResolveConcurrently(ctx, out, field, ec.OperationContext, &deferred, i,
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._ProjectConnection_totalCount(ctx, field, obj)
@@ -8770,16 +8771,16 @@ func (ec *executionContext) _ProjectConnection(ctx context.Context, sel ast.Sele
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return objectJSON(out, fields, len(deferred.Defers))
+	return gqlexec.ObjectJSON(out, fields, len(deferred.Defers))
 }
 
 var projectEdgeImplementors = []string{"ProjectEdge"}
 
 func (ec *executionContext) _ProjectEdge(ctx context.Context, sel ast.SelectionSet, obj *model.ProjectEdge) graphql.Marshaler {
-	fields := ec.fields.collect(ec.OperationContext, sel, projectEdgeImplementors)
+	fields := ec.fields.Collect(ec.OperationContext, sel, projectEdgeImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := newDeferredGroup(ctx, fields)
+	deferred := gqlexec.NewDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -8808,19 +8809,19 @@ func (ec *executionContext) _ProjectEdge(ctx context.Context, sel ast.SelectionS
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return objectJSON(out, fields, len(deferred.Defers))
+	return gqlexec.ObjectJSON(out, fields, len(deferred.Defers))
 }
 
 var queryImplementors = []string{"Query"}
 
 func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) graphql.Marshaler {
-	fields := ec.fields.collect(ec.OperationContext, sel, queryImplementors)
+	fields := ec.fields.Collect(ec.OperationContext, sel, queryImplementors)
 	ctx = graphql.WithFieldContext(ctx, &graphql.FieldContext{
 		Object: "Query",
 	})
 
 	out := graphql.NewFieldSet(fields)
-	deferred := newDeferredGroup(ctx, fields)
+	deferred := gqlexec.NewDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		innerCtx := graphql.WithRootFieldContext(ctx, &graphql.RootFieldContext{
 			Object: field.Name,
@@ -8912,16 +8913,16 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return objectJSON(out, fields, len(deferred.Defers))
+	return gqlexec.ObjectJSON(out, fields, len(deferred.Defers))
 }
 
 var __DirectiveImplementors = []string{"__Directive"}
 
 func (ec *executionContext) ___Directive(ctx context.Context, sel ast.SelectionSet, obj *introspection.Directive) graphql.Marshaler {
-	fields := ec.fields.collect(ec.OperationContext, sel, __DirectiveImplementors)
+	fields := ec.fields.Collect(ec.OperationContext, sel, __DirectiveImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := newDeferredGroup(ctx, fields)
+	deferred := gqlexec.NewDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -8965,16 +8966,16 @@ func (ec *executionContext) ___Directive(ctx context.Context, sel ast.SelectionS
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return objectJSON(out, fields, len(deferred.Defers))
+	return gqlexec.ObjectJSON(out, fields, len(deferred.Defers))
 }
 
 var __EnumValueImplementors = []string{"__EnumValue"}
 
 func (ec *executionContext) ___EnumValue(ctx context.Context, sel ast.SelectionSet, obj *introspection.EnumValue) graphql.Marshaler {
-	fields := ec.fields.collect(ec.OperationContext, sel, __EnumValueImplementors)
+	fields := ec.fields.Collect(ec.OperationContext, sel, __EnumValueImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := newDeferredGroup(ctx, fields)
+	deferred := gqlexec.NewDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -9013,16 +9014,16 @@ func (ec *executionContext) ___EnumValue(ctx context.Context, sel ast.SelectionS
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return objectJSON(out, fields, len(deferred.Defers))
+	return gqlexec.ObjectJSON(out, fields, len(deferred.Defers))
 }
 
 var __FieldImplementors = []string{"__Field"}
 
 func (ec *executionContext) ___Field(ctx context.Context, sel ast.SelectionSet, obj *introspection.Field) graphql.Marshaler {
-	fields := ec.fields.collect(ec.OperationContext, sel, __FieldImplementors)
+	fields := ec.fields.Collect(ec.OperationContext, sel, __FieldImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := newDeferredGroup(ctx, fields)
+	deferred := gqlexec.NewDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -9071,16 +9072,16 @@ func (ec *executionContext) ___Field(ctx context.Context, sel ast.SelectionSet, 
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return objectJSON(out, fields, len(deferred.Defers))
+	return gqlexec.ObjectJSON(out, fields, len(deferred.Defers))
 }
 
 var __InputValueImplementors = []string{"__InputValue"}
 
 func (ec *executionContext) ___InputValue(ctx context.Context, sel ast.SelectionSet, obj *introspection.InputValue) graphql.Marshaler {
-	fields := ec.fields.collect(ec.OperationContext, sel, __InputValueImplementors)
+	fields := ec.fields.Collect(ec.OperationContext, sel, __InputValueImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := newDeferredGroup(ctx, fields)
+	deferred := gqlexec.NewDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -9129,16 +9130,16 @@ func (ec *executionContext) ___InputValue(ctx context.Context, sel ast.Selection
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return objectJSON(out, fields, len(deferred.Defers))
+	return gqlexec.ObjectJSON(out, fields, len(deferred.Defers))
 }
 
 var __SchemaImplementors = []string{"__Schema"}
 
 func (ec *executionContext) ___Schema(ctx context.Context, sel ast.SelectionSet, obj *introspection.Schema) graphql.Marshaler {
-	fields := ec.fields.collect(ec.OperationContext, sel, __SchemaImplementors)
+	fields := ec.fields.Collect(ec.OperationContext, sel, __SchemaImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := newDeferredGroup(ctx, fields)
+	deferred := gqlexec.NewDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -9187,16 +9188,16 @@ func (ec *executionContext) ___Schema(ctx context.Context, sel ast.SelectionSet,
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return objectJSON(out, fields, len(deferred.Defers))
+	return gqlexec.ObjectJSON(out, fields, len(deferred.Defers))
 }
 
 var __TypeImplementors = []string{"__Type"}
 
 func (ec *executionContext) ___Type(ctx context.Context, sel ast.SelectionSet, obj *introspection.Type) graphql.Marshaler {
-	fields := ec.fields.collect(ec.OperationContext, sel, __TypeImplementors)
+	fields := ec.fields.Collect(ec.OperationContext, sel, __TypeImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := newDeferredGroup(ctx, fields)
+	deferred := gqlexec.NewDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -9270,7 +9271,7 @@ func (ec *executionContext) ___Type(ctx context.Context, sel ast.SelectionSet, o
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return objectJSON(out, fields, len(deferred.Defers))
+	return gqlexec.ObjectJSON(out, fields, len(deferred.Defers))
 }
 
 // endregion **************************** object.gotpl ****************************
@@ -9325,8 +9326,8 @@ func (ec *executionContext) marshalNDateTime2timeᚐTime(ctx context.Context, se
 }
 
 func (ec *executionContext) marshalNGroup2ᚕᚖgithubᚗcomᚋaspireᚑgraphqlᚋaspireᚑgraphqlᚋaspireᚐGroupᚄ(ctx context.Context, sel ast.SelectionSet, v []*aspire.Group) graphql.Marshaler {
-	ctx = withBatchParents(ctx, sel, "Group", v, nil)
-	ret := marshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ctx = gqlexec.WithBatchParents(ctx, sel, "Group", v, nil)
+	ret := gqlexec.MarshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNGroup2ᚖgithubᚗcomᚋaspireᚑgraphqlᚋaspireᚑgraphqlᚋaspireᚐGroup(ctx, sel, v[i])
@@ -9351,7 +9352,7 @@ func (ec *executionContext) marshalNGroup2ᚖgithubᚗcomᚋaspireᚑgraphqlᚋa
 
 func (ec *executionContext) marshalNGroupEdge2ᚕᚖgithubᚗcomᚋaspireᚑgraphqlᚋaspireᚑgraphqlᚋgraphᚋmodelᚐGroupEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.GroupEdge) graphql.Marshaler {
 	ctx = withGroupEdgeParents(ctx, sel, v)
-	ret := marshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := gqlexec.MarshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNGroupEdge2ᚖgithubᚗcomᚋaspireᚑgraphqlᚋaspireᚑgraphqlᚋgraphᚋmodelᚐGroupEdge(ctx, sel, v[i])
@@ -9439,8 +9440,8 @@ var (
 )
 
 func (ec *executionContext) marshalNMember2ᚕᚖgithubᚗcomᚋaspireᚑgraphqlᚋaspireᚑgraphqlᚋaspireᚐMemberᚄ(ctx context.Context, sel ast.SelectionSet, v []*aspire.Member) graphql.Marshaler {
-	ctx = withBatchParents(ctx, sel, "Member", v, nil)
-	ret := marshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ctx = gqlexec.WithBatchParents(ctx, sel, "Member", v, nil)
+	ret := gqlexec.MarshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNMember2ᚖgithubᚗcomᚋaspireᚑgraphqlᚋaspireᚑgraphqlᚋaspireᚐMember(ctx, sel, v[i])
@@ -9465,7 +9466,7 @@ func (ec *executionContext) marshalNMember2ᚖgithubᚗcomᚋaspireᚑgraphqlᚋ
 
 func (ec *executionContext) marshalNMemberEdge2ᚕᚖgithubᚗcomᚋaspireᚑgraphqlᚋaspireᚑgraphqlᚋgraphᚋmodelᚐMemberEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.MemberEdge) graphql.Marshaler {
 	ctx = withMemberEdgeParents(ctx, sel, v)
-	ret := marshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := gqlexec.MarshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNMemberEdge2ᚖgithubᚗcomᚋaspireᚑgraphqlᚋaspireᚑgraphqlᚋgraphᚋmodelᚐMemberEdge(ctx, sel, v[i])
@@ -9489,7 +9490,7 @@ func (ec *executionContext) marshalNMemberEdge2ᚖgithubᚗcomᚋaspireᚑgraphq
 }
 
 func (ec *executionContext) marshalNMemberPerformance2ᚕᚖgithubᚗcomᚋaspireᚑgraphqlᚋaspireᚑgraphqlᚋgraphᚋmodelᚐMemberPerformanceᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.MemberPerformance) graphql.Marshaler {
-	ret := marshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := gqlexec.MarshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNMemberPerformance2ᚖgithubᚗcomᚋaspireᚑgraphqlᚋaspireᚑgraphqlᚋgraphᚋmodelᚐMemberPerformance(ctx, sel, v[i])
@@ -9617,7 +9618,7 @@ var (
 )
 
 func (ec *executionContext) marshalNNetworkMetrics2ᚕᚖgithubᚗcomᚋaspireᚑgraphqlᚋaspireᚑgraphqlᚋgraphᚋmodelᚐNetworkMetricsᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.NetworkMetrics) graphql.Marshaler {
-	ret := marshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := gqlexec.MarshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNNetworkMetrics2ᚖgithubᚗcomᚋaspireᚑgraphqlᚋaspireᚑgraphqlᚋgraphᚋmodelᚐNetworkMetrics(ctx, sel, v[i])
@@ -9649,7 +9650,7 @@ func (ec *executionContext) marshalNPageInfo2ᚖgithubᚗcomᚋaspireᚑgraphql�
 }
 
 func (ec *executionContext) marshalNPerformancePoint2ᚕᚖgithubᚗcomᚋaspireᚑgraphqlᚋaspireᚑgraphqlᚋgraphᚋmodelᚐPerformancePointᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.PerformancePoint) graphql.Marshaler {
-	ret := marshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := gqlexec.MarshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNPerformancePoint2ᚖgithubᚗcomᚋaspireᚑgraphqlᚋaspireᚑgraphqlᚋgraphᚋmodelᚐPerformancePoint(ctx, sel, v[i])
@@ -9673,8 +9674,8 @@ func (ec *executionContext) marshalNPerformancePoint2ᚖgithubᚗcomᚋaspireᚑ
 }
 
 func (ec *executionContext) marshalNPost2ᚕᚖgithubᚗcomᚋaspireᚑgraphqlᚋaspireᚑgraphqlᚋaspireᚐPostᚄ(ctx context.Context, sel ast.SelectionSet, v []*aspire.Post) graphql.Marshaler {
-	ctx = withBatchParents(ctx, sel, "Post", v, nil)
-	ret := marshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ctx = gqlexec.WithBatchParents(ctx, sel, "Post", v, nil)
+	ret := gqlexec.MarshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNPost2ᚖgithubᚗcomᚋaspireᚑgraphqlᚋaspireᚑgraphqlᚋaspireᚐPost(ctx, sel, v[i])
@@ -9699,7 +9700,7 @@ func (ec *executionContext) marshalNPost2ᚖgithubᚗcomᚋaspireᚑgraphqlᚋas
 
 func (ec *executionContext) marshalNPostEdge2ᚕᚖgithubᚗcomᚋaspireᚑgraphqlᚋaspireᚑgraphqlᚋgraphᚋmodelᚐPostEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.PostEdge) graphql.Marshaler {
 	ctx = withPostEdgeParents(ctx, sel, v)
-	ret := marshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := gqlexec.MarshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNPostEdge2ᚖgithubᚗcomᚋaspireᚑgraphqlᚋaspireᚑgraphqlᚋgraphᚋmodelᚐPostEdge(ctx, sel, v[i])
@@ -9823,7 +9824,7 @@ var (
 )
 
 func (ec *executionContext) marshalNPostTypeMetrics2ᚕᚖgithubᚗcomᚋaspireᚑgraphqlᚋaspireᚑgraphqlᚋgraphᚋmodelᚐPostTypeMetricsᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.PostTypeMetrics) graphql.Marshaler {
-	ret := marshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := gqlexec.MarshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNPostTypeMetrics2ᚖgithubᚗcomᚋaspireᚑgraphqlᚋaspireᚑgraphqlᚋgraphᚋmodelᚐPostTypeMetrics(ctx, sel, v[i])
@@ -9847,8 +9848,8 @@ func (ec *executionContext) marshalNPostTypeMetrics2ᚖgithubᚗcomᚋaspireᚑg
 }
 
 func (ec *executionContext) marshalNProject2ᚕᚖgithubᚗcomᚋaspireᚑgraphqlᚋaspireᚑgraphqlᚋaspireᚐProjectᚄ(ctx context.Context, sel ast.SelectionSet, v []*aspire.Project) graphql.Marshaler {
-	ctx = withBatchParents(ctx, sel, "Project", v, nil)
-	ret := marshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ctx = gqlexec.WithBatchParents(ctx, sel, "Project", v, nil)
+	ret := gqlexec.MarshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNProject2ᚖgithubᚗcomᚋaspireᚑgraphqlᚋaspireᚑgraphqlᚋaspireᚐProject(ctx, sel, v[i])
@@ -9873,7 +9874,7 @@ func (ec *executionContext) marshalNProject2ᚖgithubᚗcomᚋaspireᚑgraphql�
 
 func (ec *executionContext) marshalNProjectEdge2ᚕᚖgithubᚗcomᚋaspireᚑgraphqlᚋaspireᚑgraphqlᚋgraphᚋmodelᚐProjectEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.ProjectEdge) graphql.Marshaler {
 	ctx = withProjectEdgeParents(ctx, sel, v)
-	ret := marshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := gqlexec.MarshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNProjectEdge2ᚖgithubᚗcomᚋaspireᚑgraphqlᚋaspireᚑgraphqlᚋgraphᚋmodelᚐProjectEdge(ctx, sel, v[i])
@@ -9941,7 +9942,7 @@ func (ec *executionContext) marshalN__Directive2githubᚗcomᚋ99designsᚋgqlge
 }
 
 func (ec *executionContext) marshalN__Directive2ᚕgithubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐDirectiveᚄ(ctx context.Context, sel ast.SelectionSet, v []introspection.Directive) graphql.Marshaler {
-	ret := marshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := gqlexec.MarshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalN__Directive2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐDirective(ctx, sel, v[i])
@@ -9985,7 +9986,7 @@ func (ec *executionContext) unmarshalN__DirectiveLocation2ᚕstringᚄ(ctx conte
 }
 
 func (ec *executionContext) marshalN__DirectiveLocation2ᚕstringᚄ(ctx context.Context, sel ast.SelectionSet, v []string) graphql.Marshaler {
-	ret := marshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := gqlexec.MarshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalN__DirectiveLocation2string(ctx, sel, v[i])
@@ -10013,7 +10014,7 @@ func (ec *executionContext) marshalN__InputValue2githubᚗcomᚋ99designsᚋgqlg
 }
 
 func (ec *executionContext) marshalN__InputValue2ᚕgithubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐInputValueᚄ(ctx context.Context, sel ast.SelectionSet, v []introspection.InputValue) graphql.Marshaler {
-	ret := marshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := gqlexec.MarshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalN__InputValue2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐInputValue(ctx, sel, v[i])
@@ -10041,7 +10042,7 @@ func (ec *executionContext) marshalN__Type2githubᚗcomᚋ99designsᚋgqlgenᚋg
 }
 
 func (ec *executionContext) marshalN__Type2ᚕgithubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐTypeᚄ(ctx context.Context, sel ast.SelectionSet, v []introspection.Type) graphql.Marshaler {
-	ret := marshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := gqlexec.MarshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalN__Type2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐType(ctx, sel, v[i])
@@ -10129,8 +10130,8 @@ func (ec *executionContext) marshalOGroup2ᚕᚖgithubᚗcomᚋaspireᚑgraphql�
 	if v == nil {
 		return graphql.Null
 	}
-	ctx = withBatchParents(ctx, sel, "Group", v, nil)
-	ret := marshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ctx = gqlexec.WithBatchParents(ctx, sel, "Group", v, nil)
+	ret := gqlexec.MarshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNGroup2ᚖgithubᚗcomᚋaspireᚑgraphqlᚋaspireᚑgraphqlᚋaspireᚐGroup(ctx, sel, v[i])
@@ -10319,7 +10320,7 @@ func (ec *executionContext) marshalOMentionSource2ᚕgithubᚗcomᚋaspireᚑgra
 	if v == nil {
 		return graphql.Null
 	}
-	ret := marshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := gqlexec.MarshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNMentionSource2githubᚗcomᚋaspireᚑgraphqlᚋaspireᚑgraphqlᚋaspireᚐMentionSource(ctx, sel, v[i])
@@ -10385,7 +10386,7 @@ func (ec *executionContext) marshalONetwork2ᚕgithubᚗcomᚋaspireᚑgraphql�
 	if v == nil {
 		return graphql.Null
 	}
-	ret := marshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := gqlexec.MarshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNNetwork2githubᚗcomᚋaspireᚑgraphqlᚋaspireᚑgraphqlᚋaspireᚐNetwork(ctx, sel, v[i])
@@ -10458,7 +10459,7 @@ func (ec *executionContext) marshalOPostStatus2ᚕgithubᚗcomᚋaspireᚑgraphq
 	if v == nil {
 		return graphql.Null
 	}
-	ret := marshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := gqlexec.MarshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNPostStatus2githubᚗcomᚋaspireᚑgraphqlᚋaspireᚑgraphqlᚋaspireᚐPostStatus(ctx, sel, v[i])
@@ -10494,7 +10495,7 @@ func (ec *executionContext) marshalOPostType2ᚕgithubᚗcomᚋaspireᚑgraphql�
 	if v == nil {
 		return graphql.Null
 	}
-	ret := marshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := gqlexec.MarshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNPostType2githubᚗcomᚋaspireᚑgraphqlᚋaspireᚑgraphqlᚋaspireᚐPostType(ctx, sel, v[i])
@@ -10513,8 +10514,8 @@ func (ec *executionContext) marshalOProject2ᚕᚖgithubᚗcomᚋaspireᚑgraphq
 	if v == nil {
 		return graphql.Null
 	}
-	ctx = withBatchParents(ctx, sel, "Project", v, nil)
-	ret := marshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ctx = gqlexec.WithBatchParents(ctx, sel, "Project", v, nil)
+	ret := gqlexec.MarshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNProject2ᚖgithubᚗcomᚋaspireᚑgraphqlᚋaspireᚑgraphqlᚋaspireᚐProject(ctx, sel, v[i])
@@ -10607,7 +10608,7 @@ func (ec *executionContext) marshalO__EnumValue2ᚕgithubᚗcomᚋ99designsᚋgq
 	if v == nil {
 		return graphql.Null
 	}
-	ret := marshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := gqlexec.MarshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalN__EnumValue2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐEnumValue(ctx, sel, v[i])
@@ -10626,7 +10627,7 @@ func (ec *executionContext) marshalO__Field2ᚕgithubᚗcomᚋ99designsᚋgqlgen
 	if v == nil {
 		return graphql.Null
 	}
-	ret := marshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := gqlexec.MarshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalN__Field2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐField(ctx, sel, v[i])
@@ -10645,7 +10646,7 @@ func (ec *executionContext) marshalO__InputValue2ᚕgithubᚗcomᚋ99designsᚋg
 	if v == nil {
 		return graphql.Null
 	}
-	ret := marshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := gqlexec.MarshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalN__InputValue2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐInputValue(ctx, sel, v[i])
@@ -10664,7 +10665,7 @@ func (ec *executionContext) marshalO__Type2ᚕgithubᚗcomᚋ99designsᚋgqlgen�
 	if v == nil {
 		return graphql.Null
 	}
-	ret := marshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := gqlexec.MarshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalN__Type2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐType(ctx, sel, v[i])

@@ -110,7 +110,7 @@ func NewHandler(cfg HandlerConfig) *handler.Server {
 		queries: docs, tokenLimit: cfg.TokenLimit})
 	if n := cfg.ReportMaxPoints; n > 0 && n != report.DefaultMaxPoints {
 		// Only a non-default setting costs a context per operation (the
-		// Resolver stays zero-sized: see prefetch.go).
+		// Resolver stays zero-sized: see runtime.go).
 		srv.AroundOperations(func(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {
 			return next(report.WithMaxPoints(ctx, n))
 		})
