@@ -12,13 +12,14 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aspire-graphql/aspire-graphql/admission"
 	"github.com/aspire-graphql/aspire-graphql/aspire"
 	"github.com/aspire-graphql/aspire-graphql/aspire/aspiretest"
 	"github.com/aspire-graphql/aspire-graphql/graph"
 	"github.com/aspire-graphql/aspire-graphql/loaders"
 )
 
-// bounded serves the handler with MaxExecuting n over the simulator, whose
+// bounded serves the handler, with Admission of n executions, over the simulator, whose
 // answers take latency; peak is the most upstream requests seen at once.
 type bounded struct {
 	url  string
@@ -44,10 +45,12 @@ func newBounded(t *testing.T, n int, latency time.Duration, resumeWait ...time.D
 		t.Fatal(err)
 	}
 	t.Cleanup(c.Close)
-	h := graph.NewHandler(graph.HandlerConfig{MaxExecuting: n})
+	gate := admission.New(n, 0)
 	if len(resumeWait) > 0 {
-		h = graph.NewHandlerResumeWait(graph.HandlerConfig{MaxExecuting: n}, resumeWait[0])
+		gate.SetResumeWait(resumeWait[0])
 	}
+	h := graph.NewHandler(graph.HandlerConfig{})
+	h.Use(graph.Admission(gate))
 	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h.ServeHTTP(w, r.WithContext(loaders.With(r.Context(), c.As(demo))))
 	}))
@@ -94,7 +97,7 @@ func sixDistinct() (string, []map[string]any) {
 	return `query($r: DateRangeInput!, $n: Int!) { posts(range: $r, first: $n) { nodes { id } } }`, vars
 }
 
-// TestExecutionsAreBounded: with MaxExecuting 2, six concurrent queries
+// TestExecutionsAreBounded: with 2 executions admitted, six concurrent queries
 // (each one upstream call, all distinct) run at most two at a time, and all
 // of them answer.
 func TestExecutionsAreBounded(t *testing.T) {
@@ -110,7 +113,7 @@ func TestExecutionsAreBounded(t *testing.T) {
 	}
 }
 
-// TestWaitingExecutionsLendTheirCPUSlot: MaxExecuting 4 runs at most 2
+// TestWaitingExecutionsLendTheirCPUSlot: 4 executions admitted run at most 2
 // executions on the CPU at once, but one waiting on the upstream lends its
 // CPU slot, so more than 2 of six queries wait on the upstream together
 // (and never more than the 4 executing). Were the slot held across the
@@ -187,7 +190,8 @@ func TestSlowTenantCannotStarveOthers(t *testing.T) {
 				t.Fatal(err)
 			}
 			t.Cleanup(c.Close)
-			h := graph.NewHandler(graph.HandlerConfig{MaxExecuting: 4, TenantShare: tc.share})
+			h := graph.NewHandler(graph.HandlerConfig{})
+			h.Use(graph.Admission(admission.New(4, tc.share)))
 			ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 				creds := demo
 				if r.URL.Query().Get("t") == "other" {

@@ -11,6 +11,7 @@ import (
 
 	"github.com/99designs/gqlgen/graphql"
 
+	"github.com/aspire-graphql/aspire-graphql/admission"
 	"github.com/aspire-graphql/aspire-graphql/aspire"
 	"github.com/aspire-graphql/aspire-graphql/aspire/aspiretest"
 	"github.com/aspire-graphql/aspire-graphql/graph"
@@ -43,6 +44,7 @@ func TestAllocationsPerQuery(t *testing.T) {
 	}
 	defer c.Close()
 	h := graph.NewHandler(graph.HandlerConfig{})
+	h.Use(graph.Admission(admission.New(0, 0))) // as server installs it
 	for _, tc := range []struct {
 		name, query string
 		ceiling     float64
@@ -75,7 +77,7 @@ func TestAllocationsPerQuery(t *testing.T) {
 	}
 }
 
-// graph.resolveField skips gqlgen's field middleware (none is installed);
+// gqlexec.ResolveField skips gqlgen's field middleware (none is installed);
 // should one ever be, every field must fail loudly rather than bypass it.
 func TestFieldInterceptorIsNotBypassed(t *testing.T) {
 	up := httptest.NewServer(aspiretest.New(aspiretest.WithRateLimit(0, 0)))

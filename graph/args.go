@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/aspire-graphql/aspire-graphql/aspire"
@@ -243,4 +244,38 @@ func totalCount(total int, err error) (*int, error) {
 		return nil, err
 	}
 	return &total, nil
+}
+
+// rangeArgs memoises the loader arguments of a roll-up over a range with no
+// filter (performance(range: …), the common case): the canonical JSON
+// (loaders.Args) was encoded again for every member. A pure function of
+// the range, so shared by all requests; bounded by starting over.
+var rangeArgs struct {
+	sync.Mutex
+	m map[aspire.Range]string
+}
+
+func rollUpArgs(rng aspire.Range, filter *model.PostFilter) (string, error) {
+	if filter != nil {
+		f, err := postFilter(rng, filter, "memberIds")
+		if err != nil {
+			return "", err
+		}
+		return loaders.Args(aspire.MemberQuery{Filter: f}), nil
+	}
+	rangeArgs.Lock()
+	defer rangeArgs.Unlock()
+	if s, ok := rangeArgs.m[rng]; ok {
+		return s, nil
+	}
+	f, err := postFilter(rng, nil, "memberIds")
+	if err != nil {
+		return "", err
+	}
+	if rangeArgs.m == nil || len(rangeArgs.m) >= 1024 {
+		rangeArgs.m = make(map[aspire.Range]string)
+	}
+	s := loaders.Args(aspire.MemberQuery{Filter: f})
+	rangeArgs.m[rng] = s
+	return s, nil
 }

@@ -8,9 +8,11 @@ import (
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/executor"
 	"github.com/vektah/gqlparser/v2/ast"
+
+	"github.com/aspire-graphql/aspire-graphql/graph/internal/gqlexec"
 )
 
-// TestCollectFieldsIsGqlgens: collectedFields.collect answers what
+// TestCollectFieldsIsGqlgens: gqlexec.CollectedFields.Collect answers what
 // graphql.CollectFields answers, for every selection set of operations with
 // fragments, aliases, merged fields and @skip/@include, on a miss and on a
 // hit.
@@ -29,7 +31,7 @@ func TestCollectFieldsIsGqlgens(t *testing.T) {
 		if errs != nil {
 			t.Fatal(errs)
 		}
-		var c collectedFields
+		var c gqlexec.CollectedFields
 		var walk func(sel ast.SelectionSet, typ string)
 		walk = func(sel ast.SelectionSet, typ string) {
 			sat, ok := implementors[typ]
@@ -38,7 +40,7 @@ func TestCollectFieldsIsGqlgens(t *testing.T) {
 			}
 			want := graphql.CollectFields(oc, sel, sat)
 			for range 2 { // a miss, then a hit
-				if got := c.collect(oc, sel, sat); !reflect.DeepEqual(got, want) {
+				if got := c.Collect(oc, sel, sat); !reflect.DeepEqual(got, want) {
 					t.Fatalf("%s under %s: %+v, gqlgen %+v", q, typ, got, want)
 				}
 			}
@@ -49,8 +51,8 @@ func TestCollectFieldsIsGqlgens(t *testing.T) {
 		for _, f := range graphql.CollectFields(oc, oc.Operation.SelectionSet, []string{"Query"}) {
 			walk(f.Selections, f.Definition.Type.Name())
 		}
-		if len(c.m) < 2 {
-			t.Errorf("%s: %d selection sets collected", q, len(c.m))
+		if c.Len() < 2 {
+			t.Errorf("%s: %d selection sets collected", q, c.Len())
 		}
 	}
 }

@@ -22,7 +22,7 @@ import (
 // connection, __typename beside a relation, the same relation under two
 // aliases, two aliased nodes with other arguments.
 //
-// Before edges were batched (graph/exec.go, withEdgeParents), 100 posts with
+// Before edges were batched (gqlexec.WithEdgeParents), 100 posts with
 // their member cost 2 requests through nodes and 78 through edges (one per
 // distinct member, each alone).
 func TestEdgesBatchAsNodes(t *testing.T) {

@@ -11,9 +11,11 @@ import (
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/executor"
 	"github.com/vektah/gqlparser/v2/ast"
+
+	"github.com/aspire-graphql/aspire-graphql/graph/internal/gqlexec"
 )
 
-// TestRelationsAreTheBatchResolvers keeps marshalSlice's list of fields that
+// TestRelationsAreTheBatchResolvers keeps gqlexec.MarshalSlice's list of fields that
 // can wait on a loader in step with the schema: every batch resolver (a
 // method taking the parents as a slice) is in it, nothing else is, and the
 // other object resolvers are the known ones that compute from their parent.
@@ -73,14 +75,14 @@ func TestParentIndexIsBatchParentIndex(t *testing.T) {
 			ctx = graphql.WithFieldContext(ctx, fc)
 		}
 		wantIdx, wantOK := graphql.BatchParentIndex(ctx)
-		gotIdx, gotOK := parentIndex(ctx)
+		gotIdx, gotOK := gqlexec.ParentIndex(ctx)
 		if gotIdx != wantIdx || gotOK != wantOK {
 			t.Errorf("path %v: got %v %v, want %v %v", graphql.GetPath(ctx), gotIdx, gotOK, wantIdx, wantOK)
 		}
 	}
 }
 
-// resolveField's fast path for plain leaves (plainLeaf) assumes a string,
+// gqlexec.ResolveField's fast path for plain leaves (plainLeaf) assumes a string,
 // int or bool field is marshalled by a marshaller that cannot fail. This
 // lists the marshallers generated.go uses for them: a new one (a custom
 // scalar bound to string, say) must be checked, then added here.
@@ -101,12 +103,12 @@ func TestPlainLeafMarshallersCannotFail(t *testing.T) {
 	}
 	for _, m := range found {
 		if !ok[string(m[1])] {
-			t.Errorf("%s marshals a string, int or bool field: can it fail? (see plainLeaf in exec.go)", m[1])
+			t.Errorf("%s marshals a string, int or bool field: can it fail? (see plainLeaf in internal/gqlexec/exec.go)", m[1])
 		}
 	}
 }
 
-// marshalSlice keeps a list in order unless its elements nest a relation
+// gqlexec.MarshalSlice keeps a list in order unless its elements nest a relation
 // under a relation that the outer one does not prefetch.
 func TestNestsRelations(t *testing.T) {
 	for q, want := range map[string]bool{
@@ -125,7 +127,7 @@ func TestNestsRelations(t *testing.T) {
 			t.Fatal(errs)
 		}
 		nodes := oc.Operation.SelectionSet[0].(*ast.Field).SelectionSet[0].(*ast.Field)
-		if got := nestsRelations(nodes.SelectionSet, nil, false); got != want {
+		if got := gqlexec.NestsRelations(nodes.SelectionSet, nil, false); got != want {
 			t.Errorf("%s: nests %v, want %v", q, got, want)
 		}
 	}

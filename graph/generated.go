@@ -14,6 +14,7 @@ import (
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/introspection"
 	"github.com/aspire-graphql/aspire-graphql/aspire"
+	"github.com/aspire-graphql/aspire-graphql/graph/internal/gqlexec"
 	"github.com/aspire-graphql/aspire-graphql/graph/model"
 	"github.com/aspire-graphql/aspire-graphql/graph/scalar"
 	"github.com/aspire-graphql/aspire-graphql/report"
@@ -1104,8 +1105,8 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 
 type executionContext struct {
 	*graphql.ExecutionContextState[ResolverRoot, DirectiveRoot, ComplexityRoot]
-	args   fieldArgs
-	fields collectedFields
+	args   gqlexec.FieldArgs
+	fields gqlexec.CollectedFields
 }
 
 func newExecutionContext(
@@ -2877,7 +2878,7 @@ func (ec *executionContext) field___Type_inputFields_args(ctx context.Context, r
 // region    **************************** field.gotpl *****************************
 
 func (ec *executionContext) _Group_id(ctx context.Context, field graphql.CollectedField, obj *aspire.Group) (ret graphql.Marshaler) {
-	return resolveField(
+	return gqlexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -2900,7 +2901,7 @@ func (ec *executionContext) fieldContext_Group_id(_ context.Context, field graph
 }
 
 func (ec *executionContext) _Group_name(ctx context.Context, field graphql.CollectedField, obj *aspire.Group) (ret graphql.Marshaler) {
-	return resolveField(
+	return gqlexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -2923,7 +2924,7 @@ func (ec *executionContext) fieldContext_Group_name(_ context.Context, field gra
 }
 
 func (ec *executionContext) _Group_memberCount(ctx context.Context, field graphql.CollectedField, obj *aspire.Group) (ret graphql.Marshaler) {
-	return resolveField(
+	return gqlexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -2946,7 +2947,7 @@ func (ec *executionContext) fieldContext_Group_memberCount(_ context.Context, fi
 }
 
 func (ec *executionContext) _Group_members(ctx context.Context, field graphql.CollectedField, obj *aspire.Group) (ret graphql.Marshaler) {
-	return resolveField(
+	return gqlexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -2981,7 +2982,7 @@ func (ec *executionContext) fieldContext_Group_members(ctx context.Context, fiel
 		}
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.args.of(ctx, field.Field, ec.Variables, ec.field_Group_members_args); err != nil {
+	if fc.Args, err = ec.args.Of(ctx, field.Field, ec.Variables, ec.field_Group_members_args); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -2990,7 +2991,7 @@ func (ec *executionContext) fieldContext_Group_members(ctx context.Context, fiel
 func (ec *executionContext) resolveBatch_Group_members(ctx context.Context, field graphql.CollectedField, obj *aspire.Group) (any, error) {
 	resolver := ec.Resolvers.Group()
 	fc := graphql.GetFieldContext(ctx)
-	if batch, ok := batchParentsFor[*aspire.Group](ctx, "Group"); ok {
+	if batch, ok := gqlexec.BatchParentsFor[*aspire.Group](ctx, "Group"); ok {
 		result := batch.FieldResult(field, func() (any, error) {
 			return resolver.Members(ctx, batch.Parents, fc.Args["range"].(model.DateRangeInput), fc.Args["sort"].(*model.MemberSort), fc.Args["first"].(*int), fc.Args["after"].(*string))
 		})
@@ -3013,7 +3014,7 @@ func (ec *executionContext) resolveBatch_Group_members(ctx context.Context, fiel
 }
 
 func (ec *executionContext) _Group_posts(ctx context.Context, field graphql.CollectedField, obj *aspire.Group) (ret graphql.Marshaler) {
-	return resolveField(
+	return gqlexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -3048,7 +3049,7 @@ func (ec *executionContext) fieldContext_Group_posts(ctx context.Context, field 
 		}
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.args.of(ctx, field.Field, ec.Variables, ec.field_Group_posts_args); err != nil {
+	if fc.Args, err = ec.args.Of(ctx, field.Field, ec.Variables, ec.field_Group_posts_args); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -3057,7 +3058,7 @@ func (ec *executionContext) fieldContext_Group_posts(ctx context.Context, field 
 func (ec *executionContext) resolveBatch_Group_posts(ctx context.Context, field graphql.CollectedField, obj *aspire.Group) (any, error) {
 	resolver := ec.Resolvers.Group()
 	fc := graphql.GetFieldContext(ctx)
-	if batch, ok := batchParentsFor[*aspire.Group](ctx, "Group"); ok {
+	if batch, ok := gqlexec.BatchParentsFor[*aspire.Group](ctx, "Group"); ok {
 		result := batch.FieldResult(field, func() (any, error) {
 			return resolver.Posts(ctx, batch.Parents, fc.Args["range"].(model.DateRangeInput), fc.Args["filter"].(*model.PostFilter), fc.Args["sort"].(*model.PostSort), fc.Args["first"].(*int), fc.Args["after"].(*string))
 		})
@@ -3080,7 +3081,7 @@ func (ec *executionContext) resolveBatch_Group_posts(ctx context.Context, field 
 }
 
 func (ec *executionContext) _Group_performance(ctx context.Context, field graphql.CollectedField, obj *aspire.Group) (ret graphql.Marshaler) {
-	return resolveField(
+	return gqlexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -3115,7 +3116,7 @@ func (ec *executionContext) fieldContext_Group_performance(ctx context.Context, 
 		}
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.args.of(ctx, field.Field, ec.Variables, ec.field_Group_performance_args); err != nil {
+	if fc.Args, err = ec.args.Of(ctx, field.Field, ec.Variables, ec.field_Group_performance_args); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -3124,7 +3125,7 @@ func (ec *executionContext) fieldContext_Group_performance(ctx context.Context, 
 func (ec *executionContext) resolveBatch_Group_performance(ctx context.Context, field graphql.CollectedField, obj *aspire.Group) (any, error) {
 	resolver := ec.Resolvers.Group()
 	fc := graphql.GetFieldContext(ctx)
-	if batch, ok := batchParentsFor[*aspire.Group](ctx, "Group"); ok {
+	if batch, ok := gqlexec.BatchParentsFor[*aspire.Group](ctx, "Group"); ok {
 		result := batch.FieldResult(field, func() (any, error) {
 			return resolver.Performance(ctx, batch.Parents, fc.Args["range"].(model.DateRangeInput), fc.Args["filter"].(*model.PostFilter))
 		})
@@ -3147,7 +3148,7 @@ func (ec *executionContext) resolveBatch_Group_performance(ctx context.Context, 
 }
 
 func (ec *executionContext) _GroupConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.GroupConnection) (ret graphql.Marshaler) {
-	return resolveField(
+	return gqlexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -3179,7 +3180,7 @@ func (ec *executionContext) fieldContext_GroupConnection_edges(_ context.Context
 }
 
 func (ec *executionContext) _GroupConnection_nodes(ctx context.Context, field graphql.CollectedField, obj *model.GroupConnection) (ret graphql.Marshaler) {
-	return resolveField(
+	return gqlexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -3211,7 +3212,7 @@ func (ec *executionContext) fieldContext_GroupConnection_nodes(_ context.Context
 }
 
 func (ec *executionContext) _GroupConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *model.GroupConnection) (ret graphql.Marshaler) {
-	return resolveField(
+	return gqlexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -3243,7 +3244,7 @@ func (ec *executionContext) fieldContext_GroupConnection_pageInfo(_ context.Cont
 }
 
 func (ec *executionContext) _GroupConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *model.GroupConnection) (ret graphql.Marshaler) {
-	return resolveField(
+	return gqlexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -3266,7 +3267,7 @@ func (ec *executionContext) fieldContext_GroupConnection_totalCount(_ context.Co
 }
 
 func (ec *executionContext) _GroupEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.GroupEdge) (ret graphql.Marshaler) {
-	return resolveField(
+	return gqlexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -3289,7 +3290,7 @@ func (ec *executionContext) fieldContext_GroupEdge_cursor(_ context.Context, fie
 }
 
 func (ec *executionContext) _GroupEdge_node(ctx context.Context, field graphql.CollectedField, obj *model.GroupEdge) (ret graphql.Marshaler) {
-	return resolveField(
+	return gqlexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -3321,7 +3322,7 @@ func (ec *executionContext) fieldContext_GroupEdge_node(_ context.Context, field
 }
 
 func (ec *executionContext) _Handles_instagram(ctx context.Context, field graphql.CollectedField, obj *model.Handles) (ret graphql.Marshaler) {
-	return resolveField(
+	return gqlexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -3344,7 +3345,7 @@ func (ec *executionContext) fieldContext_Handles_instagram(_ context.Context, fi
 }
 
 func (ec *executionContext) _Handles_tiktok(ctx context.Context, field graphql.CollectedField, obj *model.Handles) (ret graphql.Marshaler) {
-	return resolveField(
+	return gqlexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -3367,7 +3368,7 @@ func (ec *executionContext) fieldContext_Handles_tiktok(_ context.Context, field
 }
 
 func (ec *executionContext) _Handles_youtube(ctx context.Context, field graphql.CollectedField, obj *model.Handles) (ret graphql.Marshaler) {
-	return resolveField(
+	return gqlexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -3390,7 +3391,7 @@ func (ec *executionContext) fieldContext_Handles_youtube(_ context.Context, fiel
 }
 
 func (ec *executionContext) _Handles_pinterest(ctx context.Context, field graphql.CollectedField, obj *model.Handles) (ret graphql.Marshaler) {
-	return resolveField(
+	return gqlexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -3413,7 +3414,7 @@ func (ec *executionContext) fieldContext_Handles_pinterest(_ context.Context, fi
 }
 
 func (ec *executionContext) _Member_id(ctx context.Context, field graphql.CollectedField, obj *aspire.Member) (ret graphql.Marshaler) {
-	return resolveField(
+	return gqlexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -3436,7 +3437,7 @@ func (ec *executionContext) fieldContext_Member_id(_ context.Context, field grap
 }
 
 func (ec *executionContext) _Member_name(ctx context.Context, field graphql.CollectedField, obj *aspire.Member) (ret graphql.Marshaler) {
-	return resolveField(
+	return gqlexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -3459,7 +3460,7 @@ func (ec *executionContext) fieldContext_Member_name(_ context.Context, field gr
 }
 
 func (ec *executionContext) _Member_email(ctx context.Context, field graphql.CollectedField, obj *aspire.Member) (ret graphql.Marshaler) {
-	return resolveField(
+	return gqlexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -3482,7 +3483,7 @@ func (ec *executionContext) fieldContext_Member_email(_ context.Context, field g
 }
 
 func (ec *executionContext) _Member_handles(ctx context.Context, field graphql.CollectedField, obj *aspire.Member) (ret graphql.Marshaler) {
-	return resolveField(
+	return gqlexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -3514,7 +3515,7 @@ func (ec *executionContext) fieldContext_Member_handles(_ context.Context, field
 }
 
 func (ec *executionContext) _Member_projects(ctx context.Context, field graphql.CollectedField, obj *aspire.Member) (ret graphql.Marshaler) {
-	return resolveField(
+	return gqlexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -3546,7 +3547,7 @@ func (ec *executionContext) fieldContext_Member_projects(_ context.Context, fiel
 }
 func (ec *executionContext) resolveBatch_Member_projects(ctx context.Context, field graphql.CollectedField, obj *aspire.Member) (any, error) {
 	resolver := memberResolverOf(ec.Resolvers)
-	if batch, ok := batchParentsFor[*aspire.Member](ctx, "Member"); ok {
+	if batch, ok := gqlexec.BatchParentsFor[*aspire.Member](ctx, "Member"); ok {
 		result := batch.FieldResult(field, func() (any, error) {
 			return resolver.Projects(ctx, batch.Parents)
 		})
@@ -3569,7 +3570,7 @@ func (ec *executionContext) resolveBatch_Member_projects(ctx context.Context, fi
 }
 
 func (ec *executionContext) _Member_groups(ctx context.Context, field graphql.CollectedField, obj *aspire.Member) (ret graphql.Marshaler) {
-	return resolveField(
+	return gqlexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -3601,7 +3602,7 @@ func (ec *executionContext) fieldContext_Member_groups(_ context.Context, field 
 }
 func (ec *executionContext) resolveBatch_Member_groups(ctx context.Context, field graphql.CollectedField, obj *aspire.Member) (any, error) {
 	resolver := memberResolverOf(ec.Resolvers)
-	if batch, ok := batchParentsFor[*aspire.Member](ctx, "Member"); ok {
+	if batch, ok := gqlexec.BatchParentsFor[*aspire.Member](ctx, "Member"); ok {
 		result := batch.FieldResult(field, func() (any, error) {
 			return resolver.Groups(ctx, batch.Parents)
 		})
@@ -3624,7 +3625,7 @@ func (ec *executionContext) resolveBatch_Member_groups(ctx context.Context, fiel
 }
 
 func (ec *executionContext) _Member_posts(ctx context.Context, field graphql.CollectedField, obj *aspire.Member) (ret graphql.Marshaler) {
-	return resolveField(
+	return gqlexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -3659,7 +3660,7 @@ func (ec *executionContext) fieldContext_Member_posts(ctx context.Context, field
 		}
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.args.of(ctx, field.Field, ec.Variables, ec.field_Member_posts_args); err != nil {
+	if fc.Args, err = ec.args.Of(ctx, field.Field, ec.Variables, ec.field_Member_posts_args); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -3668,7 +3669,7 @@ func (ec *executionContext) fieldContext_Member_posts(ctx context.Context, field
 func (ec *executionContext) resolveBatch_Member_posts(ctx context.Context, field graphql.CollectedField, obj *aspire.Member) (any, error) {
 	resolver := memberResolverOf(ec.Resolvers)
 	fc := graphql.GetFieldContext(ctx)
-	if batch, ok := batchParentsFor[*aspire.Member](ctx, "Member"); ok {
+	if batch, ok := gqlexec.BatchParentsFor[*aspire.Member](ctx, "Member"); ok {
 		result := batch.FieldResult(field, func() (any, error) {
 			return resolver.Posts(ctx, batch.Parents, fc.Args["range"].(model.DateRangeInput), fc.Args["filter"].(*model.PostFilter), fc.Args["sort"].(*model.PostSort), fc.Args["first"].(*int), fc.Args["after"].(*string))
 		})
@@ -3691,7 +3692,7 @@ func (ec *executionContext) resolveBatch_Member_posts(ctx context.Context, field
 }
 
 func (ec *executionContext) _Member_performance(ctx context.Context, field graphql.CollectedField, obj *aspire.Member) (ret graphql.Marshaler) {
-	return resolveField(
+	return gqlexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -3726,7 +3727,7 @@ func (ec *executionContext) fieldContext_Member_performance(ctx context.Context,
 		}
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.args.of(ctx, field.Field, ec.Variables, ec.field_Member_performance_args); err != nil {
+	if fc.Args, err = ec.args.Of(ctx, field.Field, ec.Variables, ec.field_Member_performance_args); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -3735,7 +3736,7 @@ func (ec *executionContext) fieldContext_Member_performance(ctx context.Context,
 func (ec *executionContext) resolveBatch_Member_performance(ctx context.Context, field graphql.CollectedField, obj *aspire.Member) (any, error) {
 	resolver := memberResolverOf(ec.Resolvers)
 	fc := graphql.GetFieldContext(ctx)
-	if batch, ok := batchParentsFor[*aspire.Member](ctx, "Member"); ok {
+	if batch, ok := gqlexec.BatchParentsFor[*aspire.Member](ctx, "Member"); ok {
 		result := batch.FieldResult(field, func() (any, error) {
 			return resolver.Performance(ctx, batch.Parents, fc.Args["range"].(model.DateRangeInput), fc.Args["filter"].(*model.PostFilter))
 		})
@@ -3758,7 +3759,7 @@ func (ec *executionContext) resolveBatch_Member_performance(ctx context.Context,
 }
 
 func (ec *executionContext) _MemberConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.MemberConnection) (ret graphql.Marshaler) {
-	return resolveField(
+	return gqlexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -3790,7 +3791,7 @@ func (ec *executionContext) fieldContext_MemberConnection_edges(_ context.Contex
 }
 
 func (ec *executionContext) _MemberConnection_nodes(ctx context.Context, field graphql.CollectedField, obj *model.MemberConnection) (ret graphql.Marshaler) {
-	return resolveField(
+	return gqlexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -3822,7 +3823,7 @@ func (ec *executionContext) fieldContext_MemberConnection_nodes(_ context.Contex
 }
 
 func (ec *executionContext) _MemberConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *model.MemberConnection) (ret graphql.Marshaler) {
-	return resolveField(
+	return gqlexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -3854,7 +3855,7 @@ func (ec *executionContext) fieldContext_MemberConnection_pageInfo(_ context.Con
 }
 
 func (ec *executionContext) _MemberConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *model.MemberConnection) (ret graphql.Marshaler) {
-	return resolveField(
+	return gqlexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -3877,7 +3878,7 @@ func (ec *executionContext) fieldContext_MemberConnection_totalCount(_ context.C
 }
 
 func (ec *executionContext) _MemberEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.MemberEdge) (ret graphql.Marshaler) {
-	return resolveField(
+	return gqlexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -3900,7 +3901,7 @@ func (ec *executionContext) fieldContext_MemberEdge_cursor(_ context.Context, fi
 }
 
 func (ec *executionContext) _MemberEdge_node(ctx context.Context, field graphql.CollectedField, obj *model.MemberEdge) (ret graphql.Marshaler) {
-	return resolveField(
+	return gqlexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -3932,7 +3933,7 @@ func (ec *executionContext) fieldContext_MemberEdge_node(_ context.Context, fiel
 }
 
 func (ec *executionContext) _MemberPerformance_member(ctx context.Context, field graphql.CollectedField, obj *model.MemberPerformance) (ret graphql.Marshaler) {
-	return resolveField(
+	return gqlexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -3964,7 +3965,7 @@ func (ec *executionContext) fieldContext_MemberPerformance_member(_ context.Cont
 }
 
 func (ec *executionContext) _MemberPerformance_postCount(ctx context.Context, field graphql.CollectedField, obj *model.MemberPerformance) (ret graphql.Marshaler) {
-	return resolveField(
+	return gqlexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -3987,7 +3988,7 @@ func (ec *executionContext) fieldContext_MemberPerformance_postCount(_ context.C
 }
 
 func (ec *executionContext) _MemberPerformance_metrics(ctx context.Context, field graphql.CollectedField, obj *model.MemberPerformance) (ret graphql.Marshaler) {
-	return resolveField(
+	return gqlexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -4019,7 +4020,7 @@ func (ec *executionContext) fieldContext_MemberPerformance_metrics(_ context.Con
 }
 
 func (ec *executionContext) _Metrics_impressions(ctx context.Context, field graphql.CollectedField, obj *aspire.Metrics) (ret graphql.Marshaler) {
-	return resolveField(
+	return gqlexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -4042,7 +4043,7 @@ func (ec *executionContext) fieldContext_Metrics_impressions(_ context.Context, 
 }
 
 func (ec *executionContext) _Metrics_reach(ctx context.Context, field graphql.CollectedField, obj *aspire.Metrics) (ret graphql.Marshaler) {
-	return resolveField(
+	return gqlexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -4065,7 +4066,7 @@ func (ec *executionContext) fieldContext_Metrics_reach(_ context.Context, field 
 }
 
 func (ec *executionContext) _Metrics_views(ctx context.Context, field graphql.CollectedField, obj *aspire.Metrics) (ret graphql.Marshaler) {
-	return resolveField(
+	return gqlexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -4088,7 +4089,7 @@ func (ec *executionContext) fieldContext_Metrics_views(_ context.Context, field 
 }
 
 func (ec *executionContext) _Metrics_viewTimeSeconds(ctx context.Context, field graphql.CollectedField, obj *aspire.Metrics) (ret graphql.Marshaler) {
-	return resolveField(
+	return gqlexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -4111,7 +4112,7 @@ func (ec *executionContext) fieldContext_Metrics_viewTimeSeconds(_ context.Conte
 }
 
 func (ec *executionContext) _Metrics_likes(ctx context.Context, field graphql.CollectedField, obj *aspire.Metrics) (ret graphql.Marshaler) {
-	return resolveField(
+	return gqlexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -4134,7 +4135,7 @@ func (ec *executionContext) fieldContext_Metrics_likes(_ context.Context, field 
 }
 
 func (ec *executionContext) _Metrics_comments(ctx context.Context, field graphql.CollectedField, obj *aspire.Metrics) (ret graphql.Marshaler) {
-	return resolveField(
+	return gqlexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -4157,7 +4158,7 @@ func (ec *executionContext) fieldContext_Metrics_comments(_ context.Context, fie
 }
 
 func (ec *executionContext) _Metrics_shares(ctx context.Context, field graphql.CollectedField, obj *aspire.Metrics) (ret graphql.Marshaler) {
-	return resolveField(
+	return gqlexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -4180,7 +4181,7 @@ func (ec *executionContext) fieldContext_Metrics_shares(_ context.Context, field
 }
 
 func (ec *executionContext) _Metrics_saves(ctx context.Context, field graphql.CollectedField, obj *aspire.Metrics) (ret graphql.Marshaler) {
-	return resolveField(
+	return gqlexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -4203,7 +4204,7 @@ func (ec *executionContext) fieldContext_Metrics_saves(_ context.Context, field 
 }
 
 func (ec *executionContext) _Metrics_clicks(ctx context.Context, field graphql.CollectedField, obj *aspire.Metrics) (ret graphql.Marshaler) {
-	return resolveField(
+	return gqlexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -4226,7 +4227,7 @@ func (ec *executionContext) fieldContext_Metrics_clicks(_ context.Context, field
 }
 
 func (ec *executionContext) _Metrics_engagements(ctx context.Context, field graphql.CollectedField, obj *aspire.Metrics) (ret graphql.Marshaler) {
-	return resolveField(
+	return gqlexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -4249,7 +4250,7 @@ func (ec *executionContext) fieldContext_Metrics_engagements(_ context.Context, 
 }
 
 func (ec *executionContext) _Metrics_engagementRate(ctx context.Context, field graphql.CollectedField, obj *aspire.Metrics) (ret graphql.Marshaler) {
-	return resolveField(
+	return gqlexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -4272,7 +4273,7 @@ func (ec *executionContext) fieldContext_Metrics_engagementRate(_ context.Contex
 }
 
 func (ec *executionContext) _Metrics_tmv(ctx context.Context, field graphql.CollectedField, obj *aspire.Metrics) (ret graphql.Marshaler) {
-	return resolveField(
+	return gqlexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -4295,7 +4296,7 @@ func (ec *executionContext) fieldContext_Metrics_tmv(_ context.Context, field gr
 }
 
 func (ec *executionContext) _NetworkMetrics_network(ctx context.Context, field graphql.CollectedField, obj *model.NetworkMetrics) (ret graphql.Marshaler) {
-	return resolveField(
+	return gqlexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -4318,7 +4319,7 @@ func (ec *executionContext) fieldContext_NetworkMetrics_network(_ context.Contex
 }
 
 func (ec *executionContext) _NetworkMetrics_metrics(ctx context.Context, field graphql.CollectedField, obj *model.NetworkMetrics) (ret graphql.Marshaler) {
-	return resolveField(
+	return gqlexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -4350,7 +4351,7 @@ func (ec *executionContext) fieldContext_NetworkMetrics_metrics(_ context.Contex
 }
 
 func (ec *executionContext) _PageInfo_hasNextPage(ctx context.Context, field graphql.CollectedField, obj *model.PageInfo) (ret graphql.Marshaler) {
-	return resolveField(
+	return gqlexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -4373,7 +4374,7 @@ func (ec *executionContext) fieldContext_PageInfo_hasNextPage(_ context.Context,
 }
 
 func (ec *executionContext) _PageInfo_hasPreviousPage(ctx context.Context, field graphql.CollectedField, obj *model.PageInfo) (ret graphql.Marshaler) {
-	return resolveField(
+	return gqlexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -4396,7 +4397,7 @@ func (ec *executionContext) fieldContext_PageInfo_hasPreviousPage(_ context.Cont
 }
 
 func (ec *executionContext) _PageInfo_startCursor(ctx context.Context, field graphql.CollectedField, obj *model.PageInfo) (ret graphql.Marshaler) {
-	return resolveField(
+	return gqlexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -4419,7 +4420,7 @@ func (ec *executionContext) fieldContext_PageInfo_startCursor(_ context.Context,
 }
 
 func (ec *executionContext) _PageInfo_endCursor(ctx context.Context, field graphql.CollectedField, obj *model.PageInfo) (ret graphql.Marshaler) {
-	return resolveField(
+	return gqlexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -4442,7 +4443,7 @@ func (ec *executionContext) fieldContext_PageInfo_endCursor(_ context.Context, f
 }
 
 func (ec *executionContext) _Performance_postCount(ctx context.Context, field graphql.CollectedField, obj *model.Performance) (ret graphql.Marshaler) {
-	return resolveField(
+	return gqlexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -4465,7 +4466,7 @@ func (ec *executionContext) fieldContext_Performance_postCount(_ context.Context
 }
 
 func (ec *executionContext) _Performance_metrics(ctx context.Context, field graphql.CollectedField, obj *model.Performance) (ret graphql.Marshaler) {
-	return resolveField(
+	return gqlexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -4497,7 +4498,7 @@ func (ec *executionContext) fieldContext_Performance_metrics(_ context.Context, 
 }
 
 func (ec *executionContext) _Performance_byNetwork(ctx context.Context, field graphql.CollectedField, obj *model.Performance) (ret graphql.Marshaler) {
-	return resolveField(
+	return gqlexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -4529,7 +4530,7 @@ func (ec *executionContext) fieldContext_Performance_byNetwork(_ context.Context
 }
 
 func (ec *executionContext) _Performance_byPostType(ctx context.Context, field graphql.CollectedField, obj *model.Performance) (ret graphql.Marshaler) {
-	return resolveField(
+	return gqlexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -4561,7 +4562,7 @@ func (ec *executionContext) fieldContext_Performance_byPostType(_ context.Contex
 }
 
 func (ec *executionContext) _Performance_series(ctx context.Context, field graphql.CollectedField, obj *model.Performance) (ret graphql.Marshaler) {
-	return resolveField(
+	return gqlexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -4597,7 +4598,7 @@ func (ec *executionContext) fieldContext_Performance_series(ctx context.Context,
 		}
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.args.of(ctx, field.Field, ec.Variables, ec.field_Performance_series_args); err != nil {
+	if fc.Args, err = ec.args.Of(ctx, field.Field, ec.Variables, ec.field_Performance_series_args); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -4605,7 +4606,7 @@ func (ec *executionContext) fieldContext_Performance_series(ctx context.Context,
 }
 
 func (ec *executionContext) _Performance_topMembers(ctx context.Context, field graphql.CollectedField, obj *model.Performance) (ret graphql.Marshaler) {
-	return resolveField(
+	return gqlexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -4641,7 +4642,7 @@ func (ec *executionContext) fieldContext_Performance_topMembers(ctx context.Cont
 		}
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.args.of(ctx, field.Field, ec.Variables, ec.field_Performance_topMembers_args); err != nil {
+	if fc.Args, err = ec.args.Of(ctx, field.Field, ec.Variables, ec.field_Performance_topMembers_args); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -4649,7 +4650,7 @@ func (ec *executionContext) fieldContext_Performance_topMembers(ctx context.Cont
 }
 
 func (ec *executionContext) _PerformancePoint_start(ctx context.Context, field graphql.CollectedField, obj *model.PerformancePoint) (ret graphql.Marshaler) {
-	return resolveField(
+	return gqlexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -4672,7 +4673,7 @@ func (ec *executionContext) fieldContext_PerformancePoint_start(_ context.Contex
 }
 
 func (ec *executionContext) _PerformancePoint_postCount(ctx context.Context, field graphql.CollectedField, obj *model.PerformancePoint) (ret graphql.Marshaler) {
-	return resolveField(
+	return gqlexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -4695,7 +4696,7 @@ func (ec *executionContext) fieldContext_PerformancePoint_postCount(_ context.Co
 }
 
 func (ec *executionContext) _PerformancePoint_metrics(ctx context.Context, field graphql.CollectedField, obj *model.PerformancePoint) (ret graphql.Marshaler) {
-	return resolveField(
+	return gqlexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -4727,7 +4728,7 @@ func (ec *executionContext) fieldContext_PerformancePoint_metrics(_ context.Cont
 }
 
 func (ec *executionContext) _Post_id(ctx context.Context, field graphql.CollectedField, obj *aspire.Post) (ret graphql.Marshaler) {
-	return resolveField(
+	return gqlexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -4750,7 +4751,7 @@ func (ec *executionContext) fieldContext_Post_id(_ context.Context, field graphq
 }
 
 func (ec *executionContext) _Post_network(ctx context.Context, field graphql.CollectedField, obj *aspire.Post) (ret graphql.Marshaler) {
-	return resolveField(
+	return gqlexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -4773,7 +4774,7 @@ func (ec *executionContext) fieldContext_Post_network(_ context.Context, field g
 }
 
 func (ec *executionContext) _Post_type(ctx context.Context, field graphql.CollectedField, obj *aspire.Post) (ret graphql.Marshaler) {
-	return resolveField(
+	return gqlexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -4796,7 +4797,7 @@ func (ec *executionContext) fieldContext_Post_type(_ context.Context, field grap
 }
 
 func (ec *executionContext) _Post_mentionSource(ctx context.Context, field graphql.CollectedField, obj *aspire.Post) (ret graphql.Marshaler) {
-	return resolveField(
+	return gqlexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -4819,7 +4820,7 @@ func (ec *executionContext) fieldContext_Post_mentionSource(_ context.Context, f
 }
 
 func (ec *executionContext) _Post_status(ctx context.Context, field graphql.CollectedField, obj *aspire.Post) (ret graphql.Marshaler) {
-	return resolveField(
+	return gqlexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -4842,7 +4843,7 @@ func (ec *executionContext) fieldContext_Post_status(_ context.Context, field gr
 }
 
 func (ec *executionContext) _Post_url(ctx context.Context, field graphql.CollectedField, obj *aspire.Post) (ret graphql.Marshaler) {
-	return resolveField(
+	return gqlexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -4865,7 +4866,7 @@ func (ec *executionContext) fieldContext_Post_url(_ context.Context, field graph
 }
 
 func (ec *executionContext) _Post_caption(ctx context.Context, field graphql.CollectedField, obj *aspire.Post) (ret graphql.Marshaler) {
-	return resolveField(
+	return gqlexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -4888,7 +4889,7 @@ func (ec *executionContext) fieldContext_Post_caption(_ context.Context, field g
 }
 
 func (ec *executionContext) _Post_thumbnailUrl(ctx context.Context, field graphql.CollectedField, obj *aspire.Post) (ret graphql.Marshaler) {
-	return resolveField(
+	return gqlexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -4911,7 +4912,7 @@ func (ec *executionContext) fieldContext_Post_thumbnailUrl(_ context.Context, fi
 }
 
 func (ec *executionContext) _Post_postedAt(ctx context.Context, field graphql.CollectedField, obj *aspire.Post) (ret graphql.Marshaler) {
-	return resolveField(
+	return gqlexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -4934,7 +4935,7 @@ func (ec *executionContext) fieldContext_Post_postedAt(_ context.Context, field 
 }
 
 func (ec *executionContext) _Post_estimated(ctx context.Context, field graphql.CollectedField, obj *aspire.Post) (ret graphql.Marshaler) {
-	return resolveField(
+	return gqlexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -4957,7 +4958,7 @@ func (ec *executionContext) fieldContext_Post_estimated(_ context.Context, field
 }
 
 func (ec *executionContext) _Post_metrics(ctx context.Context, field graphql.CollectedField, obj *aspire.Post) (ret graphql.Marshaler) {
-	return resolveField(
+	return gqlexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -4989,7 +4990,7 @@ func (ec *executionContext) fieldContext_Post_metrics(_ context.Context, field g
 }
 
 func (ec *executionContext) _Post_member(ctx context.Context, field graphql.CollectedField, obj *aspire.Post) (ret graphql.Marshaler) {
-	return resolveField(
+	return gqlexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -5021,7 +5022,7 @@ func (ec *executionContext) fieldContext_Post_member(_ context.Context, field gr
 }
 func (ec *executionContext) resolveBatch_Post_member(ctx context.Context, field graphql.CollectedField, obj *aspire.Post) (any, error) {
 	resolver := postResolverOf(ec.Resolvers)
-	if batch, ok := batchParentsFor[*aspire.Post](ctx, "Post"); ok {
+	if batch, ok := gqlexec.BatchParentsFor[*aspire.Post](ctx, "Post"); ok {
 		result := batch.FieldResult(field, func() (any, error) {
 			return resolver.Member(ctx, batch.Parents)
 		})
@@ -5044,7 +5045,7 @@ func (ec *executionContext) resolveBatch_Post_member(ctx context.Context, field 
 }
 
 func (ec *executionContext) _Post_projects(ctx context.Context, field graphql.CollectedField, obj *aspire.Post) (ret graphql.Marshaler) {
-	return resolveField(
+	return gqlexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -5076,7 +5077,7 @@ func (ec *executionContext) fieldContext_Post_projects(_ context.Context, field 
 }
 func (ec *executionContext) resolveBatch_Post_projects(ctx context.Context, field graphql.CollectedField, obj *aspire.Post) (any, error) {
 	resolver := postResolverOf(ec.Resolvers)
-	if batch, ok := batchParentsFor[*aspire.Post](ctx, "Post"); ok {
+	if batch, ok := gqlexec.BatchParentsFor[*aspire.Post](ctx, "Post"); ok {
 		result := batch.FieldResult(field, func() (any, error) {
 			return resolver.Projects(ctx, batch.Parents)
 		})
@@ -5099,7 +5100,7 @@ func (ec *executionContext) resolveBatch_Post_projects(ctx context.Context, fiel
 }
 
 func (ec *executionContext) _Post_groups(ctx context.Context, field graphql.CollectedField, obj *aspire.Post) (ret graphql.Marshaler) {
-	return resolveField(
+	return gqlexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -5131,7 +5132,7 @@ func (ec *executionContext) fieldContext_Post_groups(_ context.Context, field gr
 }
 func (ec *executionContext) resolveBatch_Post_groups(ctx context.Context, field graphql.CollectedField, obj *aspire.Post) (any, error) {
 	resolver := postResolverOf(ec.Resolvers)
-	if batch, ok := batchParentsFor[*aspire.Post](ctx, "Post"); ok {
+	if batch, ok := gqlexec.BatchParentsFor[*aspire.Post](ctx, "Post"); ok {
 		result := batch.FieldResult(field, func() (any, error) {
 			return resolver.Groups(ctx, batch.Parents)
 		})
@@ -5154,7 +5155,7 @@ func (ec *executionContext) resolveBatch_Post_groups(ctx context.Context, field 
 }
 
 func (ec *executionContext) _PostConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.PostConnection) (ret graphql.Marshaler) {
-	return resolveField(
+	return gqlexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -5186,7 +5187,7 @@ func (ec *executionContext) fieldContext_PostConnection_edges(_ context.Context,
 }
 
 func (ec *executionContext) _PostConnection_nodes(ctx context.Context, field graphql.CollectedField, obj *model.PostConnection) (ret graphql.Marshaler) {
-	return resolveField(
+	return gqlexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -5218,7 +5219,7 @@ func (ec *executionContext) fieldContext_PostConnection_nodes(_ context.Context,
 }
 
 func (ec *executionContext) _PostConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *model.PostConnection) (ret graphql.Marshaler) {
-	return resolveField(
+	return gqlexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -5250,7 +5251,7 @@ func (ec *executionContext) fieldContext_PostConnection_pageInfo(_ context.Conte
 }
 
 func (ec *executionContext) _PostConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *model.PostConnection) (ret graphql.Marshaler) {
-	return resolveField(
+	return gqlexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -5273,7 +5274,7 @@ func (ec *executionContext) fieldContext_PostConnection_totalCount(_ context.Con
 }
 
 func (ec *executionContext) _PostEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.PostEdge) (ret graphql.Marshaler) {
-	return resolveField(
+	return gqlexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -5296,7 +5297,7 @@ func (ec *executionContext) fieldContext_PostEdge_cursor(_ context.Context, fiel
 }
 
 func (ec *executionContext) _PostEdge_node(ctx context.Context, field graphql.CollectedField, obj *model.PostEdge) (ret graphql.Marshaler) {
-	return resolveField(
+	return gqlexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -5328,7 +5329,7 @@ func (ec *executionContext) fieldContext_PostEdge_node(_ context.Context, field 
 }
 
 func (ec *executionContext) _PostTypeMetrics_postType(ctx context.Context, field graphql.CollectedField, obj *model.PostTypeMetrics) (ret graphql.Marshaler) {
-	return resolveField(
+	return gqlexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -5351,7 +5352,7 @@ func (ec *executionContext) fieldContext_PostTypeMetrics_postType(_ context.Cont
 }
 
 func (ec *executionContext) _PostTypeMetrics_metrics(ctx context.Context, field graphql.CollectedField, obj *model.PostTypeMetrics) (ret graphql.Marshaler) {
-	return resolveField(
+	return gqlexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -5383,7 +5384,7 @@ func (ec *executionContext) fieldContext_PostTypeMetrics_metrics(_ context.Conte
 }
 
 func (ec *executionContext) _Project_id(ctx context.Context, field graphql.CollectedField, obj *aspire.Project) (ret graphql.Marshaler) {
-	return resolveField(
+	return gqlexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -5406,7 +5407,7 @@ func (ec *executionContext) fieldContext_Project_id(_ context.Context, field gra
 }
 
 func (ec *executionContext) _Project_name(ctx context.Context, field graphql.CollectedField, obj *aspire.Project) (ret graphql.Marshaler) {
-	return resolveField(
+	return gqlexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -5429,7 +5430,7 @@ func (ec *executionContext) fieldContext_Project_name(_ context.Context, field g
 }
 
 func (ec *executionContext) _Project_status(ctx context.Context, field graphql.CollectedField, obj *aspire.Project) (ret graphql.Marshaler) {
-	return resolveField(
+	return gqlexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -5452,7 +5453,7 @@ func (ec *executionContext) fieldContext_Project_status(_ context.Context, field
 }
 
 func (ec *executionContext) _Project_createdAt(ctx context.Context, field graphql.CollectedField, obj *aspire.Project) (ret graphql.Marshaler) {
-	return resolveField(
+	return gqlexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -5475,7 +5476,7 @@ func (ec *executionContext) fieldContext_Project_createdAt(_ context.Context, fi
 }
 
 func (ec *executionContext) _Project_memberCount(ctx context.Context, field graphql.CollectedField, obj *aspire.Project) (ret graphql.Marshaler) {
-	return resolveField(
+	return gqlexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -5498,7 +5499,7 @@ func (ec *executionContext) fieldContext_Project_memberCount(_ context.Context, 
 }
 
 func (ec *executionContext) _Project_members(ctx context.Context, field graphql.CollectedField, obj *aspire.Project) (ret graphql.Marshaler) {
-	return resolveField(
+	return gqlexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -5533,7 +5534,7 @@ func (ec *executionContext) fieldContext_Project_members(ctx context.Context, fi
 		}
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.args.of(ctx, field.Field, ec.Variables, ec.field_Project_members_args); err != nil {
+	if fc.Args, err = ec.args.Of(ctx, field.Field, ec.Variables, ec.field_Project_members_args); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -5542,7 +5543,7 @@ func (ec *executionContext) fieldContext_Project_members(ctx context.Context, fi
 func (ec *executionContext) resolveBatch_Project_members(ctx context.Context, field graphql.CollectedField, obj *aspire.Project) (any, error) {
 	resolver := ec.Resolvers.Project()
 	fc := graphql.GetFieldContext(ctx)
-	if batch, ok := batchParentsFor[*aspire.Project](ctx, "Project"); ok {
+	if batch, ok := gqlexec.BatchParentsFor[*aspire.Project](ctx, "Project"); ok {
 		result := batch.FieldResult(field, func() (any, error) {
 			return resolver.Members(ctx, batch.Parents, fc.Args["range"].(model.DateRangeInput), fc.Args["sort"].(*model.MemberSort), fc.Args["first"].(*int), fc.Args["after"].(*string))
 		})
@@ -5565,7 +5566,7 @@ func (ec *executionContext) resolveBatch_Project_members(ctx context.Context, fi
 }
 
 func (ec *executionContext) _Project_posts(ctx context.Context, field graphql.CollectedField, obj *aspire.Project) (ret graphql.Marshaler) {
-	return resolveField(
+	return gqlexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -5600,7 +5601,7 @@ func (ec *executionContext) fieldContext_Project_posts(ctx context.Context, fiel
 		}
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.args.of(ctx, field.Field, ec.Variables, ec.field_Project_posts_args); err != nil {
+	if fc.Args, err = ec.args.Of(ctx, field.Field, ec.Variables, ec.field_Project_posts_args); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -5609,7 +5610,7 @@ func (ec *executionContext) fieldContext_Project_posts(ctx context.Context, fiel
 func (ec *executionContext) resolveBatch_Project_posts(ctx context.Context, field graphql.CollectedField, obj *aspire.Project) (any, error) {
 	resolver := ec.Resolvers.Project()
 	fc := graphql.GetFieldContext(ctx)
-	if batch, ok := batchParentsFor[*aspire.Project](ctx, "Project"); ok {
+	if batch, ok := gqlexec.BatchParentsFor[*aspire.Project](ctx, "Project"); ok {
 		result := batch.FieldResult(field, func() (any, error) {
 			return resolver.Posts(ctx, batch.Parents, fc.Args["range"].(model.DateRangeInput), fc.Args["filter"].(*model.PostFilter), fc.Args["sort"].(*model.PostSort), fc.Args["first"].(*int), fc.Args["after"].(*string))
 		})
@@ -5632,7 +5633,7 @@ func (ec *executionContext) resolveBatch_Project_posts(ctx context.Context, fiel
 }
 
 func (ec *executionContext) _Project_performance(ctx context.Context, field graphql.CollectedField, obj *aspire.Project) (ret graphql.Marshaler) {
-	return resolveField(
+	return gqlexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -5667,7 +5668,7 @@ func (ec *executionContext) fieldContext_Project_performance(ctx context.Context
 		}
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.args.of(ctx, field.Field, ec.Variables, ec.field_Project_performance_args); err != nil {
+	if fc.Args, err = ec.args.Of(ctx, field.Field, ec.Variables, ec.field_Project_performance_args); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -5676,7 +5677,7 @@ func (ec *executionContext) fieldContext_Project_performance(ctx context.Context
 func (ec *executionContext) resolveBatch_Project_performance(ctx context.Context, field graphql.CollectedField, obj *aspire.Project) (any, error) {
 	resolver := ec.Resolvers.Project()
 	fc := graphql.GetFieldContext(ctx)
-	if batch, ok := batchParentsFor[*aspire.Project](ctx, "Project"); ok {
+	if batch, ok := gqlexec.BatchParentsFor[*aspire.Project](ctx, "Project"); ok {
 		result := batch.FieldResult(field, func() (any, error) {
 			return resolver.Performance(ctx, batch.Parents, fc.Args["range"].(model.DateRangeInput), fc.Args["filter"].(*model.PostFilter))
 		})
@@ -5699,7 +5700,7 @@ func (ec *executionContext) resolveBatch_Project_performance(ctx context.Context
 }
 
 func (ec *executionContext) _ProjectConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.ProjectConnection) (ret graphql.Marshaler) {
-	return resolveField(
+	return gqlexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -5731,7 +5732,7 @@ func (ec *executionContext) fieldContext_ProjectConnection_edges(_ context.Conte
 }
 
 func (ec *executionContext) _ProjectConnection_nodes(ctx context.Context, field graphql.CollectedField, obj *model.ProjectConnection) (ret graphql.Marshaler) {
-	return resolveField(
+	return gqlexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -5763,7 +5764,7 @@ func (ec *executionContext) fieldContext_ProjectConnection_nodes(_ context.Conte
 }
 
 func (ec *executionContext) _ProjectConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *model.ProjectConnection) (ret graphql.Marshaler) {
-	return resolveField(
+	return gqlexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -5795,7 +5796,7 @@ func (ec *executionContext) fieldContext_ProjectConnection_pageInfo(_ context.Co
 }
 
 func (ec *executionContext) _ProjectConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *model.ProjectConnection) (ret graphql.Marshaler) {
-	return resolveField(
+	return gqlexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -5818,7 +5819,7 @@ func (ec *executionContext) fieldContext_ProjectConnection_totalCount(_ context.
 }
 
 func (ec *executionContext) _ProjectEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.ProjectEdge) (ret graphql.Marshaler) {
-	return resolveField(
+	return gqlexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -5841,7 +5842,7 @@ func (ec *executionContext) fieldContext_ProjectEdge_cursor(_ context.Context, f
 }
 
 func (ec *executionContext) _ProjectEdge_node(ctx context.Context, field graphql.CollectedField, obj *model.ProjectEdge) (ret graphql.Marshaler) {
-	return resolveField(
+	return gqlexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -5873,7 +5874,7 @@ func (ec *executionContext) fieldContext_ProjectEdge_node(_ context.Context, fie
 }
 
 func (ec *executionContext) _Query_groups(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
-	return resolveField(
+	return gqlexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -5909,7 +5910,7 @@ func (ec *executionContext) fieldContext_Query_groups(ctx context.Context, field
 		}
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.args.of(ctx, field.Field, ec.Variables, ec.field_Query_groups_args); err != nil {
+	if fc.Args, err = ec.args.Of(ctx, field.Field, ec.Variables, ec.field_Query_groups_args); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -5917,7 +5918,7 @@ func (ec *executionContext) fieldContext_Query_groups(ctx context.Context, field
 }
 
 func (ec *executionContext) _Query_group(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
-	return resolveField(
+	return gqlexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -5953,7 +5954,7 @@ func (ec *executionContext) fieldContext_Query_group(ctx context.Context, field 
 		}
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.args.of(ctx, field.Field, ec.Variables, ec.field_Query_group_args); err != nil {
+	if fc.Args, err = ec.args.Of(ctx, field.Field, ec.Variables, ec.field_Query_group_args); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -5961,7 +5962,7 @@ func (ec *executionContext) fieldContext_Query_group(ctx context.Context, field 
 }
 
 func (ec *executionContext) _Query_members(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
-	return resolveField(
+	return gqlexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -5997,7 +5998,7 @@ func (ec *executionContext) fieldContext_Query_members(ctx context.Context, fiel
 		}
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.args.of(ctx, field.Field, ec.Variables, ec.field_Query_members_args); err != nil {
+	if fc.Args, err = ec.args.Of(ctx, field.Field, ec.Variables, ec.field_Query_members_args); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -6005,7 +6006,7 @@ func (ec *executionContext) fieldContext_Query_members(ctx context.Context, fiel
 }
 
 func (ec *executionContext) _Query_member(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
-	return resolveField(
+	return gqlexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -6041,7 +6042,7 @@ func (ec *executionContext) fieldContext_Query_member(ctx context.Context, field
 		}
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.args.of(ctx, field.Field, ec.Variables, ec.field_Query_member_args); err != nil {
+	if fc.Args, err = ec.args.Of(ctx, field.Field, ec.Variables, ec.field_Query_member_args); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -6049,7 +6050,7 @@ func (ec *executionContext) fieldContext_Query_member(ctx context.Context, field
 }
 
 func (ec *executionContext) _Query_posts(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
-	return resolveField(
+	return gqlexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -6085,7 +6086,7 @@ func (ec *executionContext) fieldContext_Query_posts(ctx context.Context, field 
 		}
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.args.of(ctx, field.Field, ec.Variables, ec.field_Query_posts_args); err != nil {
+	if fc.Args, err = ec.args.Of(ctx, field.Field, ec.Variables, ec.field_Query_posts_args); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -6093,7 +6094,7 @@ func (ec *executionContext) fieldContext_Query_posts(ctx context.Context, field 
 }
 
 func (ec *executionContext) _Query_post(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
-	return resolveField(
+	return gqlexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -6129,7 +6130,7 @@ func (ec *executionContext) fieldContext_Query_post(ctx context.Context, field g
 		}
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.args.of(ctx, field.Field, ec.Variables, ec.field_Query_post_args); err != nil {
+	if fc.Args, err = ec.args.Of(ctx, field.Field, ec.Variables, ec.field_Query_post_args); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -6137,7 +6138,7 @@ func (ec *executionContext) fieldContext_Query_post(ctx context.Context, field g
 }
 
 func (ec *executionContext) _Query_projects(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
-	return resolveField(
+	return gqlexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -6173,7 +6174,7 @@ func (ec *executionContext) fieldContext_Query_projects(ctx context.Context, fie
 		}
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.args.of(ctx, field.Field, ec.Variables, ec.field_Query_projects_args); err != nil {
+	if fc.Args, err = ec.args.Of(ctx, field.Field, ec.Variables, ec.field_Query_projects_args); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -6181,7 +6182,7 @@ func (ec *executionContext) fieldContext_Query_projects(ctx context.Context, fie
 }
 
 func (ec *executionContext) _Query_project(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
-	return resolveField(
+	return gqlexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -6217,7 +6218,7 @@ func (ec *executionContext) fieldContext_Query_project(ctx context.Context, fiel
 		}
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.args.of(ctx, field.Field, ec.Variables, ec.field_Query_project_args); err != nil {
+	if fc.Args, err = ec.args.Of(ctx, field.Field, ec.Variables, ec.field_Query_project_args); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -6225,7 +6226,7 @@ func (ec *executionContext) fieldContext_Query_project(ctx context.Context, fiel
 }
 
 func (ec *executionContext) _Query_performance(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
-	return resolveField(
+	return gqlexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -6261,7 +6262,7 @@ func (ec *executionContext) fieldContext_Query_performance(ctx context.Context, 
 		}
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.args.of(ctx, field.Field, ec.Variables, ec.field_Query_performance_args); err != nil {
+	if fc.Args, err = ec.args.Of(ctx, field.Field, ec.Variables, ec.field_Query_performance_args); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -6269,7 +6270,7 @@ func (ec *executionContext) fieldContext_Query_performance(ctx context.Context, 
 }
 
 func (ec *executionContext) _Query___type(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
-	return resolveField(
+	return gqlexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -6305,7 +6306,7 @@ func (ec *executionContext) fieldContext_Query___type(ctx context.Context, field
 		}
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.args.of(ctx, field.Field, ec.Variables, ec.field_Query___type_args); err != nil {
+	if fc.Args, err = ec.args.Of(ctx, field.Field, ec.Variables, ec.field_Query___type_args); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -6313,7 +6314,7 @@ func (ec *executionContext) fieldContext_Query___type(ctx context.Context, field
 }
 
 func (ec *executionContext) _Query___schema(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
-	return resolveField(
+	return gqlexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -6345,7 +6346,7 @@ func (ec *executionContext) fieldContext_Query___schema(_ context.Context, field
 }
 
 func (ec *executionContext) ___Directive_name(ctx context.Context, field graphql.CollectedField, obj *introspection.Directive) (ret graphql.Marshaler) {
-	return resolveField(
+	return gqlexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -6368,7 +6369,7 @@ func (ec *executionContext) fieldContext___Directive_name(_ context.Context, fie
 }
 
 func (ec *executionContext) ___Directive_description(ctx context.Context, field graphql.CollectedField, obj *introspection.Directive) (ret graphql.Marshaler) {
-	return resolveField(
+	return gqlexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -6391,7 +6392,7 @@ func (ec *executionContext) fieldContext___Directive_description(_ context.Conte
 }
 
 func (ec *executionContext) ___Directive_isRepeatable(ctx context.Context, field graphql.CollectedField, obj *introspection.Directive) (ret graphql.Marshaler) {
-	return resolveField(
+	return gqlexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -6414,7 +6415,7 @@ func (ec *executionContext) fieldContext___Directive_isRepeatable(_ context.Cont
 }
 
 func (ec *executionContext) ___Directive_locations(ctx context.Context, field graphql.CollectedField, obj *introspection.Directive) (ret graphql.Marshaler) {
-	return resolveField(
+	return gqlexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -6437,7 +6438,7 @@ func (ec *executionContext) fieldContext___Directive_locations(_ context.Context
 }
 
 func (ec *executionContext) ___Directive_args(ctx context.Context, field graphql.CollectedField, obj *introspection.Directive) (ret graphql.Marshaler) {
-	return resolveField(
+	return gqlexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -6473,7 +6474,7 @@ func (ec *executionContext) fieldContext___Directive_args(ctx context.Context, f
 		}
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.args.of(ctx, field.Field, ec.Variables, ec.field___Directive_args_args); err != nil {
+	if fc.Args, err = ec.args.Of(ctx, field.Field, ec.Variables, ec.field___Directive_args_args); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -6481,7 +6482,7 @@ func (ec *executionContext) fieldContext___Directive_args(ctx context.Context, f
 }
 
 func (ec *executionContext) ___EnumValue_name(ctx context.Context, field graphql.CollectedField, obj *introspection.EnumValue) (ret graphql.Marshaler) {
-	return resolveField(
+	return gqlexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -6504,7 +6505,7 @@ func (ec *executionContext) fieldContext___EnumValue_name(_ context.Context, fie
 }
 
 func (ec *executionContext) ___EnumValue_description(ctx context.Context, field graphql.CollectedField, obj *introspection.EnumValue) (ret graphql.Marshaler) {
-	return resolveField(
+	return gqlexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -6527,7 +6528,7 @@ func (ec *executionContext) fieldContext___EnumValue_description(_ context.Conte
 }
 
 func (ec *executionContext) ___EnumValue_isDeprecated(ctx context.Context, field graphql.CollectedField, obj *introspection.EnumValue) (ret graphql.Marshaler) {
-	return resolveField(
+	return gqlexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -6550,7 +6551,7 @@ func (ec *executionContext) fieldContext___EnumValue_isDeprecated(_ context.Cont
 }
 
 func (ec *executionContext) ___EnumValue_deprecationReason(ctx context.Context, field graphql.CollectedField, obj *introspection.EnumValue) (ret graphql.Marshaler) {
-	return resolveField(
+	return gqlexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -6573,7 +6574,7 @@ func (ec *executionContext) fieldContext___EnumValue_deprecationReason(_ context
 }
 
 func (ec *executionContext) ___Field_name(ctx context.Context, field graphql.CollectedField, obj *introspection.Field) (ret graphql.Marshaler) {
-	return resolveField(
+	return gqlexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -6596,7 +6597,7 @@ func (ec *executionContext) fieldContext___Field_name(_ context.Context, field g
 }
 
 func (ec *executionContext) ___Field_description(ctx context.Context, field graphql.CollectedField, obj *introspection.Field) (ret graphql.Marshaler) {
-	return resolveField(
+	return gqlexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -6619,7 +6620,7 @@ func (ec *executionContext) fieldContext___Field_description(_ context.Context, 
 }
 
 func (ec *executionContext) ___Field_args(ctx context.Context, field graphql.CollectedField, obj *introspection.Field) (ret graphql.Marshaler) {
-	return resolveField(
+	return gqlexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -6655,7 +6656,7 @@ func (ec *executionContext) fieldContext___Field_args(ctx context.Context, field
 		}
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.args.of(ctx, field.Field, ec.Variables, ec.field___Field_args_args); err != nil {
+	if fc.Args, err = ec.args.Of(ctx, field.Field, ec.Variables, ec.field___Field_args_args); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -6663,7 +6664,7 @@ func (ec *executionContext) fieldContext___Field_args(ctx context.Context, field
 }
 
 func (ec *executionContext) ___Field_type(ctx context.Context, field graphql.CollectedField, obj *introspection.Field) (ret graphql.Marshaler) {
-	return resolveField(
+	return gqlexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -6695,7 +6696,7 @@ func (ec *executionContext) fieldContext___Field_type(_ context.Context, field g
 }
 
 func (ec *executionContext) ___Field_isDeprecated(ctx context.Context, field graphql.CollectedField, obj *introspection.Field) (ret graphql.Marshaler) {
-	return resolveField(
+	return gqlexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -6718,7 +6719,7 @@ func (ec *executionContext) fieldContext___Field_isDeprecated(_ context.Context,
 }
 
 func (ec *executionContext) ___Field_deprecationReason(ctx context.Context, field graphql.CollectedField, obj *introspection.Field) (ret graphql.Marshaler) {
-	return resolveField(
+	return gqlexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -6741,7 +6742,7 @@ func (ec *executionContext) fieldContext___Field_deprecationReason(_ context.Con
 }
 
 func (ec *executionContext) ___InputValue_name(ctx context.Context, field graphql.CollectedField, obj *introspection.InputValue) (ret graphql.Marshaler) {
-	return resolveField(
+	return gqlexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -6764,7 +6765,7 @@ func (ec *executionContext) fieldContext___InputValue_name(_ context.Context, fi
 }
 
 func (ec *executionContext) ___InputValue_description(ctx context.Context, field graphql.CollectedField, obj *introspection.InputValue) (ret graphql.Marshaler) {
-	return resolveField(
+	return gqlexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -6787,7 +6788,7 @@ func (ec *executionContext) fieldContext___InputValue_description(_ context.Cont
 }
 
 func (ec *executionContext) ___InputValue_type(ctx context.Context, field graphql.CollectedField, obj *introspection.InputValue) (ret graphql.Marshaler) {
-	return resolveField(
+	return gqlexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -6819,7 +6820,7 @@ func (ec *executionContext) fieldContext___InputValue_type(_ context.Context, fi
 }
 
 func (ec *executionContext) ___InputValue_defaultValue(ctx context.Context, field graphql.CollectedField, obj *introspection.InputValue) (ret graphql.Marshaler) {
-	return resolveField(
+	return gqlexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -6842,7 +6843,7 @@ func (ec *executionContext) fieldContext___InputValue_defaultValue(_ context.Con
 }
 
 func (ec *executionContext) ___InputValue_isDeprecated(ctx context.Context, field graphql.CollectedField, obj *introspection.InputValue) (ret graphql.Marshaler) {
-	return resolveField(
+	return gqlexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -6865,7 +6866,7 @@ func (ec *executionContext) fieldContext___InputValue_isDeprecated(_ context.Con
 }
 
 func (ec *executionContext) ___InputValue_deprecationReason(ctx context.Context, field graphql.CollectedField, obj *introspection.InputValue) (ret graphql.Marshaler) {
-	return resolveField(
+	return gqlexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -6888,7 +6889,7 @@ func (ec *executionContext) fieldContext___InputValue_deprecationReason(_ contex
 }
 
 func (ec *executionContext) ___Schema_description(ctx context.Context, field graphql.CollectedField, obj *introspection.Schema) (ret graphql.Marshaler) {
-	return resolveField(
+	return gqlexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -6911,7 +6912,7 @@ func (ec *executionContext) fieldContext___Schema_description(_ context.Context,
 }
 
 func (ec *executionContext) ___Schema_types(ctx context.Context, field graphql.CollectedField, obj *introspection.Schema) (ret graphql.Marshaler) {
-	return resolveField(
+	return gqlexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -6943,7 +6944,7 @@ func (ec *executionContext) fieldContext___Schema_types(_ context.Context, field
 }
 
 func (ec *executionContext) ___Schema_queryType(ctx context.Context, field graphql.CollectedField, obj *introspection.Schema) (ret graphql.Marshaler) {
-	return resolveField(
+	return gqlexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -6975,7 +6976,7 @@ func (ec *executionContext) fieldContext___Schema_queryType(_ context.Context, f
 }
 
 func (ec *executionContext) ___Schema_mutationType(ctx context.Context, field graphql.CollectedField, obj *introspection.Schema) (ret graphql.Marshaler) {
-	return resolveField(
+	return gqlexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -7007,7 +7008,7 @@ func (ec *executionContext) fieldContext___Schema_mutationType(_ context.Context
 }
 
 func (ec *executionContext) ___Schema_subscriptionType(ctx context.Context, field graphql.CollectedField, obj *introspection.Schema) (ret graphql.Marshaler) {
-	return resolveField(
+	return gqlexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -7039,7 +7040,7 @@ func (ec *executionContext) fieldContext___Schema_subscriptionType(_ context.Con
 }
 
 func (ec *executionContext) ___Schema_directives(ctx context.Context, field graphql.CollectedField, obj *introspection.Schema) (ret graphql.Marshaler) {
-	return resolveField(
+	return gqlexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -7071,7 +7072,7 @@ func (ec *executionContext) fieldContext___Schema_directives(_ context.Context, 
 }
 
 func (ec *executionContext) ___Type_kind(ctx context.Context, field graphql.CollectedField, obj *introspection.Type) (ret graphql.Marshaler) {
-	return resolveField(
+	return gqlexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -7094,7 +7095,7 @@ func (ec *executionContext) fieldContext___Type_kind(_ context.Context, field gr
 }
 
 func (ec *executionContext) ___Type_name(ctx context.Context, field graphql.CollectedField, obj *introspection.Type) (ret graphql.Marshaler) {
-	return resolveField(
+	return gqlexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -7117,7 +7118,7 @@ func (ec *executionContext) fieldContext___Type_name(_ context.Context, field gr
 }
 
 func (ec *executionContext) ___Type_description(ctx context.Context, field graphql.CollectedField, obj *introspection.Type) (ret graphql.Marshaler) {
-	return resolveField(
+	return gqlexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -7140,7 +7141,7 @@ func (ec *executionContext) fieldContext___Type_description(_ context.Context, f
 }
 
 func (ec *executionContext) ___Type_specifiedByURL(ctx context.Context, field graphql.CollectedField, obj *introspection.Type) (ret graphql.Marshaler) {
-	return resolveField(
+	return gqlexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -7163,7 +7164,7 @@ func (ec *executionContext) fieldContext___Type_specifiedByURL(_ context.Context
 }
 
 func (ec *executionContext) ___Type_fields(ctx context.Context, field graphql.CollectedField, obj *introspection.Type) (ret graphql.Marshaler) {
-	return resolveField(
+	return gqlexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -7199,7 +7200,7 @@ func (ec *executionContext) fieldContext___Type_fields(ctx context.Context, fiel
 		}
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.args.of(ctx, field.Field, ec.Variables, ec.field___Type_fields_args); err != nil {
+	if fc.Args, err = ec.args.Of(ctx, field.Field, ec.Variables, ec.field___Type_fields_args); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -7207,7 +7208,7 @@ func (ec *executionContext) fieldContext___Type_fields(ctx context.Context, fiel
 }
 
 func (ec *executionContext) ___Type_interfaces(ctx context.Context, field graphql.CollectedField, obj *introspection.Type) (ret graphql.Marshaler) {
-	return resolveField(
+	return gqlexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -7239,7 +7240,7 @@ func (ec *executionContext) fieldContext___Type_interfaces(_ context.Context, fi
 }
 
 func (ec *executionContext) ___Type_possibleTypes(ctx context.Context, field graphql.CollectedField, obj *introspection.Type) (ret graphql.Marshaler) {
-	return resolveField(
+	return gqlexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -7271,7 +7272,7 @@ func (ec *executionContext) fieldContext___Type_possibleTypes(_ context.Context,
 }
 
 func (ec *executionContext) ___Type_enumValues(ctx context.Context, field graphql.CollectedField, obj *introspection.Type) (ret graphql.Marshaler) {
-	return resolveField(
+	return gqlexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -7307,7 +7308,7 @@ func (ec *executionContext) fieldContext___Type_enumValues(ctx context.Context, 
 		}
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.args.of(ctx, field.Field, ec.Variables, ec.field___Type_enumValues_args); err != nil {
+	if fc.Args, err = ec.args.Of(ctx, field.Field, ec.Variables, ec.field___Type_enumValues_args); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -7315,7 +7316,7 @@ func (ec *executionContext) fieldContext___Type_enumValues(ctx context.Context, 
 }
 
 func (ec *executionContext) ___Type_inputFields(ctx context.Context, field graphql.CollectedField, obj *introspection.Type) (ret graphql.Marshaler) {
-	return resolveField(
+	return gqlexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -7351,7 +7352,7 @@ func (ec *executionContext) fieldContext___Type_inputFields(ctx context.Context,
 		}
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.args.of(ctx, field.Field, ec.Variables, ec.field___Type_inputFields_args); err != nil {
+	if fc.Args, err = ec.args.Of(ctx, field.Field, ec.Variables, ec.field___Type_inputFields_args); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -7359,7 +7360,7 @@ func (ec *executionContext) fieldContext___Type_inputFields(ctx context.Context,
 }
 
 func (ec *executionContext) ___Type_ofType(ctx context.Context, field graphql.CollectedField, obj *introspection.Type) (ret graphql.Marshaler) {
-	return resolveField(
+	return gqlexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -7391,7 +7392,7 @@ func (ec *executionContext) fieldContext___Type_ofType(_ context.Context, field 
 }
 
 func (ec *executionContext) ___Type_isOneOf(ctx context.Context, field graphql.CollectedField, obj *introspection.Type) (ret graphql.Marshaler) {
-	return resolveField(
+	return gqlexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -7765,10 +7766,10 @@ func UnmarshalPostSort(ctx context.Context, raw any) (model.PostSort, error) {
 var groupImplementors = []string{"Group"}
 
 func (ec *executionContext) _Group(ctx context.Context, sel ast.SelectionSet, obj *aspire.Group) graphql.Marshaler {
-	fields := ec.fields.collect(ec.OperationContext, sel, groupImplementors)
+	fields := ec.fields.Collect(ec.OperationContext, sel, groupImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := newDeferredGroup(ctx, fields)
+	deferred := gqlexec.NewDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -7789,19 +7790,19 @@ func (ec *executionContext) _Group(ctx context.Context, sel ast.SelectionSet, ob
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "members":
-			resolveConcurrently(ctx, out, field, ec.OperationContext, &deferred, i,
+			gqlexec.ResolveConcurrently(ctx, out, field, ec.OperationContext, &deferred, i,
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Group_members(ctx, field, obj)
 				})
 		case "posts":
-			resolveConcurrently(ctx, out, field, ec.OperationContext, &deferred, i,
+			gqlexec.ResolveConcurrently(ctx, out, field, ec.OperationContext, &deferred, i,
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Group_posts(ctx, field, obj)
 				})
 		case "performance":
-			resolveConcurrently(ctx, out, field, ec.OperationContext, &deferred, i,
+			gqlexec.ResolveConcurrently(ctx, out, field, ec.OperationContext, &deferred, i,
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Group_performance(ctx, field, obj)
@@ -7820,22 +7821,22 @@ func (ec *executionContext) _Group(ctx context.Context, sel ast.SelectionSet, ob
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return objectJSON(out, fields, len(deferred.Defers))
+	return gqlexec.ObjectJSON(out, fields, len(deferred.Defers))
 }
 
 var groupConnectionImplementors = []string{"GroupConnection"}
 
 func (ec *executionContext) _GroupConnection(ctx context.Context, sel ast.SelectionSet, obj *model.GroupConnection) graphql.Marshaler {
-	fields := ec.fields.collect(ec.OperationContext, sel, groupConnectionImplementors)
+	fields := ec.fields.Collect(ec.OperationContext, sel, groupConnectionImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := newDeferredGroup(ctx, fields)
+	deferred := gqlexec.NewDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("GroupConnection")
 		case "edges":
-			resolveConcurrently(ctx, out, field, ec.OperationContext, &deferred, i,
+			gqlexec.ResolveConcurrently(ctx, out, field, ec.OperationContext, &deferred, i,
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._GroupConnection_edges(ctx, field, obj)
@@ -7851,7 +7852,7 @@ func (ec *executionContext) _GroupConnection(ctx context.Context, sel ast.Select
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "totalCount":
-			resolveConcurrently(ctx, out, field, ec.OperationContext, &deferred, i,
+			gqlexec.ResolveConcurrently(ctx, out, field, ec.OperationContext, &deferred, i,
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._GroupConnection_totalCount(ctx, field, obj)
@@ -7870,16 +7871,16 @@ func (ec *executionContext) _GroupConnection(ctx context.Context, sel ast.Select
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return objectJSON(out, fields, len(deferred.Defers))
+	return gqlexec.ObjectJSON(out, fields, len(deferred.Defers))
 }
 
 var groupEdgeImplementors = []string{"GroupEdge"}
 
 func (ec *executionContext) _GroupEdge(ctx context.Context, sel ast.SelectionSet, obj *model.GroupEdge) graphql.Marshaler {
-	fields := ec.fields.collect(ec.OperationContext, sel, groupEdgeImplementors)
+	fields := ec.fields.Collect(ec.OperationContext, sel, groupEdgeImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := newDeferredGroup(ctx, fields)
+	deferred := gqlexec.NewDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -7908,16 +7909,16 @@ func (ec *executionContext) _GroupEdge(ctx context.Context, sel ast.SelectionSet
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return objectJSON(out, fields, len(deferred.Defers))
+	return gqlexec.ObjectJSON(out, fields, len(deferred.Defers))
 }
 
 var handlesImplementors = []string{"Handles"}
 
 func (ec *executionContext) _Handles(ctx context.Context, sel ast.SelectionSet, obj *model.Handles) graphql.Marshaler {
-	fields := ec.fields.collect(ec.OperationContext, sel, handlesImplementors)
+	fields := ec.fields.Collect(ec.OperationContext, sel, handlesImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := newDeferredGroup(ctx, fields)
+	deferred := gqlexec.NewDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -7956,16 +7957,16 @@ func (ec *executionContext) _Handles(ctx context.Context, sel ast.SelectionSet, 
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return objectJSON(out, fields, len(deferred.Defers))
+	return gqlexec.ObjectJSON(out, fields, len(deferred.Defers))
 }
 
 var memberImplementors = []string{"Member"}
 
 func (ec *executionContext) _Member(ctx context.Context, sel ast.SelectionSet, obj *aspire.Member) graphql.Marshaler {
-	fields := ec.fields.collect(ec.OperationContext, sel, memberImplementors)
+	fields := ec.fields.Collect(ec.OperationContext, sel, memberImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := newDeferredGroup(ctx, fields)
+	deferred := gqlexec.NewDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -7986,31 +7987,31 @@ func (ec *executionContext) _Member(ctx context.Context, sel ast.SelectionSet, o
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "handles":
-			resolveConcurrently(ctx, out, field, ec.OperationContext, &deferred, i,
+			gqlexec.ResolveConcurrently(ctx, out, field, ec.OperationContext, &deferred, i,
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Member_handles(ctx, field, obj)
 				})
 		case "projects":
-			resolveConcurrently(ctx, out, field, ec.OperationContext, &deferred, i,
+			gqlexec.ResolveConcurrently(ctx, out, field, ec.OperationContext, &deferred, i,
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Member_projects(ctx, field, obj)
 				})
 		case "groups":
-			resolveConcurrently(ctx, out, field, ec.OperationContext, &deferred, i,
+			gqlexec.ResolveConcurrently(ctx, out, field, ec.OperationContext, &deferred, i,
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Member_groups(ctx, field, obj)
 				})
 		case "posts":
-			resolveConcurrently(ctx, out, field, ec.OperationContext, &deferred, i,
+			gqlexec.ResolveConcurrently(ctx, out, field, ec.OperationContext, &deferred, i,
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Member_posts(ctx, field, obj)
 				})
 		case "performance":
-			resolveConcurrently(ctx, out, field, ec.OperationContext, &deferred, i,
+			gqlexec.ResolveConcurrently(ctx, out, field, ec.OperationContext, &deferred, i,
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Member_performance(ctx, field, obj)
@@ -8029,22 +8030,22 @@ func (ec *executionContext) _Member(ctx context.Context, sel ast.SelectionSet, o
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return objectJSON(out, fields, len(deferred.Defers))
+	return gqlexec.ObjectJSON(out, fields, len(deferred.Defers))
 }
 
 var memberConnectionImplementors = []string{"MemberConnection"}
 
 func (ec *executionContext) _MemberConnection(ctx context.Context, sel ast.SelectionSet, obj *model.MemberConnection) graphql.Marshaler {
-	fields := ec.fields.collect(ec.OperationContext, sel, memberConnectionImplementors)
+	fields := ec.fields.Collect(ec.OperationContext, sel, memberConnectionImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := newDeferredGroup(ctx, fields)
+	deferred := gqlexec.NewDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("MemberConnection")
 		case "edges":
-			resolveConcurrently(ctx, out, field, ec.OperationContext, &deferred, i,
+			gqlexec.ResolveConcurrently(ctx, out, field, ec.OperationContext, &deferred, i,
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._MemberConnection_edges(ctx, field, obj)
@@ -8060,7 +8061,7 @@ func (ec *executionContext) _MemberConnection(ctx context.Context, sel ast.Selec
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "totalCount":
-			resolveConcurrently(ctx, out, field, ec.OperationContext, &deferred, i,
+			gqlexec.ResolveConcurrently(ctx, out, field, ec.OperationContext, &deferred, i,
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._MemberConnection_totalCount(ctx, field, obj)
@@ -8079,16 +8080,16 @@ func (ec *executionContext) _MemberConnection(ctx context.Context, sel ast.Selec
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return objectJSON(out, fields, len(deferred.Defers))
+	return gqlexec.ObjectJSON(out, fields, len(deferred.Defers))
 }
 
 var memberEdgeImplementors = []string{"MemberEdge"}
 
 func (ec *executionContext) _MemberEdge(ctx context.Context, sel ast.SelectionSet, obj *model.MemberEdge) graphql.Marshaler {
-	fields := ec.fields.collect(ec.OperationContext, sel, memberEdgeImplementors)
+	fields := ec.fields.Collect(ec.OperationContext, sel, memberEdgeImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := newDeferredGroup(ctx, fields)
+	deferred := gqlexec.NewDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -8117,22 +8118,22 @@ func (ec *executionContext) _MemberEdge(ctx context.Context, sel ast.SelectionSe
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return objectJSON(out, fields, len(deferred.Defers))
+	return gqlexec.ObjectJSON(out, fields, len(deferred.Defers))
 }
 
 var memberPerformanceImplementors = []string{"MemberPerformance"}
 
 func (ec *executionContext) _MemberPerformance(ctx context.Context, sel ast.SelectionSet, obj *model.MemberPerformance) graphql.Marshaler {
-	fields := ec.fields.collect(ec.OperationContext, sel, memberPerformanceImplementors)
+	fields := ec.fields.Collect(ec.OperationContext, sel, memberPerformanceImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := newDeferredGroup(ctx, fields)
+	deferred := gqlexec.NewDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("MemberPerformance")
 		case "member":
-			resolveConcurrently(ctx, out, field, ec.OperationContext, &deferred, i,
+			gqlexec.ResolveConcurrently(ctx, out, field, ec.OperationContext, &deferred, i,
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._MemberPerformance_member(ctx, field, obj)
@@ -8161,16 +8162,16 @@ func (ec *executionContext) _MemberPerformance(ctx context.Context, sel ast.Sele
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return objectJSON(out, fields, len(deferred.Defers))
+	return gqlexec.ObjectJSON(out, fields, len(deferred.Defers))
 }
 
 var metricsImplementors = []string{"Metrics"}
 
 func (ec *executionContext) _Metrics(ctx context.Context, sel ast.SelectionSet, obj *aspire.Metrics) graphql.Marshaler {
-	fields := ec.fields.collect(ec.OperationContext, sel, metricsImplementors)
+	fields := ec.fields.Collect(ec.OperationContext, sel, metricsImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := newDeferredGroup(ctx, fields)
+	deferred := gqlexec.NewDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -8249,16 +8250,16 @@ func (ec *executionContext) _Metrics(ctx context.Context, sel ast.SelectionSet, 
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return objectJSON(out, fields, len(deferred.Defers))
+	return gqlexec.ObjectJSON(out, fields, len(deferred.Defers))
 }
 
 var networkMetricsImplementors = []string{"NetworkMetrics"}
 
 func (ec *executionContext) _NetworkMetrics(ctx context.Context, sel ast.SelectionSet, obj *model.NetworkMetrics) graphql.Marshaler {
-	fields := ec.fields.collect(ec.OperationContext, sel, networkMetricsImplementors)
+	fields := ec.fields.Collect(ec.OperationContext, sel, networkMetricsImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := newDeferredGroup(ctx, fields)
+	deferred := gqlexec.NewDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -8287,16 +8288,16 @@ func (ec *executionContext) _NetworkMetrics(ctx context.Context, sel ast.Selecti
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return objectJSON(out, fields, len(deferred.Defers))
+	return gqlexec.ObjectJSON(out, fields, len(deferred.Defers))
 }
 
 var pageInfoImplementors = []string{"PageInfo"}
 
 func (ec *executionContext) _PageInfo(ctx context.Context, sel ast.SelectionSet, obj *model.PageInfo) graphql.Marshaler {
-	fields := ec.fields.collect(ec.OperationContext, sel, pageInfoImplementors)
+	fields := ec.fields.Collect(ec.OperationContext, sel, pageInfoImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := newDeferredGroup(ctx, fields)
+	deferred := gqlexec.NewDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -8335,16 +8336,16 @@ func (ec *executionContext) _PageInfo(ctx context.Context, sel ast.SelectionSet,
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return objectJSON(out, fields, len(deferred.Defers))
+	return gqlexec.ObjectJSON(out, fields, len(deferred.Defers))
 }
 
 var performanceImplementors = []string{"Performance"}
 
 func (ec *executionContext) _Performance(ctx context.Context, sel ast.SelectionSet, obj *model.Performance) graphql.Marshaler {
-	fields := ec.fields.collect(ec.OperationContext, sel, performanceImplementors)
+	fields := ec.fields.Collect(ec.OperationContext, sel, performanceImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := newDeferredGroup(ctx, fields)
+	deferred := gqlexec.NewDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -8370,13 +8371,13 @@ func (ec *executionContext) _Performance(ctx context.Context, sel ast.SelectionS
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "series":
-			resolveConcurrently(ctx, out, field, ec.OperationContext, &deferred, i,
+			gqlexec.ResolveConcurrently(ctx, out, field, ec.OperationContext, &deferred, i,
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Performance_series(ctx, field, obj)
 				})
 		case "topMembers":
-			resolveConcurrently(ctx, out, field, ec.OperationContext, &deferred, i,
+			gqlexec.ResolveConcurrently(ctx, out, field, ec.OperationContext, &deferred, i,
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Performance_topMembers(ctx, field, obj)
@@ -8395,16 +8396,16 @@ func (ec *executionContext) _Performance(ctx context.Context, sel ast.SelectionS
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return objectJSON(out, fields, len(deferred.Defers))
+	return gqlexec.ObjectJSON(out, fields, len(deferred.Defers))
 }
 
 var performancePointImplementors = []string{"PerformancePoint"}
 
 func (ec *executionContext) _PerformancePoint(ctx context.Context, sel ast.SelectionSet, obj *model.PerformancePoint) graphql.Marshaler {
-	fields := ec.fields.collect(ec.OperationContext, sel, performancePointImplementors)
+	fields := ec.fields.Collect(ec.OperationContext, sel, performancePointImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := newDeferredGroup(ctx, fields)
+	deferred := gqlexec.NewDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -8438,16 +8439,16 @@ func (ec *executionContext) _PerformancePoint(ctx context.Context, sel ast.Selec
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return objectJSON(out, fields, len(deferred.Defers))
+	return gqlexec.ObjectJSON(out, fields, len(deferred.Defers))
 }
 
 var postImplementors = []string{"Post"}
 
 func (ec *executionContext) _Post(ctx context.Context, sel ast.SelectionSet, obj *aspire.Post) graphql.Marshaler {
-	fields := ec.fields.collect(ec.OperationContext, sel, postImplementors)
+	fields := ec.fields.Collect(ec.OperationContext, sel, postImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := newDeferredGroup(ctx, fields)
+	deferred := gqlexec.NewDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -8508,19 +8509,19 @@ func (ec *executionContext) _Post(ctx context.Context, sel ast.SelectionSet, obj
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "member":
-			resolveConcurrently(ctx, out, field, ec.OperationContext, &deferred, i,
+			gqlexec.ResolveConcurrently(ctx, out, field, ec.OperationContext, &deferred, i,
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Post_member(ctx, field, obj)
 				})
 		case "projects":
-			resolveConcurrently(ctx, out, field, ec.OperationContext, &deferred, i,
+			gqlexec.ResolveConcurrently(ctx, out, field, ec.OperationContext, &deferred, i,
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Post_projects(ctx, field, obj)
 				})
 		case "groups":
-			resolveConcurrently(ctx, out, field, ec.OperationContext, &deferred, i,
+			gqlexec.ResolveConcurrently(ctx, out, field, ec.OperationContext, &deferred, i,
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Post_groups(ctx, field, obj)
@@ -8539,22 +8540,22 @@ func (ec *executionContext) _Post(ctx context.Context, sel ast.SelectionSet, obj
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return objectJSON(out, fields, len(deferred.Defers))
+	return gqlexec.ObjectJSON(out, fields, len(deferred.Defers))
 }
 
 var postConnectionImplementors = []string{"PostConnection"}
 
 func (ec *executionContext) _PostConnection(ctx context.Context, sel ast.SelectionSet, obj *model.PostConnection) graphql.Marshaler {
-	fields := ec.fields.collect(ec.OperationContext, sel, postConnectionImplementors)
+	fields := ec.fields.Collect(ec.OperationContext, sel, postConnectionImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := newDeferredGroup(ctx, fields)
+	deferred := gqlexec.NewDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("PostConnection")
 		case "edges":
-			resolveConcurrently(ctx, out, field, ec.OperationContext, &deferred, i,
+			gqlexec.ResolveConcurrently(ctx, out, field, ec.OperationContext, &deferred, i,
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._PostConnection_edges(ctx, field, obj)
@@ -8570,7 +8571,7 @@ func (ec *executionContext) _PostConnection(ctx context.Context, sel ast.Selecti
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "totalCount":
-			resolveConcurrently(ctx, out, field, ec.OperationContext, &deferred, i,
+			gqlexec.ResolveConcurrently(ctx, out, field, ec.OperationContext, &deferred, i,
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._PostConnection_totalCount(ctx, field, obj)
@@ -8589,16 +8590,16 @@ func (ec *executionContext) _PostConnection(ctx context.Context, sel ast.Selecti
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return objectJSON(out, fields, len(deferred.Defers))
+	return gqlexec.ObjectJSON(out, fields, len(deferred.Defers))
 }
 
 var postEdgeImplementors = []string{"PostEdge"}
 
 func (ec *executionContext) _PostEdge(ctx context.Context, sel ast.SelectionSet, obj *model.PostEdge) graphql.Marshaler {
-	fields := ec.fields.collect(ec.OperationContext, sel, postEdgeImplementors)
+	fields := ec.fields.Collect(ec.OperationContext, sel, postEdgeImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := newDeferredGroup(ctx, fields)
+	deferred := gqlexec.NewDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -8627,16 +8628,16 @@ func (ec *executionContext) _PostEdge(ctx context.Context, sel ast.SelectionSet,
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return objectJSON(out, fields, len(deferred.Defers))
+	return gqlexec.ObjectJSON(out, fields, len(deferred.Defers))
 }
 
 var postTypeMetricsImplementors = []string{"PostTypeMetrics"}
 
 func (ec *executionContext) _PostTypeMetrics(ctx context.Context, sel ast.SelectionSet, obj *model.PostTypeMetrics) graphql.Marshaler {
-	fields := ec.fields.collect(ec.OperationContext, sel, postTypeMetricsImplementors)
+	fields := ec.fields.Collect(ec.OperationContext, sel, postTypeMetricsImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := newDeferredGroup(ctx, fields)
+	deferred := gqlexec.NewDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -8665,16 +8666,16 @@ func (ec *executionContext) _PostTypeMetrics(ctx context.Context, sel ast.Select
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return objectJSON(out, fields, len(deferred.Defers))
+	return gqlexec.ObjectJSON(out, fields, len(deferred.Defers))
 }
 
 var projectImplementors = []string{"Project"}
 
 func (ec *executionContext) _Project(ctx context.Context, sel ast.SelectionSet, obj *aspire.Project) graphql.Marshaler {
-	fields := ec.fields.collect(ec.OperationContext, sel, projectImplementors)
+	fields := ec.fields.Collect(ec.OperationContext, sel, projectImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := newDeferredGroup(ctx, fields)
+	deferred := gqlexec.NewDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -8705,19 +8706,19 @@ func (ec *executionContext) _Project(ctx context.Context, sel ast.SelectionSet, 
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "members":
-			resolveConcurrently(ctx, out, field, ec.OperationContext, &deferred, i,
+			gqlexec.ResolveConcurrently(ctx, out, field, ec.OperationContext, &deferred, i,
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Project_members(ctx, field, obj)
 				})
 		case "posts":
-			resolveConcurrently(ctx, out, field, ec.OperationContext, &deferred, i,
+			gqlexec.ResolveConcurrently(ctx, out, field, ec.OperationContext, &deferred, i,
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Project_posts(ctx, field, obj)
 				})
 		case "performance":
-			resolveConcurrently(ctx, out, field, ec.OperationContext, &deferred, i,
+			gqlexec.ResolveConcurrently(ctx, out, field, ec.OperationContext, &deferred, i,
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Project_performance(ctx, field, obj)
@@ -8736,22 +8737,22 @@ func (ec *executionContext) _Project(ctx context.Context, sel ast.SelectionSet, 
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return objectJSON(out, fields, len(deferred.Defers))
+	return gqlexec.ObjectJSON(out, fields, len(deferred.Defers))
 }
 
 var projectConnectionImplementors = []string{"ProjectConnection"}
 
 func (ec *executionContext) _ProjectConnection(ctx context.Context, sel ast.SelectionSet, obj *model.ProjectConnection) graphql.Marshaler {
-	fields := ec.fields.collect(ec.OperationContext, sel, projectConnectionImplementors)
+	fields := ec.fields.Collect(ec.OperationContext, sel, projectConnectionImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := newDeferredGroup(ctx, fields)
+	deferred := gqlexec.NewDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("ProjectConnection")
 		case "edges":
-			resolveConcurrently(ctx, out, field, ec.OperationContext, &deferred, i,
+			gqlexec.ResolveConcurrently(ctx, out, field, ec.OperationContext, &deferred, i,
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._ProjectConnection_edges(ctx, field, obj)
@@ -8767,7 +8768,7 @@ func (ec *executionContext) _ProjectConnection(ctx context.Context, sel ast.Sele
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "totalCount":
-			resolveConcurrently(ctx, out, field, ec.OperationContext, &deferred, i,
+			gqlexec.ResolveConcurrently(ctx, out, field, ec.OperationContext, &deferred, i,
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._ProjectConnection_totalCount(ctx, field, obj)
@@ -8786,16 +8787,16 @@ func (ec *executionContext) _ProjectConnection(ctx context.Context, sel ast.Sele
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return objectJSON(out, fields, len(deferred.Defers))
+	return gqlexec.ObjectJSON(out, fields, len(deferred.Defers))
 }
 
 var projectEdgeImplementors = []string{"ProjectEdge"}
 
 func (ec *executionContext) _ProjectEdge(ctx context.Context, sel ast.SelectionSet, obj *model.ProjectEdge) graphql.Marshaler {
-	fields := ec.fields.collect(ec.OperationContext, sel, projectEdgeImplementors)
+	fields := ec.fields.Collect(ec.OperationContext, sel, projectEdgeImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := newDeferredGroup(ctx, fields)
+	deferred := gqlexec.NewDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -8824,19 +8825,19 @@ func (ec *executionContext) _ProjectEdge(ctx context.Context, sel ast.SelectionS
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return objectJSON(out, fields, len(deferred.Defers))
+	return gqlexec.ObjectJSON(out, fields, len(deferred.Defers))
 }
 
 var queryImplementors = []string{"Query"}
 
 func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) graphql.Marshaler {
-	fields := ec.fields.collect(ec.OperationContext, sel, queryImplementors)
+	fields := ec.fields.Collect(ec.OperationContext, sel, queryImplementors)
 	ctx = graphql.WithFieldContext(ctx, &graphql.FieldContext{
 		Object: "Query",
 	})
 
 	out := graphql.NewFieldSet(fields)
-	deferred := newDeferredGroup(ctx, fields)
+	deferred := gqlexec.NewDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		innerCtx := graphql.WithRootFieldContext(ctx, &graphql.RootFieldContext{
 			Object: field.Name,
@@ -8928,16 +8929,16 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return objectJSON(out, fields, len(deferred.Defers))
+	return gqlexec.ObjectJSON(out, fields, len(deferred.Defers))
 }
 
 var __DirectiveImplementors = []string{"__Directive"}
 
 func (ec *executionContext) ___Directive(ctx context.Context, sel ast.SelectionSet, obj *introspection.Directive) graphql.Marshaler {
-	fields := ec.fields.collect(ec.OperationContext, sel, __DirectiveImplementors)
+	fields := ec.fields.Collect(ec.OperationContext, sel, __DirectiveImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := newDeferredGroup(ctx, fields)
+	deferred := gqlexec.NewDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -8981,16 +8982,16 @@ func (ec *executionContext) ___Directive(ctx context.Context, sel ast.SelectionS
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return objectJSON(out, fields, len(deferred.Defers))
+	return gqlexec.ObjectJSON(out, fields, len(deferred.Defers))
 }
 
 var __EnumValueImplementors = []string{"__EnumValue"}
 
 func (ec *executionContext) ___EnumValue(ctx context.Context, sel ast.SelectionSet, obj *introspection.EnumValue) graphql.Marshaler {
-	fields := ec.fields.collect(ec.OperationContext, sel, __EnumValueImplementors)
+	fields := ec.fields.Collect(ec.OperationContext, sel, __EnumValueImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := newDeferredGroup(ctx, fields)
+	deferred := gqlexec.NewDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -9029,16 +9030,16 @@ func (ec *executionContext) ___EnumValue(ctx context.Context, sel ast.SelectionS
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return objectJSON(out, fields, len(deferred.Defers))
+	return gqlexec.ObjectJSON(out, fields, len(deferred.Defers))
 }
 
 var __FieldImplementors = []string{"__Field"}
 
 func (ec *executionContext) ___Field(ctx context.Context, sel ast.SelectionSet, obj *introspection.Field) graphql.Marshaler {
-	fields := ec.fields.collect(ec.OperationContext, sel, __FieldImplementors)
+	fields := ec.fields.Collect(ec.OperationContext, sel, __FieldImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := newDeferredGroup(ctx, fields)
+	deferred := gqlexec.NewDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -9087,16 +9088,16 @@ func (ec *executionContext) ___Field(ctx context.Context, sel ast.SelectionSet, 
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return objectJSON(out, fields, len(deferred.Defers))
+	return gqlexec.ObjectJSON(out, fields, len(deferred.Defers))
 }
 
 var __InputValueImplementors = []string{"__InputValue"}
 
 func (ec *executionContext) ___InputValue(ctx context.Context, sel ast.SelectionSet, obj *introspection.InputValue) graphql.Marshaler {
-	fields := ec.fields.collect(ec.OperationContext, sel, __InputValueImplementors)
+	fields := ec.fields.Collect(ec.OperationContext, sel, __InputValueImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := newDeferredGroup(ctx, fields)
+	deferred := gqlexec.NewDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -9145,16 +9146,16 @@ func (ec *executionContext) ___InputValue(ctx context.Context, sel ast.Selection
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return objectJSON(out, fields, len(deferred.Defers))
+	return gqlexec.ObjectJSON(out, fields, len(deferred.Defers))
 }
 
 var __SchemaImplementors = []string{"__Schema"}
 
 func (ec *executionContext) ___Schema(ctx context.Context, sel ast.SelectionSet, obj *introspection.Schema) graphql.Marshaler {
-	fields := ec.fields.collect(ec.OperationContext, sel, __SchemaImplementors)
+	fields := ec.fields.Collect(ec.OperationContext, sel, __SchemaImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := newDeferredGroup(ctx, fields)
+	deferred := gqlexec.NewDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -9203,16 +9204,16 @@ func (ec *executionContext) ___Schema(ctx context.Context, sel ast.SelectionSet,
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return objectJSON(out, fields, len(deferred.Defers))
+	return gqlexec.ObjectJSON(out, fields, len(deferred.Defers))
 }
 
 var __TypeImplementors = []string{"__Type"}
 
 func (ec *executionContext) ___Type(ctx context.Context, sel ast.SelectionSet, obj *introspection.Type) graphql.Marshaler {
-	fields := ec.fields.collect(ec.OperationContext, sel, __TypeImplementors)
+	fields := ec.fields.Collect(ec.OperationContext, sel, __TypeImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := newDeferredGroup(ctx, fields)
+	deferred := gqlexec.NewDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -9286,7 +9287,7 @@ func (ec *executionContext) ___Type(ctx context.Context, sel ast.SelectionSet, o
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return objectJSON(out, fields, len(deferred.Defers))
+	return gqlexec.ObjectJSON(out, fields, len(deferred.Defers))
 }
 
 // endregion **************************** object.gotpl ****************************
@@ -9341,8 +9342,8 @@ func (ec *executionContext) marshalNDateTime2timeᚐTime(ctx context.Context, se
 }
 
 func (ec *executionContext) marshalNGroup2ᚕᚖgithubᚗcomᚋaspireᚑgraphqlᚋaspireᚑgraphqlᚋaspireᚐGroupᚄ(ctx context.Context, sel ast.SelectionSet, v []*aspire.Group) graphql.Marshaler {
-	ctx = withBatchParents(ctx, sel, "Group", v, nil)
-	ret := marshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ctx = gqlexec.WithBatchParents(ctx, sel, "Group", v, nil)
+	ret := gqlexec.MarshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNGroup2ᚖgithubᚗcomᚋaspireᚑgraphqlᚋaspireᚑgraphqlᚋaspireᚐGroup(ctx, sel, v[i])
@@ -9367,7 +9368,7 @@ func (ec *executionContext) marshalNGroup2ᚖgithubᚗcomᚋaspireᚑgraphqlᚋa
 
 func (ec *executionContext) marshalNGroupEdge2ᚕᚖgithubᚗcomᚋaspireᚑgraphqlᚋaspireᚑgraphqlᚋgraphᚋmodelᚐGroupEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.GroupEdge) graphql.Marshaler {
 	ctx = withGroupEdgeParents(ctx, sel, v)
-	ret := marshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := gqlexec.MarshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNGroupEdge2ᚖgithubᚗcomᚋaspireᚑgraphqlᚋaspireᚑgraphqlᚋgraphᚋmodelᚐGroupEdge(ctx, sel, v[i])
@@ -9455,8 +9456,8 @@ var (
 )
 
 func (ec *executionContext) marshalNMember2ᚕᚖgithubᚗcomᚋaspireᚑgraphqlᚋaspireᚑgraphqlᚋaspireᚐMemberᚄ(ctx context.Context, sel ast.SelectionSet, v []*aspire.Member) graphql.Marshaler {
-	ctx = withBatchParents(ctx, sel, "Member", v, nil)
-	ret := marshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ctx = gqlexec.WithBatchParents(ctx, sel, "Member", v, nil)
+	ret := gqlexec.MarshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNMember2ᚖgithubᚗcomᚋaspireᚑgraphqlᚋaspireᚑgraphqlᚋaspireᚐMember(ctx, sel, v[i])
@@ -9481,7 +9482,7 @@ func (ec *executionContext) marshalNMember2ᚖgithubᚗcomᚋaspireᚑgraphqlᚋ
 
 func (ec *executionContext) marshalNMemberEdge2ᚕᚖgithubᚗcomᚋaspireᚑgraphqlᚋaspireᚑgraphqlᚋgraphᚋmodelᚐMemberEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.MemberEdge) graphql.Marshaler {
 	ctx = withMemberEdgeParents(ctx, sel, v)
-	ret := marshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := gqlexec.MarshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNMemberEdge2ᚖgithubᚗcomᚋaspireᚑgraphqlᚋaspireᚑgraphqlᚋgraphᚋmodelᚐMemberEdge(ctx, sel, v[i])
@@ -9505,7 +9506,7 @@ func (ec *executionContext) marshalNMemberEdge2ᚖgithubᚗcomᚋaspireᚑgraphq
 }
 
 func (ec *executionContext) marshalNMemberPerformance2ᚕᚖgithubᚗcomᚋaspireᚑgraphqlᚋaspireᚑgraphqlᚋgraphᚋmodelᚐMemberPerformanceᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.MemberPerformance) graphql.Marshaler {
-	ret := marshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := gqlexec.MarshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNMemberPerformance2ᚖgithubᚗcomᚋaspireᚑgraphqlᚋaspireᚑgraphqlᚋgraphᚋmodelᚐMemberPerformance(ctx, sel, v[i])
@@ -9633,7 +9634,7 @@ var (
 )
 
 func (ec *executionContext) marshalNNetworkMetrics2ᚕᚖgithubᚗcomᚋaspireᚑgraphqlᚋaspireᚑgraphqlᚋgraphᚋmodelᚐNetworkMetricsᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.NetworkMetrics) graphql.Marshaler {
-	ret := marshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := gqlexec.MarshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNNetworkMetrics2ᚖgithubᚗcomᚋaspireᚑgraphqlᚋaspireᚑgraphqlᚋgraphᚋmodelᚐNetworkMetrics(ctx, sel, v[i])
@@ -9665,7 +9666,7 @@ func (ec *executionContext) marshalNPageInfo2ᚖgithubᚗcomᚋaspireᚑgraphql�
 }
 
 func (ec *executionContext) marshalNPerformancePoint2ᚕᚖgithubᚗcomᚋaspireᚑgraphqlᚋaspireᚑgraphqlᚋgraphᚋmodelᚐPerformancePointᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.PerformancePoint) graphql.Marshaler {
-	ret := marshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := gqlexec.MarshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNPerformancePoint2ᚖgithubᚗcomᚋaspireᚑgraphqlᚋaspireᚑgraphqlᚋgraphᚋmodelᚐPerformancePoint(ctx, sel, v[i])
@@ -9689,8 +9690,8 @@ func (ec *executionContext) marshalNPerformancePoint2ᚖgithubᚗcomᚋaspireᚑ
 }
 
 func (ec *executionContext) marshalNPost2ᚕᚖgithubᚗcomᚋaspireᚑgraphqlᚋaspireᚑgraphqlᚋaspireᚐPostᚄ(ctx context.Context, sel ast.SelectionSet, v []*aspire.Post) graphql.Marshaler {
-	ctx = withBatchParents(ctx, sel, "Post", v, nil)
-	ret := marshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ctx = gqlexec.WithBatchParents(ctx, sel, "Post", v, nil)
+	ret := gqlexec.MarshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNPost2ᚖgithubᚗcomᚋaspireᚑgraphqlᚋaspireᚑgraphqlᚋaspireᚐPost(ctx, sel, v[i])
@@ -9715,7 +9716,7 @@ func (ec *executionContext) marshalNPost2ᚖgithubᚗcomᚋaspireᚑgraphqlᚋas
 
 func (ec *executionContext) marshalNPostEdge2ᚕᚖgithubᚗcomᚋaspireᚑgraphqlᚋaspireᚑgraphqlᚋgraphᚋmodelᚐPostEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.PostEdge) graphql.Marshaler {
 	ctx = withPostEdgeParents(ctx, sel, v)
-	ret := marshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := gqlexec.MarshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNPostEdge2ᚖgithubᚗcomᚋaspireᚑgraphqlᚋaspireᚑgraphqlᚋgraphᚋmodelᚐPostEdge(ctx, sel, v[i])
@@ -9839,7 +9840,7 @@ var (
 )
 
 func (ec *executionContext) marshalNPostTypeMetrics2ᚕᚖgithubᚗcomᚋaspireᚑgraphqlᚋaspireᚑgraphqlᚋgraphᚋmodelᚐPostTypeMetricsᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.PostTypeMetrics) graphql.Marshaler {
-	ret := marshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := gqlexec.MarshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNPostTypeMetrics2ᚖgithubᚗcomᚋaspireᚑgraphqlᚋaspireᚑgraphqlᚋgraphᚋmodelᚐPostTypeMetrics(ctx, sel, v[i])
@@ -9863,8 +9864,8 @@ func (ec *executionContext) marshalNPostTypeMetrics2ᚖgithubᚗcomᚋaspireᚑg
 }
 
 func (ec *executionContext) marshalNProject2ᚕᚖgithubᚗcomᚋaspireᚑgraphqlᚋaspireᚑgraphqlᚋaspireᚐProjectᚄ(ctx context.Context, sel ast.SelectionSet, v []*aspire.Project) graphql.Marshaler {
-	ctx = withBatchParents(ctx, sel, "Project", v, nil)
-	ret := marshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ctx = gqlexec.WithBatchParents(ctx, sel, "Project", v, nil)
+	ret := gqlexec.MarshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNProject2ᚖgithubᚗcomᚋaspireᚑgraphqlᚋaspireᚑgraphqlᚋaspireᚐProject(ctx, sel, v[i])
@@ -9889,7 +9890,7 @@ func (ec *executionContext) marshalNProject2ᚖgithubᚗcomᚋaspireᚑgraphql�
 
 func (ec *executionContext) marshalNProjectEdge2ᚕᚖgithubᚗcomᚋaspireᚑgraphqlᚋaspireᚑgraphqlᚋgraphᚋmodelᚐProjectEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.ProjectEdge) graphql.Marshaler {
 	ctx = withProjectEdgeParents(ctx, sel, v)
-	ret := marshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := gqlexec.MarshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNProjectEdge2ᚖgithubᚗcomᚋaspireᚑgraphqlᚋaspireᚑgraphqlᚋgraphᚋmodelᚐProjectEdge(ctx, sel, v[i])
@@ -9931,7 +9932,7 @@ func (ec *executionContext) marshalN__Directive2githubᚗcomᚋ99designsᚋgqlge
 }
 
 func (ec *executionContext) marshalN__Directive2ᚕgithubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐDirectiveᚄ(ctx context.Context, sel ast.SelectionSet, v []introspection.Directive) graphql.Marshaler {
-	ret := marshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := gqlexec.MarshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalN__Directive2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐDirective(ctx, sel, v[i])
@@ -9975,7 +9976,7 @@ func (ec *executionContext) unmarshalN__DirectiveLocation2ᚕstringᚄ(ctx conte
 }
 
 func (ec *executionContext) marshalN__DirectiveLocation2ᚕstringᚄ(ctx context.Context, sel ast.SelectionSet, v []string) graphql.Marshaler {
-	ret := marshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := gqlexec.MarshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalN__DirectiveLocation2string(ctx, sel, v[i])
@@ -10003,7 +10004,7 @@ func (ec *executionContext) marshalN__InputValue2githubᚗcomᚋ99designsᚋgqlg
 }
 
 func (ec *executionContext) marshalN__InputValue2ᚕgithubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐInputValueᚄ(ctx context.Context, sel ast.SelectionSet, v []introspection.InputValue) graphql.Marshaler {
-	ret := marshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := gqlexec.MarshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalN__InputValue2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐInputValue(ctx, sel, v[i])
@@ -10031,7 +10032,7 @@ func (ec *executionContext) marshalN__Type2githubᚗcomᚋ99designsᚋgqlgenᚋg
 }
 
 func (ec *executionContext) marshalN__Type2ᚕgithubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐTypeᚄ(ctx context.Context, sel ast.SelectionSet, v []introspection.Type) graphql.Marshaler {
-	ret := marshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := gqlexec.MarshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalN__Type2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐType(ctx, sel, v[i])
@@ -10137,8 +10138,8 @@ func (ec *executionContext) marshalOGroup2ᚕᚖgithubᚗcomᚋaspireᚑgraphql�
 	if v == nil {
 		return graphql.Null
 	}
-	ctx = withBatchParents(ctx, sel, "Group", v, nil)
-	ret := marshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ctx = gqlexec.WithBatchParents(ctx, sel, "Group", v, nil)
+	ret := gqlexec.MarshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNGroup2ᚖgithubᚗcomᚋaspireᚑgraphqlᚋaspireᚑgraphqlᚋaspireᚐGroup(ctx, sel, v[i])
@@ -10327,7 +10328,7 @@ func (ec *executionContext) marshalOMentionSource2ᚕgithubᚗcomᚋaspireᚑgra
 	if v == nil {
 		return graphql.Null
 	}
-	ret := marshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := gqlexec.MarshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNMentionSource2githubᚗcomᚋaspireᚑgraphqlᚋaspireᚑgraphqlᚋaspireᚐMentionSource(ctx, sel, v[i])
@@ -10393,7 +10394,7 @@ func (ec *executionContext) marshalONetwork2ᚕgithubᚗcomᚋaspireᚑgraphql�
 	if v == nil {
 		return graphql.Null
 	}
-	ret := marshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := gqlexec.MarshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNNetwork2githubᚗcomᚋaspireᚑgraphqlᚋaspireᚑgraphqlᚋaspireᚐNetwork(ctx, sel, v[i])
@@ -10466,7 +10467,7 @@ func (ec *executionContext) marshalOPostStatus2ᚕgithubᚗcomᚋaspireᚑgraphq
 	if v == nil {
 		return graphql.Null
 	}
-	ret := marshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := gqlexec.MarshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNPostStatus2githubᚗcomᚋaspireᚑgraphqlᚋaspireᚑgraphqlᚋaspireᚐPostStatus(ctx, sel, v[i])
@@ -10502,7 +10503,7 @@ func (ec *executionContext) marshalOPostType2ᚕgithubᚗcomᚋaspireᚑgraphql�
 	if v == nil {
 		return graphql.Null
 	}
-	ret := marshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := gqlexec.MarshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNPostType2githubᚗcomᚋaspireᚑgraphqlᚋaspireᚑgraphqlᚋaspireᚐPostType(ctx, sel, v[i])
@@ -10521,8 +10522,8 @@ func (ec *executionContext) marshalOProject2ᚕᚖgithubᚗcomᚋaspireᚑgraphq
 	if v == nil {
 		return graphql.Null
 	}
-	ctx = withBatchParents(ctx, sel, "Project", v, nil)
-	ret := marshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ctx = gqlexec.WithBatchParents(ctx, sel, "Project", v, nil)
+	ret := gqlexec.MarshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNProject2ᚖgithubᚗcomᚋaspireᚑgraphqlᚋaspireᚑgraphqlᚋaspireᚐProject(ctx, sel, v[i])
@@ -10645,7 +10646,7 @@ func (ec *executionContext) marshalO__EnumValue2ᚕgithubᚗcomᚋ99designsᚋgq
 	if v == nil {
 		return graphql.Null
 	}
-	ret := marshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := gqlexec.MarshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalN__EnumValue2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐEnumValue(ctx, sel, v[i])
@@ -10664,7 +10665,7 @@ func (ec *executionContext) marshalO__Field2ᚕgithubᚗcomᚋ99designsᚋgqlgen
 	if v == nil {
 		return graphql.Null
 	}
-	ret := marshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := gqlexec.MarshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalN__Field2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐField(ctx, sel, v[i])
@@ -10683,7 +10684,7 @@ func (ec *executionContext) marshalO__InputValue2ᚕgithubᚗcomᚋ99designsᚋg
 	if v == nil {
 		return graphql.Null
 	}
-	ret := marshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := gqlexec.MarshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalN__InputValue2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐInputValue(ctx, sel, v[i])
@@ -10702,7 +10703,7 @@ func (ec *executionContext) marshalO__Type2ᚕgithubᚗcomᚋ99designsᚋgqlgen�
 	if v == nil {
 		return graphql.Null
 	}
-	ret := marshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := gqlexec.MarshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalN__Type2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐType(ctx, sel, v[i])

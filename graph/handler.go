@@ -4,7 +4,6 @@ import (
 	"context"
 	"strings"
 	"sync"
-	"time"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/handler"
@@ -48,15 +47,6 @@ type HandlerConfig struct {
 	// Tracing adds the operation span and, on a document-cache miss, parse
 	// and validate spans (package tracing) to traced requests.
 	Tracing bool
-	// MaxExecuting bounds the operations executing at once; the others wait
-	// their turn (0: DefaultExecutingPerCPU × GOMAXPROCS; see admission.go).
-	// Half of them (at least 1) run on the CPU at once: one waiting on the
-	// upstream lends its CPU slot to another.
-	MaxExecuting int
-	// TenantShare, when > 0, lets one tenant hold at most 1/TenantShare of
-	// those slots, so a tenant with slow operations cannot starve the
-	// others (set in passthrough mode, where tenants are many).
-	TenantShare int
 
 	// ReportMaxPoints bounds the points of a performance series
 	// (report-max-points; 0: report.DefaultMaxPoints).
@@ -65,14 +55,13 @@ type HandlerConfig struct {
 	// gqlgenTransports keeps gqlgen's own POST and GET, which the tests
 	// compare rawTransport's answers with.
 	gqlgenTransports bool
-	// resumeWait replaces admission's resumeWait (0: it), so a test can
-	// tell a cycle the constant would break.
-	resumeWait time.Duration
 }
 
 // NewHandler returns the GraphQL executor with its transports, caches,
 // limits, error presenter and panic recovery. The caller wraps it with the
-// HTTP middleware that puts loaders.With into each request's context.
+// HTTP middleware that puts loaders.With into each request's context; it
+// bounds no executions: the caller installs Admission for that (server
+// does, right after NewHandler).
 func NewHandler(cfg HandlerConfig) *handler.Server {
 	if cfg.QueryCacheBytes <= 0 {
 		cfg.QueryCacheBytes = DefaultDocBytes
@@ -119,14 +108,9 @@ func NewHandler(cfg HandlerConfig) *handler.Server {
 	srv.Use(errorCap{})
 	srv.Use(limitsExtension{limits: cfg.Limits, es: es, introspection: cfg.Introspection, authenticated: cfg.Authenticated,
 		queries: docs, tokenLimit: cfg.TokenLimit})
-	adm := newAdmission(cfg.MaxExecuting, cfg.TenantShare)
-	if cfg.resumeWait > 0 {
-		adm.cpu.resumeWait = cfg.resumeWait
-	}
-	srv.Use(adm)
 	if n := cfg.ReportMaxPoints; n > 0 && n != report.DefaultMaxPoints {
 		// Only a non-default setting costs a context per operation (the
-		// Resolver stays zero-sized: see prefetch.go).
+		// Resolver stays zero-sized: see runtime.go).
 		srv.AroundOperations(func(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {
 			return next(report.WithMaxPoints(ctx, n))
 		})

@@ -6,6 +6,8 @@ import (
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/vektah/gqlparser/v2/ast"
+
+	"github.com/aspire-graphql/aspire-graphql/graph/internal/gqlexec"
 )
 
 // TestObjectJSONIsFieldSet: fieldsJSON writes what graphql.FieldSet writes,
@@ -40,7 +42,7 @@ func TestObjectJSONIsFieldSet(t *testing.T) {
 		copy(fs.Values, values)
 		var want, got bytes.Buffer
 		fs.MarshalGQL(&want)
-		objectJSON(fs, fields, 0).MarshalGQL(&got)
+		gqlexec.ObjectJSON(fs, fields, 0).MarshalGQL(&got)
 		if !bytes.Equal(want.Bytes(), got.Bytes()) {
 			t.Fatalf("%v:\n gqlgen %s\n    ours %s", keys, want.Bytes(), got.Bytes())
 		}

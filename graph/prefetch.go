@@ -2,8 +2,6 @@ package graph
 
 import (
 	"context"
-	"sync/atomic"
-	"unsafe"
 
 	"github.com/99designs/gqlgen/graphql"
 
@@ -23,13 +21,6 @@ import (
 // for is enqueued: the fields gqlgen's CollectFields selects (fragments,
 // aliases, @skip/@include), with the arguments their resolvers will decode,
 // for the rows that will be marshalled (not the failed ones).
-//
-// prefetched lists, by outer relation, the inner relations it enqueues.
-// marshalSlice and resolveConcurrently rely on it: what is listed here must
-// be enqueued, or the in-order path would cost an upstream call per element.
-var prefetched = map[string]map[string]bool{
-	"Post.member": {"Member.projects": true, "Member.groups": true, "Member.performance": true},
-}
 
 // prefetchMembers enqueues the projects, groups and performance loads of the
 // members a Post.member batch resolver returned (see prefetched). It does not
@@ -84,75 +75,3 @@ func prefetchMembers(ctx context.Context, members []*aspire.Member) {
 		}
 	}
 }
-
-// resolveConcurrently replaces FieldSet.ResolveConcurrently in the objects'
-// marshallers (go generate rewrites the calls). A relation whose keys the
-// enclosing relation has prefetched has nothing to wait for that another
-// goroutine could join, so it resolves here, in order, instead of on a
-// goroutine of Dispatch; anything else is gqlgen's.
-func resolveConcurrently(ctx context.Context, out *graphql.FieldSet, field graphql.CollectedField, oc *graphql.OperationContext,
-	deferred *graphql.DeferredGroup, i int, recoverFromPanic, nonNull bool, resolve func(ctx context.Context) graphql.Marshaler) {
-	if field.IsDeferred() || !prefetchedHere(ctx, field) {
-		out.ResolveConcurrently(oc, deferred, i, recoverFromPanic, nonNull, resolve)
-		return
-	}
-	v := resolveRecovering(ctx, oc, recoverFromPanic, resolve)
-	out.Values[i] = v
-	// FieldSet counts the value that makes the object invalid the same way.
-	invalid := graphql.RequiredNull
-	if nonNull {
-		invalid = graphql.Null
-	}
-	if v == invalid {
-		atomic.AddUint32(&out.Invalids, 1)
-	}
-}
-
-func resolveRecovering(ctx context.Context, oc *graphql.OperationContext, recoverFromPanic bool, resolve func(ctx context.Context) graphql.Marshaler) (ret graphql.Marshaler) {
-	if recoverFromPanic {
-		defer func() {
-			if r := recover(); r != nil {
-				oc.Error(ctx, oc.Recover(ctx, r))
-				ret = graphql.Null
-			}
-		}()
-	}
-	return resolve(ctx)
-}
-
-// prefetchedHere reports whether field, of the object marshalled under ctx,
-// is a relation the object's own relation prefetched.
-func prefetchedHere(ctx context.Context, field graphql.CollectedField) bool {
-	fc := graphql.GetFieldContext(ctx)
-	if fc == nil || fc.Field.Field == nil || field.ObjectDefinition == nil {
-		return false
-	}
-	inner := prefetched[fc.Object+"."+fc.Field.Name]
-	return inner != nil && inner[field.ObjectDefinition.Name+"."+field.Name]
-}
-
-// memberResolverOf and postResolverOf replace ec.Resolvers.Member() and
-// .Post() (execpatch): gqlgen's getters, which it rewrites on every
-// generate, allocate a resolver on every relation field of every member and
-// post. Resolver holds nothing (the array below fails to compile if it
-// gets a field), so one of each serves every *Resolver; another
-// ResolverRoot keeps its own getters.
-func memberResolverOf(r ResolverRoot) MemberResolver {
-	if _, ok := r.(*Resolver); ok {
-		return theMemberResolver
-	}
-	return r.Member()
-}
-
-func postResolverOf(r ResolverRoot) PostResolver {
-	if _, ok := r.(*Resolver); ok {
-		return thePostResolver
-	}
-	return r.Post()
-}
-
-var (
-	theMemberResolver = &memberResolver{&Resolver{}}
-	thePostResolver   = &postResolver{&Resolver{}}
-	_                 = [1]struct{}{}[unsafe.Sizeof(Resolver{})]
-)

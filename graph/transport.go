@@ -101,7 +101,10 @@ func writeResponse(w io.Writer, resp *graphql.Response) {
 	_, _ = w.Write(tail)
 }
 
-var dataKey = []byte(`{"data":`)
+var (
+	dataKey    = []byte(`{"data":`)
+	closeBrace = []byte{'}'}
+)
 
 // needsHTMLEscape reports whether b holds a byte sequence encoding/json
 // escapes in its output: <, >, & or U+2028/U+2029 (E2 80 A8/A9).

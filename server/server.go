@@ -15,6 +15,7 @@ import (
 	"github.com/rs/zerolog"
 	"go.opentelemetry.io/otel/trace"
 
+	"github.com/aspire-graphql/aspire-graphql/admission"
 	"github.com/aspire-graphql/aspire-graphql/aspire"
 	"github.com/aspire-graphql/aspire-graphql/config"
 	"github.com/aspire-graphql/aspire-graphql/graph"
@@ -136,8 +137,6 @@ func graphqlHandler(o Options) http.Handler {
 		TokenLimit:      c.MaxTokens,
 		APQCache:        o.APQ,
 		Tracing:         o.Tracer != nil,
-		TenantShare:     tenantShare(c),
-		MaxExecuting:    c.MaxExecuting,
 		ReportMaxPoints: c.ReportMaxPoints,
 		Limits: graph.Limits{Fields: c.MaxFields, Depth: c.MaxDepth, Aliases: c.MaxAliases, RootFields: c.MaxRootFields,
 			Directives: c.MaxDirectives, Complexity: c.MaxComplexity},
@@ -147,6 +146,10 @@ func graphqlHandler(o Options) http.Handler {
 			}
 		},
 	})
+	// Admission right after NewHandler's extensions: outside the hooks
+	// below, which count the operations it ran, as when NewHandler
+	// installed it.
+	srv.Use(graph.Admission(admission.New(c.MaxExecuting, tenantShare(c))))
 	srv.AroundOperations(func(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {
 		if st := requestStateFrom(ctx); st != nil {
 			st.executed = true

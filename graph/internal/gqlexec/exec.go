@@ -1,4 +1,16 @@
-package graph
+// Package gqlexec holds cheaper stand-ins for the gqlgen runtime calls in
+// graph/generated.go; graph/internal/execpatch rewrites the generated calls
+// to them right after gqlgen runs (go generate). Each keeps the signature
+// and result of the call it replaces, and says what it saves and why that
+// is safe; graph's tests pin each to gqlgen's (TestCollectFieldsIsGqlgens,
+// TestObjectJSONIsFieldSet, TestParentIndexIsBatchParentIndex, …).
+//
+// What they need to know of the schema (which fields are relations, which
+// relations a batch resolver prefetches, the edge types) reaches them once,
+// from graph's init (graph/runtime.go: Use). What needs the generated
+// types stays in graph/runtime.go: the resolver getters, the four edge
+// wrappers and the Metrics marshaller.
+package gqlexec
 
 import (
 	"context"
@@ -10,20 +22,12 @@ import (
 	"github.com/vektah/gqlparser/v2/ast"
 
 	"github.com/aspire-graphql/aspire-graphql/aspire"
-	"github.com/aspire-graphql/aspire-graphql/graph/model"
 )
-
-// This file holds the graph package's replacements for gqlgen's runtime
-// calls in generated.go (marshalSlice, newDeferredGroup, batchParentsFor,
-// resolveField, withBatchParents; prefetch.go has resolveConcurrently,
-// collect.go CollectFields, argsmemo.go the arguments' decoding);
-// graph/internal/execpatch swaps them in right after gqlgen runs. Each has the signature of the call it replaces,
-// and says what it saves and why that is safe.
 
 // gqlgen marshals every list of objects with one goroutine per element
 // (graphql.MarshalSliceConcurrently), which made goroutine start-up, stack
 // growth and stack scanning about a third of the CPU of a 100-post query.
-// go generate rewrites those calls to marshalSlice (internal/execpatch), which
+// go generate rewrites those calls to MarshalSlice (graph/internal/execpatch), which
 // marshals the elements in order on the caller's goroutine when that cannot
 // cost an upstream call, and falls back to gqlgen's concurrent version when
 // it could.
@@ -39,22 +43,10 @@ import (
 // whose element selection nests a relation under a relation that does not
 // prefetch it stays concurrent.
 
-// relations are the fields that can wait on a loader, by "Type.field": the
-// batch resolvers of gqlgen.yml (TestRelationsAreTheBatchResolvers keeps the
-// two in step). The other resolvers (handles, edges) compute from their
-// parent and never wait.
-var relations = map[string]bool{
-	"Post.member": true, "Post.projects": true, "Post.groups": true,
-	"Member.projects": true, "Member.groups": true, "Member.posts": true, "Member.performance": true,
-	"Project.members": true, "Project.posts": true,
-	"Group.members": true, "Group.posts": true,
-	"Project.performance": true, "Group.performance": true,
-}
-
-// marshalSlice has graphql.MarshalSliceConcurrently's signature and result.
-func marshalSlice(ctx context.Context, length int, workerLimit int64, omitPanicHandler bool, marshalElement func(ctx context.Context, i int) graphql.Marshaler) graphql.Array {
+// MarshalSlice has graphql.MarshalSliceConcurrently's signature and result.
+func MarshalSlice(ctx context.Context, length int, workerLimit int64, omitPanicHandler bool, marshalElement func(ctx context.Context, i int) graphql.Marshaler) graphql.Array {
 	if length > 1 {
-		if fc := graphql.GetFieldContext(ctx); fc == nil || nestsRelations(fc.Field.Selections, nil, false) {
+		if fc := graphql.GetFieldContext(ctx); fc == nil || NestsRelations(fc.Field.Selections, nil, false) {
 			return graphql.MarshalSliceConcurrently(ctx, length, workerLimit, omitPanicHandler, marshalElement)
 		}
 	}
@@ -81,40 +73,40 @@ func marshalElementAt(ctx context.Context, i int, omitPanicHandler bool, marshal
 	return marshal(ctx, i)
 }
 
-// nestsRelations reports whether sel holds a relation under a relation
-// that the outer one does not prefetch (see prefetched); outer is the
+// NestsRelations reports whether sel holds a relation under a relation
+// that the outer one does not prefetch (see Schema.Prefetched); outer is the
 // nearest relation above sel (nil for none), deep says sel is under a
 // relation that was prefetched, where any relation would nest a third
 // level. Fragments are followed (validation has already refused cycles);
 // @skip and @include are ignored, which can only choose the concurrent path
 // more often. (Names are joined only as map keys, on the stack: this runs
 // for every list.)
-func nestsRelations(sel ast.SelectionSet, outer *ast.Field, deep bool) bool {
+func NestsRelations(sel ast.SelectionSet, outer *ast.Field, deep bool) bool {
 	for _, s := range sel {
 		switch s := s.(type) {
 		case *ast.Field:
 			inner, innerDeep := outer, deep
-			if s.ObjectDefinition != nil && relations[s.ObjectDefinition.Name+"."+s.Name] {
+			if s.ObjectDefinition != nil && schema.Relations[s.ObjectDefinition.Name+"."+s.Name] {
 				switch {
 				case deep:
 					return true
 				case outer == nil:
 					inner = s
-				case prefetched[outer.ObjectDefinition.Name+"."+outer.Name][s.ObjectDefinition.Name+"."+s.Name]:
+				case schema.Prefetched[outer.ObjectDefinition.Name+"."+outer.Name][s.ObjectDefinition.Name+"."+s.Name]:
 					inner, innerDeep = nil, true
 				default:
 					return true
 				}
 			}
-			if len(s.SelectionSet) > 0 && nestsRelations(s.SelectionSet, inner, innerDeep) {
+			if len(s.SelectionSet) > 0 && NestsRelations(s.SelectionSet, inner, innerDeep) {
 				return true
 			}
 		case *ast.InlineFragment:
-			if nestsRelations(s.SelectionSet, outer, deep) {
+			if NestsRelations(s.SelectionSet, outer, deep) {
 				return true
 			}
 		case *ast.FragmentSpread:
-			if s.Definition != nil && nestsRelations(s.Definition.SelectionSet, outer, deep) {
+			if s.Definition != nil && NestsRelations(s.Definition.SelectionSet, outer, deep) {
 				return true
 			}
 		}
@@ -122,13 +114,13 @@ func nestsRelations(sel ast.SelectionSet, outer *ast.Field, deep bool) bool {
 	return false
 }
 
-// withBatchParents replaces graphql.WithBatchParents in the lists' marshallers:
+// WithBatchParents replaces graphql.WithBatchParents in the lists' marshallers:
 // it hands the list to the elements' batch resolvers, at the cost of a
 // group, a copy of the context's map of groups and a context per list (W3
 // has two lists per post, each member's projects and groups). Only a
 // relation among the elements' own fields reads it, so a list whose
 // selection has none (fragments followed, @skip ignored) skips it.
-func withBatchParents(ctx context.Context, sel ast.SelectionSet, typeName string, parents any, indexMap map[int]int) context.Context {
+func WithBatchParents(ctx context.Context, sel ast.SelectionSet, typeName string, parents any, indexMap map[int]int) context.Context {
 	if !selectsRelation(sel) {
 		return ctx
 	}
@@ -139,7 +131,7 @@ func selectsRelation(sel ast.SelectionSet) bool {
 	for _, s := range sel {
 		switch s := s.(type) {
 		case *ast.Field:
-			if s.ObjectDefinition != nil && relations[s.ObjectDefinition.Name+"."+s.Name] {
+			if s.ObjectDefinition != nil && schema.Relations[s.ObjectDefinition.Name+"."+s.Name] {
 				return true
 			}
 		case *ast.InlineFragment:
@@ -155,13 +147,13 @@ func selectsRelation(sel ast.SelectionSet) bool {
 	return false
 }
 
-// newDeferredGroup replaces graphql.NewDeferredGroup, which every object's
+// NewDeferredGroup replaces graphql.NewDeferredGroup, which every object's
 // marshaller calls: it builds the object's whole response path, a field set
 // and a map (a tenth of a W3 query's allocations) for @defer, which only a
 // field marked deferred uses. Without one, the zero group is what the
 // generated code reads: it touches the group only for deferred fields and
 // when len(Defers) > 0.
-func newDeferredGroup(ctx context.Context, fields []graphql.CollectedField) graphql.DeferredGroup {
+func NewDeferredGroup(ctx context.Context, fields []graphql.CollectedField) graphql.DeferredGroup {
 	for _, f := range fields {
 		if f.IsDeferred() {
 			return graphql.NewDeferredGroup(ctx)
@@ -170,13 +162,13 @@ func newDeferredGroup(ctx context.Context, fields []graphql.CollectedField) grap
 	return graphql.DeferredGroup{}
 }
 
-// batchParents is graphql.BatchParents, found without building the field's
+// BatchParents is graphql.BatchParents, found without building the field's
 // whole response path for each parent: gqlgen's BatchParentsFor calls
 // GetPath for every parent of every batch resolver only to read the parent's
 // index, the second-to-last element. go generate rewrites the generated
-// calls to batchParentsFor; the generated code uses only these fields and
+// calls to BatchParentsFor; the generated code uses only these fields and
 // FieldResult.
-type batchParents[P any] struct {
+type BatchParents[P any] struct {
 	Parents  []P
 	Index    ast.PathIndex
 	IndexMap map[int]int
@@ -189,7 +181,7 @@ type batchParents[P any] struct {
 // aliased edge node the key is prefixed with the node's alias: `a: node` and
 // `b: node` share the edges' group but may select the same response key
 // with other arguments.
-func (b batchParents[P]) FieldResult(field graphql.CollectedField, resolve func() (any, error)) *graphql.BatchFieldResult {
+func (b BatchParents[P]) FieldResult(field graphql.CollectedField, resolve func() (any, error)) *graphql.BatchFieldResult {
 	key := field.Alias
 	if key == "" {
 		key = field.Name
@@ -200,48 +192,41 @@ func (b batchParents[P]) FieldResult(field graphql.CollectedField, resolve func(
 	return b.group.GetFieldResult(key, resolve)
 }
 
-// batchParentsFor is graphql.BatchParentsFor with a cheaper parent index,
+// BatchParentsFor is graphql.BatchParentsFor with a cheaper parent index,
 // and the edges' nodes as parents: a relation of edges[i].node finds the
-// group withEdgeParents made (typeName+"Edge.node") and index i, so
+// group WithEdgeParents made (typeName+"Edge.node") and index i, so
 // `edges { node { member } }` resolves every sibling at once, as
 // `nodes { member }` does. gqlgen sees no parent index there (the path's
 // second-to-last element is "node") and would resolve each node alone: one
 // loader load per element, marshalled in order, one upstream call each.
-func batchParentsFor[P any](ctx context.Context, typeName string) (batchParents[P], bool) {
+func BatchParentsFor[P any](ctx context.Context, typeName string) (BatchParents[P], bool) {
 	name, prefix := typeName, ""
-	idx, ok := parentIndex(ctx)
+	idx, ok := ParentIndex(ctx)
 	if !ok {
 		var alias string
 		if idx, alias, ok = edgeNodeIndex(ctx); !ok {
-			return batchParents[P]{}, false
+			return BatchParents[P]{}, false
 		}
-		name = edgeGroup[typeName]
+		name = schema.EdgeGroup[typeName]
 		if alias != "node" {
 			prefix = alias + "." // a GraphQL name has no dot: no clash with an unprefixed key
 		}
 	}
 	group := graphql.GetBatchParentGroup(ctx, name)
 	if group == nil {
-		return batchParents[P]{}, false
+		return BatchParents[P]{}, false
 	}
 	parents, ok := group.Parents.([]P)
 	if !ok || int(idx) >= len(parents) {
-		return batchParents[P]{}, false
+		return BatchParents[P]{}, false
 	}
-	return batchParents[P]{Parents: parents, Index: idx, IndexMap: group.IndexMap, group: group, prefix: prefix}, true
+	return BatchParents[P]{Parents: parents, Index: idx, IndexMap: group.IndexMap, group: group, prefix: prefix}, true
 }
 
-// edgeGroup names the batch group of each node type's edges, apart from
-// the type's own (a list of nodes), so a relation under an edge never reads
-// the group of an enclosing list of the same type.
-var edgeGroup = map[string]string{
-	"Post": "PostEdge.node", "Member": "MemberEdge.node", "Project": "ProjectEdge.node", "Group": "GroupEdge.node",
-}
-
-// parentIndex is graphql.BatchParentIndex: the second-to-last element of
+// ParentIndex is graphql.BatchParentIndex: the second-to-last element of
 // the path, if it is an index. It walks the field contexts the way
 // FieldContext.Path does, stopping at that element.
-func parentIndex(ctx context.Context) (ast.PathIndex, bool) {
+func ParentIndex(ctx context.Context) (ast.PathIndex, bool) {
 	if graphql.GetPathContext(ctx) != nil {
 		// The path starts in an input value: gqlgen's own reading.
 		return graphql.BatchParentIndex(ctx)
@@ -283,7 +268,7 @@ func edgeNodeIndex(ctx context.Context) (ast.PathIndex, string, bool) {
 			switch n {
 			case 0:
 			case 1:
-				if it.Field.Name != "node" || !edgeTypes[it.Object] {
+				if it.Field.Name != "node" || !schema.EdgeTypes[it.Object] {
 					return 0, "", false
 				}
 				alias = it.Field.Alias
@@ -298,15 +283,12 @@ func edgeNodeIndex(ctx context.Context) (ast.PathIndex, string, bool) {
 	return 0, "", false
 }
 
-// edgeTypes are the edge types' names.
-var edgeTypes = map[string]bool{"PostEdge": true, "MemberEdge": true, "ProjectEdge": true, "GroupEdge": true}
-
-// withEdgeParents is withBatchParents for a list of edges (execpatch inserts
+// WithEdgeParents is WithBatchParents for a list of edges (execpatch inserts
 // the calls, one function per edge type, in the lists' marshallers): the
 // nodes become the parents of the relations under edges[i].node. Like
-// withBatchParents it costs nothing to a list whose nodes select no
+// WithBatchParents it costs nothing to a list whose nodes select no
 // relation.
-func withEdgeParents[E comparable, N any](ctx context.Context, sel ast.SelectionSet, typeName string, edges []E, node func(E) N) context.Context {
+func WithEdgeParents[E comparable, N any](ctx context.Context, sel ast.SelectionSet, typeName string, edges []E, node func(E) N) context.Context {
 	if !nodeSelectsRelation(sel) {
 		return ctx
 	}
@@ -317,23 +299,7 @@ func withEdgeParents[E comparable, N any](ctx context.Context, sel ast.Selection
 			nodes[i] = node(e)
 		}
 	}
-	return graphql.WithBatchParents(ctx, edgeGroup[typeName], nodes, nil)
-}
-
-func withPostEdgeParents(ctx context.Context, sel ast.SelectionSet, v []*model.PostEdge) context.Context {
-	return withEdgeParents(ctx, sel, "Post", v, func(e *model.PostEdge) *aspire.Post { return e.Node })
-}
-
-func withMemberEdgeParents(ctx context.Context, sel ast.SelectionSet, v []*model.MemberEdge) context.Context {
-	return withEdgeParents(ctx, sel, "Member", v, func(e *model.MemberEdge) *aspire.Member { return e.Node })
-}
-
-func withProjectEdgeParents(ctx context.Context, sel ast.SelectionSet, v []*model.ProjectEdge) context.Context {
-	return withEdgeParents(ctx, sel, "Project", v, func(e *model.ProjectEdge) *aspire.Project { return e.Node })
-}
-
-func withGroupEdgeParents(ctx context.Context, sel ast.SelectionSet, v []*model.GroupEdge) context.Context {
-	return withEdgeParents(ctx, sel, "Group", v, func(e *model.GroupEdge) *aspire.Group { return e.Node })
+	return graphql.WithBatchParents(ctx, schema.EdgeGroup[typeName], nodes, nil)
 }
 
 // nodeSelectsRelation reports whether an edge's selection has a node field
@@ -358,7 +324,7 @@ func nodeSelectsRelation(sel ast.SelectionSet) bool {
 	return false
 }
 
-// resolveField replaces graphql.ResolveField for every field (go generate
+// ResolveField replaces graphql.ResolveField for every field (go generate
 // rewrites the calls; execpatch refuses a schema whose fields carry
 // directives, so middlewareChain is always nil). gqlgen's version hands the
 // field's resolver to the operation's field middleware, so the resolver's
@@ -368,7 +334,7 @@ func nodeSelectsRelation(sel ast.SelectionSet) bool {
 // resolver directly and lets those closures stay on the stack. Were a field
 // interceptor ever installed, every field fails loudly (a panic, recovered
 // into an error) rather than skipping it in silence.
-func resolveField[T any](
+func ResolveField[T any](
 	ctx context.Context,
 	oc *graphql.OperationContext,
 	field graphql.CollectedField,
@@ -406,7 +372,7 @@ func resolveField[T any](
 		}()
 	}
 	if middlewareChain != nil || !plainFieldMiddleware(oc) {
-		panic("graph: field middleware is installed but resolveField (graph/exec.go) does not run it; see docs/decisions.md")
+		panic("graph: field middleware is installed but ResolveField (graph/internal/gqlexec) does not run it; see docs/decisions.md")
 	}
 	res, err := fieldResolver(ctx)
 	if err != nil {
@@ -417,7 +383,7 @@ func resolveField[T any](
 		return graphql.Null
 	}
 	if aspire.Drifting() || aspire.SawUnreadable() { // two atomic loads: false unless the upstream dropped a field or sent one it could not read
-		if err := driftError(ctx, fc, res); err != nil {
+		if err := schema.DriftError(ctx, fc, res); err != nil {
 			oc.Error(ctx, graphql.AddFieldLocationToError(ctx, err))
 		}
 	}
@@ -486,7 +452,7 @@ var plainFields sync.Map
 // code pointer: every instance of that closure shares it).
 func plainFieldMiddleware(oc *graphql.OperationContext) bool {
 	passThroughOnce.Do(func() {
-		oc, errs := executor.New(NewExecutableSchema(Config{Resolvers: &Resolver{}})).
+		oc, errs := executor.New(schema.PassThrough()).
 			CreateOperationContext(graphql.StartOperationTrace(context.Background()), &graphql.RawParams{Query: "{ __typename }"})
 		if errs != nil {
 			panic(errs)

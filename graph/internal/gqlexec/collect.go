@@ -1,4 +1,4 @@
-package graph
+package gqlexec
 
 import (
 	"sync"
@@ -8,7 +8,7 @@ import (
 	"github.com/vektah/gqlparser/v2/ast"
 )
 
-// collectedFields replaces graphql.CollectFields in every object's
+// CollectedFields replaces graphql.CollectFields in every object's
 // marshaller (execpatch rewrites the calls; it lives in executionContext,
 // one per operation). gqlgen memoises the result per operation too, but
 // builds each call's key by boxing the selection slice (reflect.ValueOf)
@@ -18,7 +18,7 @@ import (
 // cache, it keeps). The implementors lists are package variables, so one
 // list always has one address; equal lists at other addresses only miss.
 // TestCollectFieldsIsGqlgens pins the results to gqlgen's.
-type collectedFields struct {
+type CollectedFields struct {
 	mu sync.Mutex
 	m  map[collectKey][]graphql.CollectedField
 }
@@ -30,7 +30,7 @@ type collectKey struct {
 	k         int
 }
 
-func (c *collectedFields) collect(oc *graphql.OperationContext, sel ast.SelectionSet, satisfies []string) []graphql.CollectedField {
+func (c *CollectedFields) Collect(oc *graphql.OperationContext, sel ast.SelectionSet, satisfies []string) []graphql.CollectedField {
 	key := collectKey{unsafe.SliceData(sel), len(sel), unsafe.SliceData(satisfies), len(satisfies)}
 	c.mu.Lock()
 	fields, ok := c.m[key]
@@ -46,4 +46,11 @@ func (c *collectedFields) collect(oc *graphql.OperationContext, sel ast.Selectio
 	c.m[key] = fields
 	c.mu.Unlock()
 	return fields
+}
+
+// Len is how many selection sets c holds (graph's tests read it).
+func (c *CollectedFields) Len() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return len(c.m)
 }

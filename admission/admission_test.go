@@ -1,4 +1,4 @@
-package graph
+package admission
 
 import (
 	"context"
@@ -9,7 +9,7 @@ import (
 )
 
 // queued waits until n operations wait for a slot.
-func (a *admission) queued(t *testing.T, n int) {
+func (a *Gate) queued(t *testing.T, n int) {
 	t.Helper()
 	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(time.Millisecond) {
 		a.mu.Lock()
@@ -29,7 +29,7 @@ func (a *admission) queued(t *testing.T, n int) {
 // without taking a slot.
 func TestAdmissionIsFirstComeFirstServed(t *testing.T) {
 	t.Parallel()
-	a := newAdmission(1, 0)
+	a := New(1, 0)
 	ctx := context.Background()
 	if !a.acquire(ctx, "") {
 		t.Fatal("the first operation waited")
@@ -80,7 +80,7 @@ func TestAdmissionIsFirstComeFirstServed(t *testing.T) {
 // upstream, though queued ahead, does not pass its share.
 func TestCPUSlotsKeepTenantShares(t *testing.T) {
 	t.Parallel()
-	a := newAdmission(8, 2) // 4 CPU slots; a share and a reserve of 2
+	a := New(8, 2) // 4 CPU slots; a share and a reserve of 2
 	cpu, ctx := a.cpu, context.Background()
 	if cpu.n != 4 || cpu.share != 2 || cpu.reserve != 2 {
 		t.Fatalf("CPU gate %d slots, share %d, reserve %d; want 4, 2, 2", cpu.n, cpu.share, cpu.reserve)
@@ -104,5 +104,45 @@ func TestCPUSlotsKeepTenantShares(t *testing.T) {
 	cpu.release("busy")
 	if !<-third {
 		t.Fatal("the busy tenant's queued operation never ran")
+	}
+}
+
+// TestWaitingLendsTheCPUSlot: Enter holds an execution slot and a CPU slot;
+// an execution waiting on the upstream (Waiting) lends its CPU slot to one
+// that entered after it, and its resume takes the slot back, in turn, once
+// that one is done. Done gives back both slots.
+func TestWaitingLendsTheCPUSlot(t *testing.T) {
+	t.Parallel()
+	g := New(2, 0) // 2 executing, 1 on the CPU
+	ctx := context.Background()
+	first, ok := g.Enter(ctx, "")
+	if !ok {
+		t.Fatal("the first execution waited")
+	}
+	second := make(chan *Running, 1)
+	go func() {
+		r, _ := g.Enter(ctx, "")
+		second <- r
+	}()
+	g.cpu.queued(t, 1)
+	if g.used != 2 {
+		t.Fatalf("%d execution slots used while the second waits for the CPU, want 2", g.used)
+	}
+	resume := first.Waiting()
+	r := <-second
+	resumed := make(chan struct{})
+	go func() { resume(); close(resumed) }()
+	g.cpu.queued(t, 1)
+	r.Done()
+	<-resumed
+	first.mu.Lock()
+	held := first.held
+	first.mu.Unlock()
+	if !held {
+		t.Fatal("the resumed execution did not take its CPU slot back")
+	}
+	first.Done()
+	if g.used != 0 || g.cpu.used != 0 || len(g.held) != 0 || len(g.cpu.held) != 0 {
+		t.Errorf("after all: %d/%d used, %v/%v held", g.used, g.cpu.used, g.held, g.cpu.held)
 	}
 }

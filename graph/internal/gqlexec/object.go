@@ -1,4 +1,4 @@
-package graph
+package gqlexec
 
 import (
 	"bytes"
@@ -7,7 +7,7 @@ import (
 	"github.com/99designs/gqlgen/graphql"
 )
 
-// objectJSON replaces the `return out` of every generated object marshaller
+// ObjectJSON replaces the `return out` of every generated object marshaller
 // (go generate rewrites it, graph/internal/execpatch). gqlgen's FieldSet
 // writes itself through an iterator and a map of the response keys written
 // so far, both allocated per object: for 100 posts with their member and
@@ -15,7 +15,7 @@ import (
 // with a scan of the keys before it, which for the dozen fields of an object
 // is cheaper than the map. With a deferred field, the field set stays:
 // @defer's views take values out of it as they complete.
-func objectJSON(out *graphql.FieldSet, fields []graphql.CollectedField, deferred int) graphql.Marshaler {
+func ObjectJSON(out *graphql.FieldSet, fields []graphql.CollectedField, deferred int) graphql.Marshaler {
 	if deferred > 0 {
 		return out
 	}
@@ -38,7 +38,7 @@ func (o *fieldsJSON) MarshalGQL(w io.Writer) {
 	_, _ = w.Write(openBrace)
 	for i := range o.fields {
 		alias := o.fields[i].Alias
-		if seen(o.fields[:i], alias) {
+		if Seen(o.fields[:i], alias) {
 			continue
 		}
 		var b []byte
@@ -55,4 +55,15 @@ func (o *fieldsJSON) MarshalGQL(w io.Writer) {
 		o.values[i].MarshalGQL(w)
 	}
 	_, _ = w.Write(closeBrace)
+}
+
+// Seen reports whether a field of before has the response key alias (the
+// Metrics marshaller in graph shares it).
+func Seen(before []graphql.CollectedField, alias string) bool {
+	for _, f := range before {
+		if f.Alias == alias {
+			return true
+		}
+	}
+	return false
 }
