@@ -231,19 +231,19 @@ func (t *Tenant) Refused() bool { return t.c.keys.refusal(t.id, "") != nil }
 func acceptanceKey(tenant string) string { return "key-accepted " + tenant }
 
 func (c *Client) shareAcceptance(ctx context.Context, t *Tenant) {
-	if c.cfg.l2 == nil || c.keys == nil || c.keys.recheck <= 0 {
+	if c.keys == nil || c.keys.recheck <= 0 {
 		return
 	}
-	c.cfg.l2.Set(ctx, acceptanceKey(t.id), []byte(strconv.FormatInt(c.keys.now().UnixNano(), 10)), c.keys.recheck)
+	c.l2.Set(ctx, acceptanceKey(t.id), []byte(strconv.FormatInt(c.keys.now().UnixNano(), 10)), c.keys.recheck)
 }
 
 // sharedAcceptance reads another replica's acceptance of t's key and, when
 // it is fresh and no replica has refused the key since, adopts it.
 func (c *Client) sharedAcceptance(ctx context.Context, t *Tenant) bool {
-	if c.cfg.l2 == nil || c.keys == nil || c.keys.recheck <= 0 {
+	if c.keys == nil || c.keys.recheck <= 0 {
 		return false
 	}
-	b, ok := c.cfg.l2.Get(ctx, acceptanceKey(t.id))
+	b, ok := c.l2.Get(ctx, acceptanceKey(t.id))
 	if !ok {
 		return false
 	}
@@ -285,20 +285,20 @@ type sharedRefusalEntry struct {
 }
 
 func (c *Client) shareRefusal(ctx context.Context, t *Tenant, err *Error) {
-	if c.cfg.l2 == nil || c.keys == nil || c.keys.refusedTTL <= 0 {
+	if c.keys == nil || c.keys.refusedTTL <= 0 {
 		return
 	}
 	b, _ := json.Marshal(sharedRefusalEntry{At: c.keys.now().UnixNano(), Code: err.Code, Status: err.Status,
 		UpstreamCode: err.UpstreamCode, Message: err.Message})
-	c.cfg.l2.Set(ctx, refusalKey(t.id), b, c.keys.refusedTTL)
+	c.l2.Set(ctx, refusalKey(t.id), b, c.keys.refusedTTL)
 }
 
 func (c *Client) sharedRefusalOf(ctx context.Context, t *Tenant) (sharedRefusalEntry, bool) {
 	var r sharedRefusalEntry
-	if c.cfg.l2 == nil || c.keys == nil || c.keys.refusedTTL <= 0 {
+	if c.keys == nil || c.keys.refusedTTL <= 0 {
 		return r, false
 	}
-	b, ok := c.cfg.l2.Get(ctx, refusalKey(t.id))
+	b, ok := c.l2.Get(ctx, refusalKey(t.id))
 	if !ok || json.Unmarshal(b, &r) != nil || (r.Code != CodeUnauthenticated && r.Code != CodeForbidden) {
 		return r, false
 	}

@@ -5,13 +5,10 @@ import (
 	"context"
 	"errors"
 	"io"
-	"math/rand/v2"
 	"net/http"
 	"net/url"
 	"sync"
 	"time"
-
-	"golang.org/x/time/rate"
 
 	"github.com/aspire-graphql/aspire-graphql/aspire/internal/wire"
 )
@@ -19,8 +16,10 @@ import (
 // The transport concerns, in the order a call meets them:
 //
 //	get: response cache ─▶ in-flight de-duplication ─▶ fetch
-//	fetch: per attempt { client-side rate limit ─▶ HTTP with a per-attempt timeout }
+//	fetch: retry { breaker ─▶ unverified-key allowance ─▶ budget
+//	               ─▶ rate limits (tenant, ceiling) ─▶ HTTP with a per-attempt timeout }
 //	       retry on 429 / 5xx / connection errors with backoff and Retry-After
+//	       (the stages: stages.go, limits.go)
 //
 // Every key of the cache and of the de-duplication starts with the tenant's
 // fingerprint, so one tenant's response never answers another's call.
@@ -136,27 +135,29 @@ func (c *Client) ttlFor(params url.Values) time.Duration {
 	return c.cfg.cacheTTL
 }
 
-// fetch GETs canonical (a path with its query) with retries; the returned
-// buffer holds a 2xx body and goes back to the pool with putBuffer.
+// fetch GETs canonical (a path with its query) through the stages of
+// stages.go; the returned buffer holds a 2xx body and goes back to the pool
+// with putBuffer.
 //
 // verifying says the call verifies a key the upstream has not accepted
 // lately; one never accepted must find room in the unverified allowance.
 func (c *Client) fetch(ctx context.Context, t *Tenant, endpoint, canonical string, verifying bool) (*bytes.Buffer, error) {
-	for attempt := 1; ; attempt++ {
+	return c.retry.do(ctx, endpoint, func(n int) (*bytes.Buffer, error, bool) {
 		if err := c.breaker.allow(endpoint); err != nil {
-			return nil, err
+			return nil, err, true
 		}
-		if verifying && attempt == 1 && c.unverified != nil && !c.keys.known(t.id) && !c.unverified.Allow() {
-			return nil, &Error{Code: CodeRateLimited, Endpoint: endpoint, RetryAfter: time.Second,
-				Message: "too many requests with API keys the Aspire API has not accepted yet; retry in a moment"}
+		if verifying && n == 1 && c.unverified.bounded() && !c.keys.known(t.id) {
+			if err := c.unverified.take(time.Now(), endpoint); err != nil {
+				return nil, err, true
+			}
 		}
 		if err := spend(ctx, endpoint); err != nil {
-			return nil, err
+			return nil, err, true
 		}
-		if err := c.waitForToken(ctx, t, endpoint); err != nil {
-			return nil, err
+		if err := c.limits.take(ctx, t.id, endpoint); err != nil {
+			return nil, err, true
 		}
-		body, err := c.attempt(ctx, t, endpoint, canonical, attempt)
+		body, err := c.attempt(ctx, t, endpoint, canonical, n)
 		evict, refused := c.keys.record(t.id, err)
 		if evict {
 			c.evictTenant(t.id)
@@ -164,85 +165,11 @@ func (c *Client) fetch(ctx context.Context, t *Tenant, endpoint, canonical strin
 		if refused != nil {
 			c.shareRefusal(ctx, t, refused)
 		}
-		if err == nil {
-			return body, nil
+		if err != nil {
+			c.limits.saw429(ctx, t.id, err)
 		}
-		c.sawRateLimit(ctx, t, err)
-		if ctx.Err() != nil {
-			return nil, contextError(endpoint, ctx.Err())
-		}
-		var ae *Error
-		if !errors.As(err, &ae) || !ae.retryable() || attempt >= c.cfg.attempts {
-			return nil, err
-		}
-		wait := c.backoff(attempt)
-		if ae.Code == CodeRateLimited && ae.RetryAfter > 0 {
-			if ae.RetryAfter > c.cfg.maxRetryAfter {
-				return nil, err // not worth holding the caller: tell them when to come back
-			}
-			wait = ae.RetryAfter
-		}
-		if dl, ok := ctx.Deadline(); ok && time.Until(dl) < wait {
-			return nil, err // the retry could not finish in time; the real error is more useful
-		}
-		if sleep(ctx, wait) != nil {
-			return nil, contextError(endpoint, ctx.Err())
-		}
-	}
-}
-
-// backoff is exponential with equal jitter: half fixed, half random, so that
-// synchronized clients spread out without ever retrying at once.
-func (c *Client) backoff(attempt int) time.Duration {
-	d := c.cfg.backoffBase << (attempt - 1)
-	if d > c.cfg.backoffMax || d <= 0 {
-		d = c.cfg.backoffMax
-	}
-	half := d / 2
-	return half + rand.N(half+1)
-}
-
-// waitForToken takes a token from the tenant's bucket, waiting if need be;
-// a wait that would outlast the context fails at once as rate limited.
-func (c *Client) waitForToken(ctx context.Context, t *Tenant, endpoint string) error {
-	if c.cfg.sharedLimiter != nil {
-		if err := c.waitShared(ctx, t, endpoint); err != nil {
-			return err
-		}
-	}
-	var rs []*rate.Reservation
-	cancel := func() {
-		for _, r := range rs {
-			r.Cancel()
-		}
-	}
-	var d time.Duration
-	msg := "too many requests to the Aspire API from this workspace; the client-side rate limit would wait past the deadline"
-	if lim := c.limiter(t.id); lim != nil && c.cfg.sharedLimiter == nil {
-		r := lim.Reserve()
-		rs, d = append(rs, r), r.Delay()
-	}
-	if c.ceiling != nil {
-		r := c.ceiling.Reserve()
-		rs = append(rs, r)
-		if r.Delay() > d {
-			d = r.Delay()
-			msg = "too many requests to the Aspire API from this server (upstream-ceiling); retry in a moment"
-		}
-	}
-	if d == 0 {
-		return nil
-	}
-	if dl, ok := ctx.Deadline(); ok && time.Until(dl) < d {
-		cancel()
-		return &Error{Code: CodeRateLimited, Endpoint: endpoint, RetryAfter: d, Message: msg}
-	}
-	c.observe(ctx, Event{Kind: EventRateLimitWait, Endpoint: endpoint, Duration: d})
-	if err := sleep(ctx, d); err != nil {
-		cancel()
-		return contextError(endpoint, err)
-	}
-	return nil
+		return body, err, false
+	})
 }
 
 // attempt makes one HTTP request.
