@@ -21,21 +21,19 @@ import (
 // connection pool, cache, in-flight de-duplication and rate limiters are
 // shared too.
 type Client struct {
-	base   string // scheme://host[/prefix], no trailing slash
-	hc     *http.Client
-	cfg    config
-	cache  *responseCache // nil when caching is off
-	flight *flightGroup   // nil when de-duplication is off
-	ids    *idFlights     // by-id look-ups in flight; nil when de-duplication is off
-	l2     SharedCache    // never nil: loneReplica without a shared store
-	limits limitStage
-	retry  retryPolicy
-	// unverified bounds the calls that verify keys never accepted.
-	unverified unverifiedAllowance
-	keys       *keyBook
-	breaker    *breaker
-	drift      driftSampler
-	wf         *wireFormat // the active contract, compiled
+	base    string // scheme://host[/prefix], no trailing slash
+	hc      *http.Client
+	cfg     config
+	cache   *responseCache // nil when caching is off
+	flight  *flightGroup   // nil when de-duplication is off
+	ids     *idFlights     // by-id look-ups in flight; nil when de-duplication is off
+	l2      SharedCache    // never nil: loneReplica without a shared store
+	limits  limitStage
+	retry   retryPolicy
+	keys    keyGate
+	breaker *breaker
+	drift   driftSampler
+	wf      *wireFormat // the active contract, compiled
 }
 
 // Creds are the credentials of one workspace: an API key and the workspace's
@@ -293,9 +291,9 @@ func New(baseURL string, opts ...Option) (*Client, error) {
 	if cfg.ceilingRate > 0 {
 		c.limits.ceiling = rate.NewLimiter(cfg.ceilingRate, cfg.ceilingBurst)
 	}
-	c.unverified = newUnverifiedAllowance(cfg.ceilingRate, cfg.ceilingBurst)
 	c.retry = newRetryPolicy(cfg)
-	c.keys = newKeyBook(cfg.keyRecheck, cfg.keyRefusedTTL, cfg.now)
+	c.keys = keyGate{book: newKeyBook(cfg.keyRecheck, cfg.keyRefusedTTL, cfg.now),
+		unverified: newUnverifiedAllowance(cfg.ceilingRate, cfg.ceilingBurst), l2: c.l2, evict: c.evictTenant}
 	c.breaker = newBreaker(cfg.breakerFailures, cfg.breakerCooldown, cfg.now)
 	return c, nil
 }
@@ -332,7 +330,5 @@ func (c *Client) Close() {
 	if b, ok := c.limits.tenants.(*localBuckets); ok {
 		b.close()
 	}
-	if c.keys != nil {
-		c.keys.entries.StopAllGoroutines()
-	}
+	c.keys.close()
 }

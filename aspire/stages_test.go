@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"reflect"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -262,5 +263,72 @@ func TestLoneReplicaSharesNothing(t *testing.T) {
 	l.Set(context.Background(), "k", []byte("v"), time.Minute)
 	if _, ok := l.Get(context.Background(), "k"); ok {
 		t.Fatal("loneReplica kept a value")
+	}
+}
+
+// mapStore is a SharedCache two gates share, as two replicas share Redis.
+type mapStore struct {
+	mu sync.Mutex
+	m  map[string][]byte
+}
+
+func (s *mapStore) Get(_ context.Context, k string) ([]byte, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	v, ok := s.m[k]
+	return v, ok
+}
+
+func (s *mapStore) Set(_ context.Context, k string, v []byte, _ time.Duration) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.m[k] = v
+}
+
+// Key admission and its replica sync: a replica adopts another's
+// acceptance (no verifying call) and another's refusal (refused, its cache
+// evicted); a lone replica verifies every new key itself.
+func TestKeyGate(t *testing.T) {
+	clk := &fakeClock{t: time.Unix(1e9, 0)}
+	store := &mapStore{m: map[string][]byte{}}
+	var evicted []string
+	gate := func(l2 SharedCache) *keyGate {
+		g := &keyGate{book: newKeyBook(time.Minute, time.Minute, clk.now), l2: l2,
+			evict: func(tenant string) { evicted = append(evicted, tenant) }}
+		t.Cleanup(g.close)
+		return g
+	}
+	a, b, lone := gate(store), gate(store), gate(loneReplica{})
+	bg := context.Background()
+	tn := &Tenant{id: "t1"}
+
+	ver, err := a.verify(bg, tn, "/e")
+	if err != nil || ver == nil {
+		t.Fatalf("a new key: %v, %v; want this call to verify it", ver, err)
+	}
+	a.record(bg, tn, nil)
+	a.verified(bg, tn)
+	ver.release()
+	if !a.fresh("t1") {
+		t.Fatal("an accepted key is not fresh")
+	}
+	if ver, err := b.verify(bg, tn, "/e"); ver != nil || err != nil || !b.fresh("t1") {
+		t.Fatalf("the other replica: %v, %v; want the shared acceptance adopted", ver, err)
+	}
+	if ver, _ := lone.verify(bg, tn, "/e"); ver == nil {
+		t.Fatal("a lone replica adopted an acceptance it cannot have seen")
+	} else {
+		ver.release()
+	}
+
+	clk.advance(time.Second)
+	a.record(bg, tn, &Error{Code: CodeUnauthenticated, Status: 401, Message: "revoked."})
+	if a.refusal("t1", "/e") == nil || !reflect.DeepEqual(evicted, []string{"t1"}) {
+		t.Fatalf("a 401: refusal %v, evicted %v; want refused and evicted", a.refusal("t1", "/e"), evicted)
+	}
+	clk.advance(59 * time.Second) // b's adopted acceptance is due for its re-check; the refusal still holds
+	err = func() error { _, err := b.verify(bg, tn, "/f"); return err }()
+	if codeOf(err) != CodeUnauthenticated || !strings.Contains(err.Error(), "not asked again") || len(evicted) != 2 {
+		t.Fatalf("the other replica after the refusal: %v, evicted %v; want the shared refusal, evicted", err, evicted)
 	}
 }

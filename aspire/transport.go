@@ -28,6 +28,11 @@ import (
 // endpoint is the route template reported to the observer and in errors;
 // path and params use our names, which the contract translates. (get, in
 // trace.go, wraps it in the call's span.)
+//
+// Before any wait: the credentials, the key gate (a key refused lately is
+// refused here), the response cache (served only to a key accepted lately:
+// one not accepted lately is re-verified by an upstream call first, see
+// keyBook), then the calls in flight, which run load.
 func getCall[T any](ctx context.Context, t *Tenant, endpoint, path string, params url.Values, dec func([]byte) (T, error)) (T, error) {
 	var zero T
 	c := t.c
@@ -36,10 +41,6 @@ func getCall[T any](ctx context.Context, t *Tenant, endpoint, path string, param
 	}
 	canonical := c.wf.url(endpoint, path, params, t.creds.ClientID) // never holds the key
 	key := t.id + " " + canonical
-
-	// A key refused lately is refused here; one not accepted lately is
-	// (re-)verified by an upstream call before any cached answer is served
-	// to it (see keyBook).
 	if err := c.keys.refusal(t.id, endpoint); err != nil {
 		return zero, err
 	}
@@ -51,71 +52,9 @@ func getCall[T any](ctx context.Context, t *Tenant, endpoint, path string, param
 		}
 		c.observe(ctx, Event{Kind: EventCacheMiss, Endpoint: endpoint})
 	}
-
-	load := func(ctx context.Context) (any, error) {
-		var ttl time.Duration
-		if useCache {
-			ttl = c.ttlFor(params)
-		}
-		ver, err := c.keys.admit(ctx, t, endpoint)
-		if err != nil {
-			return nil, err
-		}
-		defer ver.release()
-		if ver != nil {
-			if c.sharedAcceptance(ctx, t) {
-				ver.release() // another replica checked the key lately
-				ver = nil
-			} else if err := c.sharedRefusal(ctx, t, endpoint); err != nil {
-				return nil, err // another replica was refused it lately
-			}
-		}
-		if useCache && ver == nil {
-			if v, ok := c.cache.get(key); ok { // filled while this call waited on the verification
-				return v, nil
-			}
-			if v, ok := sharedGet(ctx, c, endpoint, key, ttl, dec); ok {
-				return v, nil
-			}
-		}
-		body, err := c.fetch(ctx, t, endpoint, canonical, ver != nil)
-		if err != nil {
-			return nil, err
-		}
-		if ver != nil {
-			c.shareAcceptance(ctx, t)
-		}
-		defer putBuffer(body)
-		v, err := dec(body.Bytes())
-		var ce *Error
-		if errors.As(err, &ce) && ce.Code == CodeContract {
-			return nil, ce // before the drift sample, which reads the whole body as generic JSON
-		}
-		c.checkDrift(ctx, endpoint, body.Bytes())
-		if err != nil {
-			return nil, &Error{Code: CodeUnavailable, Endpoint: endpoint, Status: http.StatusOK,
-				Message: "the Aspire API sent a response that could not be read", Detail: scrub(err.Error(), t.creds.APIKey)}
-		}
-		if useCache {
-			c.cache.set(key, v, body.Len(), ttl)
-			c.sharedSet(ctx, key, body.Bytes(), ttl)
-		}
-		return v, nil
-	}
-
-	resume := waiting(ctx)
-	defer resume()
-	var v any
-	var err error
-	if c.flight != nil {
-		var shared bool
-		v, shared, err = c.flight.do(ctx, key, load)
-		if shared {
-			c.observe(ctx, Event{Kind: EventShared, Endpoint: endpoint})
-		}
-	} else {
-		v, err = load(ctx)
-	}
+	v, err := c.inFlight(ctx, endpoint, key, func(ctx context.Context) (any, error) {
+		return load(ctx, t, endpoint, canonical, key, params, useCache, dec)
+	})
 	if err != nil {
 		if ctx.Err() != nil {
 			return zero, contextError(endpoint, ctx.Err())
@@ -123,6 +62,68 @@ func getCall[T any](ctx context.Context, t *Tenant, endpoint, path string, param
 		return zero, err
 	}
 	return v.(T), nil
+}
+
+// inFlight runs load, or joins the identical call in flight, and tells
+// ctx's Waiter of the wait.
+func (c *Client) inFlight(ctx context.Context, endpoint, key string, load func(context.Context) (any, error)) (any, error) {
+	resume := waiting(ctx)
+	defer resume()
+	if c.flight == nil {
+		return load(ctx)
+	}
+	v, shared, err := c.flight.do(ctx, key, load)
+	if shared {
+		c.observe(ctx, Event{Kind: EventShared, Endpoint: endpoint})
+	}
+	return v, err
+}
+
+// load is one call that missed the cache: the key's verification (with its
+// replica sync), the caches again (once the key is known fresh), fetch, the
+// drift sample, decoding, and storing in both cache levels.
+func load[T any](ctx context.Context, t *Tenant, endpoint, canonical, key string, params url.Values, useCache bool, dec func([]byte) (T, error)) (any, error) {
+	c := t.c
+	var ttl time.Duration
+	if useCache {
+		ttl = c.ttlFor(params)
+	}
+	ver, err := c.keys.verify(ctx, t, endpoint)
+	if err != nil {
+		return nil, err
+	}
+	defer ver.release()
+	if useCache && ver == nil {
+		if v, ok := c.cache.get(key); ok { // filled while this call waited on the verification
+			return v, nil
+		}
+		if v, ok := sharedGet(ctx, c, endpoint, key, ttl, dec); ok {
+			return v, nil
+		}
+	}
+	body, err := c.fetch(ctx, t, endpoint, canonical, ver != nil)
+	if err != nil {
+		return nil, err
+	}
+	if ver != nil {
+		c.keys.verified(ctx, t)
+	}
+	defer putBuffer(body)
+	v, err := dec(body.Bytes())
+	var ce *Error
+	if errors.As(err, &ce) && ce.Code == CodeContract {
+		return nil, ce // before the drift sample, which reads the whole body as generic JSON
+	}
+	c.checkDrift(ctx, endpoint, body.Bytes())
+	if err != nil {
+		return nil, &Error{Code: CodeUnavailable, Endpoint: endpoint, Status: http.StatusOK,
+			Message: "the Aspire API sent a response that could not be read", Detail: scrub(err.Error(), t.creds.APIKey)}
+	}
+	if useCache {
+		c.cache.set(key, v, body.Len(), ttl)
+		c.sharedSet(ctx, key, body.Bytes(), ttl)
+	}
+	return v, nil
 }
 
 // ttlFor keeps answers about days that are over for longer: they change
@@ -146,8 +147,8 @@ func (c *Client) fetch(ctx context.Context, t *Tenant, endpoint, canonical strin
 		if err := c.breaker.allow(endpoint); err != nil {
 			return nil, err, true
 		}
-		if verifying && n == 1 && c.unverified.bounded() && !c.keys.known(t.id) {
-			if err := c.unverified.take(time.Now(), endpoint); err != nil {
+		if verifying && n == 1 {
+			if err := c.keys.allowUnverified(t.id, endpoint); err != nil {
 				return nil, err, true
 			}
 		}
@@ -158,13 +159,7 @@ func (c *Client) fetch(ctx context.Context, t *Tenant, endpoint, canonical strin
 			return nil, err, true
 		}
 		body, err := c.attempt(ctx, t, endpoint, canonical, n)
-		evict, refused := c.keys.record(t.id, err)
-		if evict {
-			c.evictTenant(t.id)
-		}
-		if refused != nil {
-			c.shareRefusal(ctx, t, refused)
-		}
+		c.keys.record(ctx, t, err)
 		if err != nil {
 			c.limits.saw429(ctx, t.id, err)
 		}
