@@ -10,7 +10,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/maypok86/otter/v2"
 	"golang.org/x/time/rate"
 
 	"github.com/aspire-graphql/aspire-graphql/aspire/contract"
@@ -22,20 +21,19 @@ import (
 // connection pool, cache, in-flight de-duplication and rate limiters are
 // shared too.
 type Client struct {
-	base     string // scheme://host[/prefix], no trailing slash
-	hc       *http.Client
-	cfg      config
-	cache    *responseCache // nil when caching is off
-	flight   *flightGroup   // nil when de-duplication is off
-	ids      *idFlights     // by-id look-ups in flight; nil when de-duplication is off
-	limiters *otter.Cache[string, *rate.Limiter]
-	ceiling  *rate.Limiter // every tenant's calls together; nil: none
-	// unverified bounds the calls that verify keys never accepted.
-	unverified *rate.Limiter
-	keys       *keyBook
-	breaker    *breaker
-	drift      driftSampler
-	wf         *wireFormat // the active contract, compiled
+	base    string // scheme://host[/prefix], no trailing slash
+	hc      *http.Client
+	cfg     config
+	cache   *responseCache // nil when caching is off
+	flight  *flightGroup   // nil when de-duplication is off
+	ids     *idFlights     // by-id look-ups in flight; nil when de-duplication is off
+	l2      SharedCache    // never nil: loneReplica without a shared store
+	limits  limitStage
+	retry   retryPolicy
+	keys    keyGate
+	breaker *breaker
+	drift   driftSampler
+	wf      *wireFormat // the active contract, compiled
 }
 
 // Creds are the credentials of one workspace: an API key and the workspace's
@@ -109,8 +107,8 @@ type config struct {
 	userAgent       string
 	now             func() time.Time
 	decode          func([]byte, any) error
-	l2              SharedCache   // nil: in-process cache only
-	sharedLimiter   SharedLimiter // nil: the in-process bucket
+	l2              SharedCache   // nil: in-process cache only (loneReplica)
+	sharedLimiter   SharedLimiter // nil: the in-process buckets (localBuckets)
 	contract        *contract.Contract
 }
 
@@ -280,20 +278,23 @@ func New(baseURL string, opts ...Option) (*Client, error) {
 		c.flight = newFlightGroup()
 		c.ids = newIDFlights()
 	}
+	// Chosen once: the in-process implementations stand in for the shared
+	// store when there is none, so no stage asks whether there is one.
+	c.l2 = cfg.l2
+	if c.l2 == nil {
+		c.l2 = loneReplica{}
+	}
+	c.limits = limitStage{tenants: cfg.sharedLimiter, retry: cfg.backoffBase, now: time.Now, sleep: sleep, observe: c.observe}
+	if c.limits.tenants == nil {
+		c.limits.tenants = newLocalBuckets(cfg.rateLimit, cfg.rateBurst)
+	}
 	if cfg.ceilingRate > 0 {
-		c.ceiling = rate.NewLimiter(cfg.ceilingRate, cfg.ceilingBurst)
-		c.unverified = rate.NewLimiter(cfg.ceilingRate/4, max(1, cfg.ceilingBurst/4))
+		c.limits.ceiling = rate.NewLimiter(cfg.ceilingRate, cfg.ceilingBurst)
 	}
-	c.keys = newKeyBook(cfg.keyRecheck, cfg.keyRefusedTTL, cfg.now)
+	c.retry = newRetryPolicy(cfg)
+	c.keys = keyGate{book: newKeyBook(cfg.keyRecheck, cfg.keyRefusedTTL, cfg.now),
+		unverified: newUnverifiedAllowance(cfg.ceilingRate, cfg.ceilingBurst), l2: c.l2, evict: c.evictTenant}
 	c.breaker = newBreaker(cfg.breakerFailures, cfg.breakerCooldown, cfg.now)
-	if cfg.rateLimit > 0 {
-		// Bounded, so that a stream of distinct (or made-up) keys cannot grow
-		// memory; an evicted tenant simply starts with a full bucket.
-		c.limiters = otter.Must(&otter.Options[string, *rate.Limiter]{
-			MaximumSize:      10_000,
-			ExpiryCalculator: otter.ExpiryAccessing[string, *rate.Limiter](10 * time.Minute),
-		})
-	}
 	return c, nil
 }
 
@@ -326,22 +327,8 @@ func (c *Client) Close() {
 	if c.cache != nil {
 		c.cache.c.StopAllGoroutines()
 	}
-	if c.limiters != nil {
-		c.limiters.StopAllGoroutines()
+	if b, ok := c.limits.tenants.(*localBuckets); ok {
+		b.close()
 	}
-	if c.keys != nil {
-		c.keys.entries.StopAllGoroutines()
-	}
-}
-
-// limiter returns the token bucket of a tenant, or nil when limiting is off.
-func (c *Client) limiter(tenant string) *rate.Limiter {
-	if c.limiters == nil {
-		return nil
-	}
-	if l, ok := c.limiters.GetIfPresent(tenant); ok {
-		return l
-	}
-	l, _ := c.limiters.SetIfAbsent(tenant, rate.NewLimiter(c.cfg.rateLimit, c.cfg.rateBurst))
-	return l
+	c.keys.close()
 }

@@ -214,10 +214,83 @@ func (b *keyBook) refuse(tenant string, err *Error, until time.Time) (evict bool
 	return evict
 }
 
+// keyGate is key admission with its replica sync: the keyBook of this
+// process, the allowance of calls verifying keys never accepted, and the
+// acceptances and refusals shared with the other replicas through l2
+// (loneReplica, which shares nothing, on a single server). A nil book:
+// admission is off and every key passes.
+type keyGate struct {
+	book       *keyBook
+	unverified unverifiedAllowance
+	l2         SharedCache
+	evict      func(tenant string) // drops the tenant's cached responses
+}
+
+// refusal is the remembered refusal of tenant's key, or nil.
+func (g *keyGate) refusal(tenant, endpoint string) error { return g.book.refusal(tenant, endpoint) }
+
+// fresh reports whether tenant's key was accepted within the re-check
+// interval here (a cached answer may be served to it).
+func (g *keyGate) fresh(tenant string) bool { return g.book.fresh(tenant) }
+
+// accepted is fresh, here or on another replica.
+func (g *keyGate) accepted(ctx context.Context, t *Tenant) bool {
+	return g.book.fresh(t.id) || g.sharedAcceptance(ctx, t)
+}
+
+// verify admits a call of t (keyBook.admit), consulting the other
+// replicas when this one would verify the key: another's fresh acceptance
+// spares the call, another's refusal refuses it.
+func (g *keyGate) verify(ctx context.Context, t *Tenant, endpoint string) (*verification, error) {
+	ver, err := g.book.admit(ctx, t, endpoint)
+	if err != nil || ver == nil {
+		return ver, err
+	}
+	if g.sharedAcceptance(ctx, t) {
+		ver.release() // another replica checked the key lately
+		return nil, nil
+	}
+	if err := g.sharedRefusal(ctx, t, endpoint); err != nil {
+		ver.release()
+		return nil, err // another replica was refused it lately
+	}
+	return ver, nil
+}
+
+// verified shares a verifying call's success with the other replicas.
+func (g *keyGate) verified(ctx context.Context, t *Tenant) { g.shareAcceptance(ctx, t) }
+
+// allowUnverified takes a call verifying tenant's key from the unverified
+// allowance, unless the key was ever accepted.
+func (g *keyGate) allowUnverified(tenant, endpoint string) error {
+	if !g.unverified.bounded() || g.book.known(tenant) {
+		return nil
+	}
+	return g.unverified.take(time.Now(), endpoint)
+}
+
+// record learns from one upstream attempt of t (keyBook.record): a refused
+// key's cached responses go, and its refusal is shared.
+func (g *keyGate) record(ctx context.Context, t *Tenant, err error) {
+	evict, refused := g.book.record(t.id, err)
+	if evict {
+		g.evict(t.id)
+	}
+	if refused != nil {
+		g.shareRefusal(ctx, t, refused)
+	}
+}
+
+func (g *keyGate) close() {
+	if g.book != nil {
+		g.book.entries.StopAllGoroutines()
+	}
+}
+
 // Accepted reports whether the upstream accepted t's key within the
 // re-check interval, here or (with a shared store) on another replica.
 func (t *Tenant) Accepted(ctx context.Context) bool {
-	return t.c.keys.fresh(t.id) || t.c.sharedAcceptance(ctx, t)
+	return t.c.keys.accepted(ctx, t)
 }
 
 // Refused reports whether the upstream refused t's key lately
@@ -230,35 +303,35 @@ func (t *Tenant) Refused() bool { return t.c.keys.refusal(t.id, "") != nil }
 // re-check is due.
 func acceptanceKey(tenant string) string { return "key-accepted " + tenant }
 
-func (c *Client) shareAcceptance(ctx context.Context, t *Tenant) {
-	if c.cfg.l2 == nil || c.keys == nil || c.keys.recheck <= 0 {
+func (g *keyGate) shareAcceptance(ctx context.Context, t *Tenant) {
+	if g.book == nil || g.book.recheck <= 0 {
 		return
 	}
-	c.cfg.l2.Set(ctx, acceptanceKey(t.id), []byte(strconv.FormatInt(c.keys.now().UnixNano(), 10)), c.keys.recheck)
+	g.l2.Set(ctx, acceptanceKey(t.id), []byte(strconv.FormatInt(g.book.now().UnixNano(), 10)), g.book.recheck)
 }
 
 // sharedAcceptance reads another replica's acceptance of t's key and, when
 // it is fresh and no replica has refused the key since, adopts it.
-func (c *Client) sharedAcceptance(ctx context.Context, t *Tenant) bool {
-	if c.cfg.l2 == nil || c.keys == nil || c.keys.recheck <= 0 {
+func (g *keyGate) sharedAcceptance(ctx context.Context, t *Tenant) bool {
+	if g.book == nil || g.book.recheck <= 0 {
 		return false
 	}
-	b, ok := c.cfg.l2.Get(ctx, acceptanceKey(t.id))
+	b, ok := g.l2.Get(ctx, acceptanceKey(t.id))
 	if !ok {
 		return false
 	}
 	n, err := strconv.ParseInt(string(b), 10, 64)
 	at := time.Unix(0, n)
-	if err != nil || c.keys.now().Sub(at) >= c.keys.recheck {
+	if err != nil || g.book.now().Sub(at) >= g.book.recheck {
 		return false
 	}
-	if r, ok := c.sharedRefusalOf(ctx, t); ok && r.At > n {
+	if r, ok := g.sharedRefusalOf(ctx, t); ok && r.At > n {
 		return false // refused since: sharedRefusal adopts it
 	}
-	e := c.keys.entry(t.id)
+	e := g.book.entry(t.id)
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	if e.refused != nil && c.keys.now().Before(e.refusedUntil) {
+	if e.refused != nil && g.book.now().Before(e.refusedUntil) {
 		return false // this replica saw it refused since
 	}
 	if at.After(e.accepted) {
@@ -284,38 +357,38 @@ type sharedRefusalEntry struct {
 	Message      string `json:"message"`
 }
 
-func (c *Client) shareRefusal(ctx context.Context, t *Tenant, err *Error) {
-	if c.cfg.l2 == nil || c.keys == nil || c.keys.refusedTTL <= 0 {
+func (g *keyGate) shareRefusal(ctx context.Context, t *Tenant, err *Error) {
+	if g.book == nil || g.book.refusedTTL <= 0 {
 		return
 	}
-	b, _ := json.Marshal(sharedRefusalEntry{At: c.keys.now().UnixNano(), Code: err.Code, Status: err.Status,
+	b, _ := json.Marshal(sharedRefusalEntry{At: g.book.now().UnixNano(), Code: err.Code, Status: err.Status,
 		UpstreamCode: err.UpstreamCode, Message: err.Message})
-	c.cfg.l2.Set(ctx, refusalKey(t.id), b, c.keys.refusedTTL)
+	g.l2.Set(ctx, refusalKey(t.id), b, g.book.refusedTTL)
 }
 
-func (c *Client) sharedRefusalOf(ctx context.Context, t *Tenant) (sharedRefusalEntry, bool) {
+func (g *keyGate) sharedRefusalOf(ctx context.Context, t *Tenant) (sharedRefusalEntry, bool) {
 	var r sharedRefusalEntry
-	if c.cfg.l2 == nil || c.keys == nil || c.keys.refusedTTL <= 0 {
+	if g.book == nil || g.book.refusedTTL <= 0 {
 		return r, false
 	}
-	b, ok := c.cfg.l2.Get(ctx, refusalKey(t.id))
+	b, ok := g.l2.Get(ctx, refusalKey(t.id))
 	if !ok || json.Unmarshal(b, &r) != nil || (r.Code != CodeUnauthenticated && r.Code != CodeForbidden) {
 		return r, false
 	}
-	return r, c.keys.now().Before(time.Unix(0, r.At).Add(c.keys.refusedTTL))
+	return r, g.book.now().Before(time.Unix(0, r.At).Add(g.book.refusedTTL))
 }
 
 // sharedRefusal reads another replica's refusal of t's key and, when it is
 // still remembered, adopts it (evicting what the tenant had cached here)
 // and returns it for endpoint.
-func (c *Client) sharedRefusal(ctx context.Context, t *Tenant, endpoint string) error {
-	r, ok := c.sharedRefusalOf(ctx, t)
+func (g *keyGate) sharedRefusal(ctx context.Context, t *Tenant, endpoint string) error {
+	r, ok := g.sharedRefusalOf(ctx, t)
 	if !ok {
 		return nil
 	}
 	err := &Error{Code: r.Code, Status: r.Status, UpstreamCode: r.UpstreamCode, Message: r.Message}
-	if c.keys.refuse(t.id, err, time.Unix(0, r.At).Add(c.keys.refusedTTL)) {
-		c.evictTenant(t.id)
+	if g.book.refuse(t.id, err, time.Unix(0, r.At).Add(g.book.refusedTTL)) {
+		g.evict(t.id)
 	}
 	out := *err
 	out.Endpoint = endpoint
@@ -328,13 +401,13 @@ func (c *Client) sharedRefusal(ctx context.Context, t *Tenant, endpoint string) 
 // refused locally once it was refused. So callers limit how fast one
 // address may bring new keys. A key allow refuses stays new.
 func (t *Tenant) Introduce(allow func() bool) bool {
-	if t.c.keys == nil {
+	if t.c.keys.book == nil {
 		return true
 	}
-	if _, inserted := t.c.keys.entries.SetIfAbsent(t.id, &keyEntry{}); !inserted || allow() {
+	if _, inserted := t.c.keys.book.entries.SetIfAbsent(t.id, &keyEntry{}); !inserted || allow() {
 		return true
 	}
-	t.c.keys.entries.Invalidate(t.id)
+	t.c.keys.book.entries.Invalidate(t.id)
 	return false
 }
 

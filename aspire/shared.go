@@ -2,14 +2,13 @@ package aspire
 
 import (
 	"context"
-	"errors"
-	"net/http"
 	"time"
 )
 
 // State shared between replicas (see package redisstore) plugs in here,
-// behind two small interfaces; without them the client keeps everything in
-// process, as a single server needs.
+// behind two small interfaces; without them the client uses their
+// in-process implementations (loneReplica, localBuckets), chosen once in New,
+// as a single server needs.
 
 // SharedCache is a second cache level under the in-process one, shared by
 // every replica. Keys are the local cache's (tenant fingerprint and
@@ -35,51 +34,21 @@ type SharedLimiter interface {
 // be on: see WithCache).
 func WithSharedCache(l2 SharedCache) Option { return func(c *config) { c.l2 = l2 } }
 
-// WithSharedLimiter replaces the in-process rate limit by l.
+// WithSharedLimiter replaces the in-process rate limit (localBuckets) by l.
 func WithSharedLimiter(l SharedLimiter) Option { return func(c *config) { c.sharedLimiter = l } }
 
-// waitShared is waitForToken with the shared budget.
-func (c *Client) waitShared(ctx context.Context, t *Tenant, endpoint string) error {
-	maxWait := time.Duration(-1)
-	if dl, ok := ctx.Deadline(); ok {
-		maxWait = max(0, time.Until(dl))
-	}
-	d, ok := c.cfg.sharedLimiter.Reserve(ctx, t.id, maxWait)
-	if !ok {
-		return &Error{Code: CodeRateLimited, Endpoint: endpoint, RetryAfter: d,
-			Message: "too many requests to the Aspire API from this workspace; the shared rate limit would wait past the deadline"}
-	}
-	if d == 0 {
-		return nil
-	}
-	c.observe(ctx, Event{Kind: EventRateLimitWait, Endpoint: endpoint, Duration: d})
-	if err := sleep(ctx, d); err != nil {
-		return contextError(endpoint, err)
-	}
-	return nil
-}
+// loneReplica is the SharedCache of a single server: nothing is shared, so
+// every Get is a miss and Set keeps nothing. It serves the response cache's
+// second level and the key admission's replica sync (keys.go) alike.
+type loneReplica struct{}
 
-// sawRateLimit passes an upstream 429's Retry-After to the shared budget,
-// so that the other replicas hold back too.
-func (c *Client) sawRateLimit(ctx context.Context, t *Tenant, err error) {
-	var ae *Error
-	if c.cfg.sharedLimiter == nil || !errors.As(err, &ae) || ae.Status != http.StatusTooManyRequests {
-		return
-	}
-	d := ae.RetryAfter
-	if d <= 0 {
-		d = c.cfg.backoffBase
-	}
-	c.cfg.sharedLimiter.Defer(ctx, t.id, d)
-}
+func (loneReplica) Get(context.Context, string) ([]byte, bool)         { return nil, false }
+func (loneReplica) Set(context.Context, string, []byte, time.Duration) {}
 
 // sharedGet answers a call from the shared cache, filling the local one.
 func sharedGet[T any](ctx context.Context, c *Client, endpoint, key string, ttl time.Duration, dec func([]byte) (T, error)) (T, bool) {
 	var v T
-	if c.cfg.l2 == nil {
-		return v, false
-	}
-	b, ok := c.cfg.l2.Get(ctx, key)
+	b, ok := c.l2.Get(ctx, key)
 	if !ok || int64(len(b)) > c.cfg.maxBody {
 		return v, false // checked as an upstream body is: over max-body, a miss
 	}
@@ -93,7 +62,7 @@ func sharedGet[T any](ctx context.Context, c *Client, endpoint, key string, ttl 
 }
 
 func (c *Client) sharedSet(ctx context.Context, key string, body []byte, ttl time.Duration) {
-	if c.cfg.l2 != nil && ttl > 0 && len(body) <= c.cache.maxEntry {
-		c.cfg.l2.Set(ctx, key, body, ttl)
+	if ttl > 0 && len(body) <= c.cache.maxEntry {
+		c.l2.Set(ctx, key, body, ttl)
 	}
 }

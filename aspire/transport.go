@@ -5,13 +5,10 @@ import (
 	"context"
 	"errors"
 	"io"
-	"math/rand/v2"
 	"net/http"
 	"net/url"
 	"sync"
 	"time"
-
-	"golang.org/x/time/rate"
 
 	"github.com/aspire-graphql/aspire-graphql/aspire/internal/wire"
 )
@@ -19,8 +16,10 @@ import (
 // The transport concerns, in the order a call meets them:
 //
 //	get: response cache ─▶ in-flight de-duplication ─▶ fetch
-//	fetch: per attempt { client-side rate limit ─▶ HTTP with a per-attempt timeout }
+//	fetch: retry { breaker ─▶ unverified-key allowance ─▶ budget
+//	               ─▶ rate limits (tenant, ceiling) ─▶ HTTP with a per-attempt timeout }
 //	       retry on 429 / 5xx / connection errors with backoff and Retry-After
+//	       (the stages: stages.go, limits.go)
 //
 // Every key of the cache and of the de-duplication starts with the tenant's
 // fingerprint, so one tenant's response never answers another's call.
@@ -29,6 +28,11 @@ import (
 // endpoint is the route template reported to the observer and in errors;
 // path and params use our names, which the contract translates. (get, in
 // trace.go, wraps it in the call's span.)
+//
+// Before any wait: the credentials, the key gate (a key refused lately is
+// refused here), the response cache (served only to a key accepted lately:
+// one not accepted lately is re-verified by an upstream call first, see
+// keyBook), then the calls in flight, which run load.
 func getCall[T any](ctx context.Context, t *Tenant, endpoint, path string, params url.Values, dec func([]byte) (T, error)) (T, error) {
 	var zero T
 	c := t.c
@@ -37,10 +41,6 @@ func getCall[T any](ctx context.Context, t *Tenant, endpoint, path string, param
 	}
 	canonical := c.wf.url(endpoint, path, params, t.creds.ClientID) // never holds the key
 	key := t.id + " " + canonical
-
-	// A key refused lately is refused here; one not accepted lately is
-	// (re-)verified by an upstream call before any cached answer is served
-	// to it (see keyBook).
 	if err := c.keys.refusal(t.id, endpoint); err != nil {
 		return zero, err
 	}
@@ -52,71 +52,9 @@ func getCall[T any](ctx context.Context, t *Tenant, endpoint, path string, param
 		}
 		c.observe(ctx, Event{Kind: EventCacheMiss, Endpoint: endpoint})
 	}
-
-	load := func(ctx context.Context) (any, error) {
-		var ttl time.Duration
-		if useCache {
-			ttl = c.ttlFor(params)
-		}
-		ver, err := c.keys.admit(ctx, t, endpoint)
-		if err != nil {
-			return nil, err
-		}
-		defer ver.release()
-		if ver != nil {
-			if c.sharedAcceptance(ctx, t) {
-				ver.release() // another replica checked the key lately
-				ver = nil
-			} else if err := c.sharedRefusal(ctx, t, endpoint); err != nil {
-				return nil, err // another replica was refused it lately
-			}
-		}
-		if useCache && ver == nil {
-			if v, ok := c.cache.get(key); ok { // filled while this call waited on the verification
-				return v, nil
-			}
-			if v, ok := sharedGet(ctx, c, endpoint, key, ttl, dec); ok {
-				return v, nil
-			}
-		}
-		body, err := c.fetch(ctx, t, endpoint, canonical, ver != nil)
-		if err != nil {
-			return nil, err
-		}
-		if ver != nil {
-			c.shareAcceptance(ctx, t)
-		}
-		defer putBuffer(body)
-		v, err := dec(body.Bytes())
-		var ce *Error
-		if errors.As(err, &ce) && ce.Code == CodeContract {
-			return nil, ce // before the drift sample, which reads the whole body as generic JSON
-		}
-		c.checkDrift(ctx, endpoint, body.Bytes())
-		if err != nil {
-			return nil, &Error{Code: CodeUnavailable, Endpoint: endpoint, Status: http.StatusOK,
-				Message: "the Aspire API sent a response that could not be read", Detail: scrub(err.Error(), t.creds.APIKey)}
-		}
-		if useCache {
-			c.cache.set(key, v, body.Len(), ttl)
-			c.sharedSet(ctx, key, body.Bytes(), ttl)
-		}
-		return v, nil
-	}
-
-	resume := waiting(ctx)
-	defer resume()
-	var v any
-	var err error
-	if c.flight != nil {
-		var shared bool
-		v, shared, err = c.flight.do(ctx, key, load)
-		if shared {
-			c.observe(ctx, Event{Kind: EventShared, Endpoint: endpoint})
-		}
-	} else {
-		v, err = load(ctx)
-	}
+	v, err := c.inFlight(ctx, endpoint, key, func(ctx context.Context) (any, error) {
+		return load(ctx, t, endpoint, canonical, key, params, useCache, dec)
+	})
 	if err != nil {
 		if ctx.Err() != nil {
 			return zero, contextError(endpoint, ctx.Err())
@@ -124,6 +62,68 @@ func getCall[T any](ctx context.Context, t *Tenant, endpoint, path string, param
 		return zero, err
 	}
 	return v.(T), nil
+}
+
+// inFlight runs load, or joins the identical call in flight, and tells
+// ctx's Waiter of the wait.
+func (c *Client) inFlight(ctx context.Context, endpoint, key string, load func(context.Context) (any, error)) (any, error) {
+	resume := waiting(ctx)
+	defer resume()
+	if c.flight == nil {
+		return load(ctx)
+	}
+	v, shared, err := c.flight.do(ctx, key, load)
+	if shared {
+		c.observe(ctx, Event{Kind: EventShared, Endpoint: endpoint})
+	}
+	return v, err
+}
+
+// load is one call that missed the cache: the key's verification (with its
+// replica sync), the caches again (once the key is known fresh), fetch, the
+// drift sample, decoding, and storing in both cache levels.
+func load[T any](ctx context.Context, t *Tenant, endpoint, canonical, key string, params url.Values, useCache bool, dec func([]byte) (T, error)) (any, error) {
+	c := t.c
+	var ttl time.Duration
+	if useCache {
+		ttl = c.ttlFor(params)
+	}
+	ver, err := c.keys.verify(ctx, t, endpoint)
+	if err != nil {
+		return nil, err
+	}
+	defer ver.release()
+	if useCache && ver == nil {
+		if v, ok := c.cache.get(key); ok { // filled while this call waited on the verification
+			return v, nil
+		}
+		if v, ok := sharedGet(ctx, c, endpoint, key, ttl, dec); ok {
+			return v, nil
+		}
+	}
+	body, err := c.fetch(ctx, t, endpoint, canonical, ver != nil)
+	if err != nil {
+		return nil, err
+	}
+	if ver != nil {
+		c.keys.verified(ctx, t)
+	}
+	defer putBuffer(body)
+	v, err := dec(body.Bytes())
+	var ce *Error
+	if errors.As(err, &ce) && ce.Code == CodeContract {
+		return nil, ce // before the drift sample, which reads the whole body as generic JSON
+	}
+	c.checkDrift(ctx, endpoint, body.Bytes())
+	if err != nil {
+		return nil, &Error{Code: CodeUnavailable, Endpoint: endpoint, Status: http.StatusOK,
+			Message: "the Aspire API sent a response that could not be read", Detail: scrub(err.Error(), t.creds.APIKey)}
+	}
+	if useCache {
+		c.cache.set(key, v, body.Len(), ttl)
+		c.sharedSet(ctx, key, body.Bytes(), ttl)
+	}
+	return v, nil
 }
 
 // ttlFor keeps answers about days that are over for longer: they change
@@ -136,113 +136,35 @@ func (c *Client) ttlFor(params url.Values) time.Duration {
 	return c.cfg.cacheTTL
 }
 
-// fetch GETs canonical (a path with its query) with retries; the returned
-// buffer holds a 2xx body and goes back to the pool with putBuffer.
+// fetch GETs canonical (a path with its query) through the stages of
+// stages.go; the returned buffer holds a 2xx body and goes back to the pool
+// with putBuffer.
 //
 // verifying says the call verifies a key the upstream has not accepted
 // lately; one never accepted must find room in the unverified allowance.
 func (c *Client) fetch(ctx context.Context, t *Tenant, endpoint, canonical string, verifying bool) (*bytes.Buffer, error) {
-	for attempt := 1; ; attempt++ {
+	return c.retry.do(ctx, endpoint, func(n int) (*bytes.Buffer, error, bool) {
 		if err := c.breaker.allow(endpoint); err != nil {
-			return nil, err
+			return nil, err, true
 		}
-		if verifying && attempt == 1 && c.unverified != nil && !c.keys.known(t.id) && !c.unverified.Allow() {
-			return nil, &Error{Code: CodeRateLimited, Endpoint: endpoint, RetryAfter: time.Second,
-				Message: "too many requests with API keys the Aspire API has not accepted yet; retry in a moment"}
+		if verifying && n == 1 {
+			if err := c.keys.allowUnverified(t.id, endpoint); err != nil {
+				return nil, err, true
+			}
 		}
 		if err := spend(ctx, endpoint); err != nil {
-			return nil, err
+			return nil, err, true
 		}
-		if err := c.waitForToken(ctx, t, endpoint); err != nil {
-			return nil, err
+		if err := c.limits.take(ctx, t.id, endpoint); err != nil {
+			return nil, err, true
 		}
-		body, err := c.attempt(ctx, t, endpoint, canonical, attempt)
-		evict, refused := c.keys.record(t.id, err)
-		if evict {
-			c.evictTenant(t.id)
+		body, err := c.attempt(ctx, t, endpoint, canonical, n)
+		c.keys.record(ctx, t, err)
+		if err != nil {
+			c.limits.saw429(ctx, t.id, err)
 		}
-		if refused != nil {
-			c.shareRefusal(ctx, t, refused)
-		}
-		if err == nil {
-			return body, nil
-		}
-		c.sawRateLimit(ctx, t, err)
-		if ctx.Err() != nil {
-			return nil, contextError(endpoint, ctx.Err())
-		}
-		var ae *Error
-		if !errors.As(err, &ae) || !ae.retryable() || attempt >= c.cfg.attempts {
-			return nil, err
-		}
-		wait := c.backoff(attempt)
-		if ae.Code == CodeRateLimited && ae.RetryAfter > 0 {
-			if ae.RetryAfter > c.cfg.maxRetryAfter {
-				return nil, err // not worth holding the caller: tell them when to come back
-			}
-			wait = ae.RetryAfter
-		}
-		if dl, ok := ctx.Deadline(); ok && time.Until(dl) < wait {
-			return nil, err // the retry could not finish in time; the real error is more useful
-		}
-		if sleep(ctx, wait) != nil {
-			return nil, contextError(endpoint, ctx.Err())
-		}
-	}
-}
-
-// backoff is exponential with equal jitter: half fixed, half random, so that
-// synchronized clients spread out without ever retrying at once.
-func (c *Client) backoff(attempt int) time.Duration {
-	d := c.cfg.backoffBase << (attempt - 1)
-	if d > c.cfg.backoffMax || d <= 0 {
-		d = c.cfg.backoffMax
-	}
-	half := d / 2
-	return half + rand.N(half+1)
-}
-
-// waitForToken takes a token from the tenant's bucket, waiting if need be;
-// a wait that would outlast the context fails at once as rate limited.
-func (c *Client) waitForToken(ctx context.Context, t *Tenant, endpoint string) error {
-	if c.cfg.sharedLimiter != nil {
-		if err := c.waitShared(ctx, t, endpoint); err != nil {
-			return err
-		}
-	}
-	var rs []*rate.Reservation
-	cancel := func() {
-		for _, r := range rs {
-			r.Cancel()
-		}
-	}
-	var d time.Duration
-	msg := "too many requests to the Aspire API from this workspace; the client-side rate limit would wait past the deadline"
-	if lim := c.limiter(t.id); lim != nil && c.cfg.sharedLimiter == nil {
-		r := lim.Reserve()
-		rs, d = append(rs, r), r.Delay()
-	}
-	if c.ceiling != nil {
-		r := c.ceiling.Reserve()
-		rs = append(rs, r)
-		if r.Delay() > d {
-			d = r.Delay()
-			msg = "too many requests to the Aspire API from this server (upstream-ceiling); retry in a moment"
-		}
-	}
-	if d == 0 {
-		return nil
-	}
-	if dl, ok := ctx.Deadline(); ok && time.Until(dl) < d {
-		cancel()
-		return &Error{Code: CodeRateLimited, Endpoint: endpoint, RetryAfter: d, Message: msg}
-	}
-	c.observe(ctx, Event{Kind: EventRateLimitWait, Endpoint: endpoint, Duration: d})
-	if err := sleep(ctx, d); err != nil {
-		cancel()
-		return contextError(endpoint, err)
-	}
-	return nil
+		return body, err, false
+	})
 }
 
 // attempt makes one HTTP request.

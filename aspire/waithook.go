@@ -2,22 +2,42 @@ package aspire
 
 import "context"
 
-type waitHookKey struct{}
-
-// WithWaitHook returns ctx under which every upstream call the client waits
-// on (a cache miss: its own request, or one in flight it joins, with the
-// rate limits' waits) calls hook before the wait and the function hook
-// returned once the wait is over. The server's execution bound uses it to
-// lend a waiting execution's CPU slot to another (graph/admission.go).
-// Waits of one caller may overlap; hook is called for each.
-func WithWaitHook(ctx context.Context, hook func() (resume func())) context.Context {
-	return context.WithValue(ctx, waitHookKey{}, hook)
+// Waiter is told of every upstream call the client waits on (a cache miss:
+// its own request, or one in flight it joins, with the rate limits' waits):
+// Waiting is called before the wait and the function it returns once the
+// wait is over. Waits of one caller may overlap; Waiting is called for each.
+// The server's execution bound uses it to lend a waiting execution's CPU
+// slot to another (graph/admission.go).
+//
+// It travels in the context, not in the Client or the Tenant, because it
+// belongs to one operation: the Client serves the whole process and the
+// Tenant is made before the operation is admitted.
+type Waiter interface {
+	Waiting() (resume func())
 }
 
-// waiting calls ctx's wait hook, if any, and returns what ends the wait.
+type waiterKey struct{}
+
+// WithWaiter returns ctx under which the client's waits are told to w.
+func WithWaiter(ctx context.Context, w Waiter) context.Context {
+	return context.WithValue(ctx, waiterKey{}, w)
+}
+
+// WaiterFunc adapts a function to Waiter.
+type WaiterFunc func() (resume func())
+
+// Waiting calls f.
+func (f WaiterFunc) Waiting() func() { return f() }
+
+// WithWaitHook is WithWaiter for a function (kept for graph/admission.go).
+func WithWaitHook(ctx context.Context, hook func() (resume func())) context.Context {
+	return WithWaiter(ctx, WaiterFunc(hook))
+}
+
+// waiting tells ctx's Waiter, if any, of a wait and returns what ends it.
 func waiting(ctx context.Context) func() {
-	if hook, ok := ctx.Value(waitHookKey{}).(func() func()); ok {
-		return hook()
+	if w, ok := ctx.Value(waiterKey{}).(Waiter); ok {
+		return w.Waiting()
 	}
 	return func() {}
 }
