@@ -7,7 +7,7 @@
 //
 // It knows nothing of GraphQL or of the upstream client: graph.Admission
 // is the gqlgen adapter that names the tenant and hands Running.Waiting to
-// the client (aspire.WithWaitHook), and server installs it. It imports
+// the client (aspire.WithWaiter), and server installs it. It imports
 // neither gqlgen nor aspire, so the semaphore is tested here alone.
 package admission
 
@@ -133,7 +133,7 @@ type Running struct {
 
 // Waiting tells the gate the execution now waits on the upstream: its CPU
 // slot goes to another until it calls the resume returned (the shape of
-// aspire.WithWaitHook's hook).
+// an aspire.Waiter).
 func (r *Running) Waiting() (resume func()) {
 	r.mu.Lock()
 	if r.waits++; r.waits == 1 && r.held {

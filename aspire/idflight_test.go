@@ -118,10 +118,10 @@ func TestByIDReportsItsWaits(t *testing.T) {
 	}()
 	arrived()
 	var entered, left atomic.Int32
-	ctx := aspire.WithWaitHook(context.Background(), func() func() {
+	ctx := aspire.WithWaiter(context.Background(), aspire.WaiterFunc(func() func() {
 		entered.Add(1)
 		return func() { left.Add(1) }
-	})
+	}))
 	if _, err := tn.MembersByID(ctx, []string{"11000002", "11000003", "11000004"}, aspire.MemberQuery{}); err != nil {
 		t.Fatal(err)
 	}

@@ -7,7 +7,7 @@ import "context"
 // Waiting is called before the wait and the function it returns once the
 // wait is over. Waits of one caller may overlap; Waiting is called for each.
 // The server's execution bound uses it to lend a waiting execution's CPU
-// slot to another (graph/admission.go).
+// slot to another (admission.Running is one; graph/admission.go installs it).
 //
 // It travels in the context, not in the Client or the Tenant, because it
 // belongs to one operation: the Client serves the whole process and the
@@ -28,11 +28,6 @@ type WaiterFunc func() (resume func())
 
 // Waiting calls f.
 func (f WaiterFunc) Waiting() func() { return f() }
-
-// WithWaitHook is WithWaiter for a function (kept for graph/admission.go).
-func WithWaitHook(ctx context.Context, hook func() (resume func())) context.Context {
-	return WithWaiter(ctx, WaiterFunc(hook))
-}
 
 // waiting tells ctx's Waiter, if any, of a wait and returns what ends it.
 func waiting(ctx context.Context) func() {

@@ -15,7 +15,7 @@ func (w *countingWaiter) Waiting() func() {
 }
 
 // A Waiter in the context is told of each call that waits on the upstream,
-// and of none answered from the cache; WithWaitHook is the same for a
+// and of none answered from the cache; WaiterFunc is the same for a
 // function.
 func TestWaiterIsToldOfUpstreamWaitsOnly(t *testing.T) {
 	t.Parallel()
@@ -31,7 +31,7 @@ func TestWaiterIsToldOfUpstreamWaitsOnly(t *testing.T) {
 		t.Fatalf("waits %d begun, %d ended, %d upstream calls; want 1, 1, 1", w.begun, w.ended, sim.Count(""))
 	}
 	n := 0
-	hctx := aspire.WithWaitHook(context.Background(), func() func() { n++; return func() {} })
+	hctx := aspire.WithWaiter(context.Background(), aspire.WaiterFunc(func() func() { n++; return func() {} }))
 	if _, err := c.As(demo).Post(hctx, "12000002"); err != nil || n != 1 {
 		t.Fatalf("hook called %d times (err %v), want 1", n, err)
 	}

@@ -41,7 +41,7 @@ func (a admitted) InterceptResponse(ctx context.Context, next graphql.ResponseHa
 		return notAdmitted(ctx)
 	}
 	defer run.Done()
-	return next(aspire.WithWaitHook(ctx, run.Waiting))
+	return next(aspire.WithWaiter(ctx, run))
 }
 
 func notAdmitted(ctx context.Context) *graphql.Response {
