@@ -90,18 +90,18 @@ func TestSums(t *testing.T) {
 	t.Parallel()
 	t.Run("the rate is recomputed from the sums", func(t *testing.T) {
 		var a acc
-		a.add(&aspire.Metrics{Reach: i64(100), Engagements: i64(10)}) // 10%
-		a.add(&aspire.Metrics{Reach: i64(900), Engagements: i64(10)}) // 1.1%
-		m := a.metrics()
+		a.Add(&aspire.Metrics{Reach: i64(100), Engagements: i64(10)}) // 10%
+		a.Add(&aspire.Metrics{Reach: i64(900), Engagements: i64(10)}) // 1.1%
+		m := a.Metrics()
 		if m.EngagementRate == nil || *m.EngagementRate != 0.02 { // 20 / 1000, not the mean 5.6%
 			t.Errorf("engagementRate %v, want 0.02", m.EngagementRate)
 		}
 	})
 	t.Run("a metric no post reports stays null", func(t *testing.T) {
 		var a acc
-		a.add(&aspire.Metrics{Impressions: i64(5)})
-		a.add(&aspire.Metrics{Impressions: i64(7), Views: i64(0)})
-		m := a.metrics()
+		a.Add(&aspire.Metrics{Impressions: i64(5)})
+		a.Add(&aspire.Metrics{Impressions: i64(7), Views: i64(0)})
+		m := a.Metrics()
 		if m.Impressions == nil || *m.Impressions != 12 {
 			t.Errorf("impressions %v, want 12", m.Impressions)
 		}
@@ -112,14 +112,14 @@ func TestSums(t *testing.T) {
 			t.Errorf("likes %v reach %v tmv %v rate %v: want null, no post reports them", m.Likes, m.Reach, m.TMV, m.EngagementRate)
 		}
 		var empty acc
-		if e := empty.metrics(); e.Impressions != nil || e.Engagements != nil || e.TMV != nil {
+		if e := empty.Metrics(); e.Impressions != nil || e.Engagements != nil || e.TMV != nil {
 			t.Errorf("an empty bucket: %+v, want every metric null", e)
 		}
 	})
 	t.Run("no reach, no rate", func(t *testing.T) {
 		var a acc
-		a.add(&aspire.Metrics{Reach: i64(0), Engagements: i64(3)})
-		if m := a.metrics(); m.EngagementRate != nil {
+		a.Add(&aspire.Metrics{Reach: i64(0), Engagements: i64(3)})
+		if m := a.Metrics(); m.EngagementRate != nil {
 			t.Errorf("engagementRate %v over a reach of 0, want null", *m.EngagementRate)
 		}
 	})
@@ -127,9 +127,9 @@ func TestSums(t *testing.T) {
 		var a acc
 		for range 3 {
 			v := 1.004
-			a.add(&aspire.Metrics{TMV: &v})
+			a.Add(&aspire.Metrics{TMV: &v})
 		}
-		if m := a.metrics(); m.TMV == nil || *m.TMV != 3.01 { // 3.012; rounding each first would make 3.00
+		if m := a.Metrics(); m.TMV == nil || *m.TMV != 3.01 { // 3.012; rounding each first would make 3.00
 			t.Errorf("tmv %v, want 3.01", m.TMV)
 		}
 	})

@@ -57,7 +57,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math"
 	"slices"
 	"strings"
 	"sync"
@@ -434,16 +433,16 @@ func sumMembers(r aspire.Range, rows []aspire.Member) *Result {
 			continue
 		}
 		res.PostCount += m.PostCount
-		all.add(&m.Metrics)
+		all.Add(&m.Metrics)
 		for n, mt := range m.ByNetwork {
-			accOf(byNet, n).add(&mt)
+			accOf(byNet, n).Add(&mt)
 		}
 		for pt, mt := range m.ByPostType {
-			accOf(byType, pt).add(&mt)
+			accOf(byType, pt).Add(&mt)
 		}
 		res.Members = append(res.Members, MemberTotals{ID: m.ID, Record: m, PostCount: m.PostCount, Metrics: m.Metrics})
 	}
-	res.Metrics = all.metrics()
+	res.Metrics = all.Metrics()
 	res.ByNetwork, res.ByPostType = metricsOf(byNet), metricsOf(byType)
 	slices.SortFunc(res.Members, func(a, b MemberTotals) int { return strings.Compare(a.ID, b.ID) })
 	return res
@@ -492,14 +491,14 @@ func runPosts(ctx context.Context, t *aspire.Tenant, req Request, ids []string, 
 		each := func(i int) {
 			s := sl[i]
 			s.n++
-			s.all.add(&p.Metrics)
-			accOf(s.byNet, p.Network).add(&p.Metrics)
-			accOf(s.byType, p.PostType).add(&p.Metrics)
+			s.all.Add(&p.Metrics)
+			accOf(s.byNet, p.Network).Add(&p.Metrics)
+			accOf(s.byType, p.PostType).Add(&p.Metrics)
 			d := aspire.DateOf(p.PostedAt)
 			for iv, b := range s.series {
 				k := iv.index(r, d)
 				b[k].n++
-				b[k].a.add(&p.Metrics)
+				b[k].a.Add(&p.Metrics)
 			}
 			m := s.members[p.MemberID]
 			if m == nil {
@@ -507,7 +506,7 @@ func runPosts(ctx context.Context, t *aspire.Tenant, req Request, ids []string, 
 				s.members[p.MemberID] = m
 			}
 			m.n++
-			m.a.add(&p.Metrics)
+			m.a.Add(&p.Metrics)
 		}
 		var slIDs []string
 		switch req.Kind {
@@ -602,19 +601,19 @@ func runPosts(ctx context.Context, t *aspire.Tenant, req Request, ids []string, 
 	out := make([]*Result, len(ids))
 	for i, id := range ids {
 		s := sl[at[id]]
-		res := &Result{ID: id, Plan: PostsPlan, Range: r, PostCount: s.n, Metrics: s.all.metrics(),
+		res := &Result{ID: id, Plan: PostsPlan, Range: r, PostCount: s.n, Metrics: s.all.Metrics(),
 			ByNetwork: metricsOf(s.byNet), ByPostType: metricsOf(s.byType), Series: map[Interval][]Point{}}
 		for _, iv := range req.Intervals {
 			starts := iv.Buckets(r)
 			pts := make([]Point, len(starts))
 			for k, d := range starts {
 				b := s.series[iv][k]
-				pts[k] = Point{Start: d, PostCount: b.n, Metrics: b.a.metrics()}
+				pts[k] = Point{Start: d, PostCount: b.n, Metrics: b.a.Metrics()}
 			}
 			res.Series[iv] = pts
 		}
 		for id, m := range s.members {
-			res.Members = append(res.Members, MemberTotals{ID: id, PostCount: m.n, Metrics: m.a.metrics()})
+			res.Members = append(res.Members, MemberTotals{ID: id, PostCount: m.n, Metrics: m.a.Metrics()})
 		}
 		slices.SortFunc(res.Members, func(a, b MemberTotals) int { return strings.Compare(a.ID, b.ID) })
 		out[i] = res
@@ -634,47 +633,10 @@ func accOf[K comparable](m map[K]*acc, k K) *acc {
 func metricsOf[K comparable](m map[K]*acc) map[K]aspire.Metrics {
 	out := make(map[K]aspire.Metrics, len(m))
 	for k, a := range m {
-		out[k] = a.metrics()
+		out[k] = a.Metrics()
 	}
 	return out
 }
 
-// acc sums metrics; a count stays nil until something reports it.
-type acc struct {
-	counts [10]*int64 // impressions reach views view_time likes comments shares saves clicks engagements
-	tmv    *float64
-}
-
-func (a *acc) add(m *aspire.Metrics) {
-	for i, v := range [10]*int64{m.Impressions, m.Reach, m.Views, m.ViewTimeSeconds, m.Likes, m.Comments, m.Shares, m.Saves, m.Clicks, m.Engagements} {
-		if v == nil {
-			continue
-		}
-		if a.counts[i] == nil {
-			a.counts[i] = new(int64)
-		}
-		*a.counts[i] += *v
-	}
-	if m.TMV != nil {
-		if a.tmv == nil {
-			a.tmv = new(float64)
-		}
-		*a.tmv += *m.TMV
-	}
-}
-
-// metrics are the sums, with the rate recomputed from them.
-func (a *acc) metrics() aspire.Metrics {
-	c := a.counts
-	m := aspire.Metrics{Impressions: c[0], Reach: c[1], Views: c[2], ViewTimeSeconds: c[3], Likes: c[4],
-		Comments: c[5], Shares: c[6], Saves: c[7], Clicks: c[8], Engagements: c[9]}
-	if a.tmv != nil {
-		t := math.Round(*a.tmv*100) / 100
-		m.TMV = &t
-	}
-	if m.Engagements != nil && m.Reach != nil && *m.Reach > 0 {
-		rate := float64(*m.Engagements) / float64(*m.Reach)
-		m.EngagementRate = &rate
-	}
-	return m
-}
+// acc sums metrics (aspire.MetricsSum: nil until reported, rate from the sums).
+type acc = aspire.MetricsSum

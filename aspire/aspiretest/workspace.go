@@ -446,40 +446,16 @@ func (w *workspace) rollup(mi int, idx []int, metricsOf func(*aspire.Post) aspir
 	return m
 }
 
-// acc accumulates metrics; a nil count stays nil until a post reports it.
-type acc struct {
-	counts [10]*int64 // impressions reach views view_time likes comments shares saves clicks engagements
-	tmv    *float64
-}
+// acc sums metrics as the API sends member roll-ups: aspire.MetricsSum,
+// with the rate rounded to 6 places.
+type acc struct{ aspire.MetricsSum }
 
-func (a *acc) add(m *aspire.Metrics) {
-	for i, v := range [10]*int64{m.Impressions, m.Reach, m.Views, m.ViewTimeSeconds, m.Likes, m.Comments, m.Shares, m.Saves, m.Clicks, m.Engagements} {
-		if v == nil {
-			continue
-		}
-		if a.counts[i] == nil {
-			a.counts[i] = new(int64)
-		}
-		*a.counts[i] += *v
-	}
-	if m.TMV != nil {
-		if a.tmv == nil {
-			a.tmv = new(float64)
-		}
-		*a.tmv += *m.TMV
-	}
-}
+func (a *acc) add(m *aspire.Metrics) { a.Add(m) }
 
 func (a *acc) metrics() aspire.Metrics {
-	c := a.counts
-	m := aspire.Metrics{Impressions: c[0], Reach: c[1], Views: c[2], ViewTimeSeconds: c[3], Likes: c[4],
-		Comments: c[5], Shares: c[6], Saves: c[7], Clicks: c[8], Engagements: c[9]}
-	if a.tmv != nil {
-		t := round(*a.tmv, 2)
-		m.TMV = &t
-	}
-	if m.Engagements != nil && m.Reach != nil && *m.Reach > 0 {
-		rate := round(float64(*m.Engagements)/float64(*m.Reach), 6)
+	m := a.Metrics()
+	if m.EngagementRate != nil {
+		rate := round(*m.EngagementRate, 6)
 		m.EngagementRate = &rate
 	}
 	return m
