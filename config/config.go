@@ -206,7 +206,7 @@ var settings = []setting{
 	{"cors-origins", "comma list of browser origins allowed to call (* for any; demo default *)", "", list(func(c *Config) *[]string { return &c.CORSOrigins })},
 	{"log-level", "debug, info, warn or error", "info", str(func(c *Config) *string { return &c.LogLevel })},
 	{"log-format", "json, console, or auto (console on a terminal)", "auto", str(func(c *Config) *string { return &c.LogFormat })},
-	{"introspection", "allow schema introspection to authenticated callers (the playground's docs and completion); false also hides field suggestions", "true", boolean(func(c *Config) *bool { return &c.Introspection })},
+	{"introspection", "allow schema introspection to authenticated callers (the playground's docs and completion); false also hides validation errors' 'Did you mean …' suggestions, which keys the upstream has not accepted never get", "true", boolean(func(c *Config) *bool { return &c.Introspection })},
 	{"shutdown-timeout", "how long in-flight requests may finish after SIGTERM", "15s", dur(func(c *Config) *time.Duration { return &c.ShutdownTimeout })},
 	{"cache-bytes", "response cache size in bytes; 0 turns the cache off", "16777216", integer(func(c *Config) *int64 { return &c.CacheBytes })},
 	{"cache-ttl", "how long a cached upstream response is used", "30s", dur(func(c *Config) *time.Duration { return &c.CacheTTL })},
