@@ -36,12 +36,15 @@ const (
 
 // Config is every setting.
 type Config struct {
-	Addr            string
-	UpstreamURL     string
-	APIKey          string
-	ClientID        string
-	AccessTokens    []string
-	CORSOrigins     []string
+	Addr         string
+	UpstreamURL  string
+	APIKey       string
+	ClientID     string
+	AccessTokens []string
+	CORSOrigins  []string
+	// AllowedHosts are the extra names (host or host:port) loopback
+	// server-key mode without access tokens is served under.
+	AllowedHosts    []string
 	LogLevel        string
 	LogFormat       string
 	Introspection   bool
@@ -199,10 +202,11 @@ var settings = []setting{
 	{"api-key", "server-key mode: the Aspire API key the server uses (else each caller brings theirs)", "", str(func(c *Config) *string { return &c.APIKey })},
 	{"client-id", "workspace client id; in passthrough mode the default when a caller sends no X-Aspire-Client-Id", "", str(func(c *Config) *string { return &c.ClientID })},
 	{"access-tokens", "server-key mode: comma list of tokens callers must present as Bearer", "", list(func(c *Config) *[]string { return &c.AccessTokens })},
+	{"allowed-hosts", "server-key mode on loopback without access-tokens: comma list of extra names (host or host:port) the server is served under; a request whose Host is none of them nor the loopback address and port it came in on (127.0.0.1, [::1], localhost) is refused with 421, and browsers' cross-site requests with 403 (DNS rebinding, docs/security.md)", "", list(func(c *Config) *[]string { return &c.AllowedHosts })},
 	{"cors-origins", "comma list of browser origins allowed to call (* for any; demo default *)", "", list(func(c *Config) *[]string { return &c.CORSOrigins })},
 	{"log-level", "debug, info, warn or error", "info", str(func(c *Config) *string { return &c.LogLevel })},
 	{"log-format", "json, console, or auto (console on a terminal)", "auto", str(func(c *Config) *string { return &c.LogFormat })},
-	{"introspection", "allow schema introspection to authenticated callers (the playground's docs and completion); false also hides field suggestions", "true", boolean(func(c *Config) *bool { return &c.Introspection })},
+	{"introspection", "allow schema introspection to authenticated callers (the playground's docs and completion); false also hides validation errors' 'Did you mean …' suggestions, which keys the upstream has not accepted never get", "true", boolean(func(c *Config) *bool { return &c.Introspection })},
 	{"shutdown-timeout", "how long in-flight requests may finish after SIGTERM", "15s", dur(func(c *Config) *time.Duration { return &c.ShutdownTimeout })},
 	{"cache-bytes", "response cache size in bytes; 0 turns the cache off", "16777216", integer(func(c *Config) *int64 { return &c.CacheBytes })},
 	{"cache-ttl", "how long a cached upstream response is used", "30s", dur(func(c *Config) *time.Duration { return &c.CacheTTL })},
@@ -394,6 +398,14 @@ func (c *Config) validate() error {
 		c.Retries = 1
 	}
 	return nil
+}
+
+// HostGuarded reports whether requests must name one of the server's own
+// hosts and come from no other site: server-key mode without access tokens
+// (allowed on loopback only), where the network address is all that stands
+// between a web page and the workspace.
+func (c *Config) HostGuarded() bool {
+	return c.Mode() == ServerKey && len(c.AccessTokens) == 0
 }
 
 // Loopback reports whether addr listens on a loopback interface only.

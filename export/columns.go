@@ -44,6 +44,15 @@ func optional(s string) any {
 	return s
 }
 
+// webURL is s when it is an absolute http(s) URL, else an empty cell: the
+// upstream's links are written by creators (aspire.WebURL).
+func webURL(s string) any {
+	if !aspire.WebURL(s) {
+		return nil
+	}
+	return s
+}
+
 // timestamp is RFC 3339 in UTC with the offset written out as +00:00: a
 // trailing Z is read as a zone-less timestamp by some readers (DuckDB's
 // JSON reader), so CSV and NDJSON would not agree.
@@ -80,9 +89,9 @@ func postColumns() []column[aspire.Post] {
 		{"mention_source", func(p *aspire.Post, _ *names) any { return string(p.MentionSource) }},
 		{"status", func(p *aspire.Post, _ *names) any { return string(p.Status) }},
 		{"is_estimated", func(p *aspire.Post, _ *names) any { return p.IsEstimated }},
-		{"url", func(p *aspire.Post, _ *names) any { return p.URL }},
+		{"url", func(p *aspire.Post, _ *names) any { return webURL(p.URL) }},
 		{"caption", func(p *aspire.Post, _ *names) any { return p.Caption }},
-		{"thumbnail_url", func(p *aspire.Post, _ *names) any { return optional(p.ThumbnailURL) }},
+		{"thumbnail_url", func(p *aspire.Post, _ *names) any { return webURL(p.ThumbnailURL) }},
 		{"member_id", func(p *aspire.Post, _ *names) any { return p.MemberID }},
 		{"member_name", func(p *aspire.Post, n *names) any { return optional(member(p, n).Name) }},
 	}

@@ -33,6 +33,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/aspire-graphql/aspire-graphql/aspire"
+	"github.com/aspire-graphql/aspire-graphql/codes"
 )
 
 // Format is an output format.
@@ -360,7 +361,7 @@ func appendJSON(b []byte, v any) []byte {
 
 // ErrorLine is the last line of an NDJSON export that failed midway.
 func ErrorLine(err error) []byte {
-	code, msg := string(aspire.CodeOf(err)), "the export failed"
+	code, msg := codes.Of(err), "the export failed"
 	var e *aspire.Error
 	if errors.As(err, &e) {
 		msg = e.Message

@@ -10,12 +10,13 @@ import (
 
 	"github.com/aspire-graphql/aspire-graphql/aspire"
 	"github.com/aspire-graphql/aspire-graphql/aspire/contract"
+	"github.com/aspire-graphql/aspire-graphql/codes"
 	"github.com/aspire-graphql/aspire-graphql/loaders"
 )
 
 // CodeContractDrift marks a field the Aspire API no longer sends where the
 // active contract says it does (see aspire_contract_drift_total and doctor).
-const CodeContractDrift = "UPSTREAM_CONTRACT_DRIFT"
+const CodeContractDrift = codes.ContractDrift
 
 type gqlField struct{ object, field string }
 type recordField struct{ rec, field string }

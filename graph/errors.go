@@ -14,44 +14,34 @@ import (
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
 	"github.com/aspire-graphql/aspire-graphql/aspire"
+	"github.com/aspire-graphql/aspire-graphql/codes"
 )
 
-// Error codes of extensions.code.
+// Error codes of extensions.code: the names graph and server use for the
+// one table in package codes (which the README's error table renders).
 const (
-	CodeUnauthenticated     = "UNAUTHENTICATED"
-	CodeForbidden           = "FORBIDDEN"
-	CodeNotFound            = "NOT_FOUND"
-	CodeBadUserInput        = "BAD_USER_INPUT"
-	CodeRateLimited         = "RATE_LIMITED"
-	CodeUpstreamUnavailable = "UPSTREAM_UNAVAILABLE"
-	CodeOperationLimit      = "OPERATION_LIMIT_EXCEEDED"
-	CodeDeadlineExceeded    = "DEADLINE_EXCEEDED"
-	CodeInternal            = "INTERNAL_SERVER_ERROR"
+	CodeUnauthenticated     = codes.Unauthenticated
+	CodeForbidden           = codes.Forbidden
+	CodeNotFound            = codes.NotFound
+	CodeBadUserInput        = codes.BadUserInput
+	CodeRateLimited         = codes.RateLimited
+	CodeUpstreamUnavailable = codes.UpstreamUnavailable
+	CodeOperationLimit      = codes.OperationLimit
+	CodeDeadlineExceeded    = codes.DeadlineExceeded
+	CodeInternal            = codes.Internal
 	// CodeBadRequest is a malformed request: a parameter of the wrong JSON
 	// type, an APQ hash that does not match its query, an operation name
 	// the document does not hold. BAD_USER_INPUT is for arguments.
-	CodeBadRequest = "BAD_REQUEST"
+	CodeBadRequest = codes.BadRequest
 	// The automatic persisted queries protocol's own codes, which Apollo's
 	// and urql's persisted-query links act on.
-	CodePersistedQueryNotFound     = "PERSISTED_QUERY_NOT_FOUND"
-	CodePersistedQueryNotSupported = "PERSISTED_QUERY_NOT_SUPPORTED"
+	CodePersistedQueryNotFound     = codes.PersistedQueryNotFound
+	CodePersistedQueryNotSupported = codes.PersistedQueryNotSupported
 )
 
 // badInput is an error in the caller's arguments.
 func badInput(format string, args ...any) error {
 	return &gqlerror.Error{Message: fmt.Sprintf(format, args...), Extensions: map[string]any{"code": CodeBadUserInput}}
-}
-
-var codes = map[aspire.Code]string{
-	aspire.CodeUnauthenticated: CodeUnauthenticated,
-	aspire.CodeForbidden:       CodeForbidden,
-	aspire.CodeNotFound:        CodeNotFound,
-	aspire.CodeInvalid:         CodeBadUserInput,
-	aspire.CodeRateLimited:     CodeRateLimited,
-	aspire.CodeUnavailable:     CodeUpstreamUnavailable,
-	aspire.CodeBudgetExceeded:  CodeOperationLimit,
-	aspire.CodeDeadline:        CodeDeadlineExceeded,
-	aspire.CodeContract:        CodeContractDrift,
 }
 
 // DeadlineMessage is what a client reads when its request ran out of time.
@@ -66,7 +56,7 @@ func ErrorPresenter(ctx context.Context, err error) *gqlerror.Error {
 	var ae *aspire.Error
 	if errors.As(err, &ae) {
 		gerr.Message = ae.Message
-		gerr.Extensions = map[string]any{"code": codes[ae.Code]}
+		gerr.Extensions = map[string]any{"code": codes.FromUpstream(ae.Code)}
 		if ae.Code == aspire.CodeRateLimited && ae.RetryAfter > 0 {
 			gerr.Extensions["retryAfter"] = int(math.Ceil(ae.RetryAfter.Seconds()))
 		}

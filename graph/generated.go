@@ -149,20 +149,20 @@ type ComplexityRoot struct {
 	}
 
 	Post struct {
-		Caption       func(childComplexity int) int
-		Groups        func(childComplexity int) int
-		ID            func(childComplexity int) int
-		IsEstimated   func(childComplexity int) int
-		Member        func(childComplexity int) int
-		MentionSource func(childComplexity int) int
-		Metrics       func(childComplexity int) int
-		Network       func(childComplexity int) int
-		PostType      func(childComplexity int) int
-		PostedAt      func(childComplexity int) int
-		Projects      func(childComplexity int) int
-		Status        func(childComplexity int) int
-		ThumbnailURL  func(childComplexity int) int
-		URL           func(childComplexity int) int
+		Caption          func(childComplexity int) int
+		Groups           func(childComplexity int) int
+		ID               func(childComplexity int) int
+		IsEstimated      func(childComplexity int) int
+		LinkThumbnailURL func(childComplexity int) int
+		LinkURL          func(childComplexity int) int
+		Member           func(childComplexity int) int
+		MentionSource    func(childComplexity int) int
+		Metrics          func(childComplexity int) int
+		Network          func(childComplexity int) int
+		PostType         func(childComplexity int) int
+		PostedAt         func(childComplexity int) int
+		Projects         func(childComplexity int) int
+		Status           func(childComplexity int) int
 	}
 
 	PostConnection struct {
@@ -733,6 +733,18 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Post.IsEstimated(childComplexity), true
+	case "Post.thumbnailUrl":
+		if e.ComplexityRoot.Post.LinkThumbnailURL == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Post.LinkThumbnailURL(childComplexity), true
+	case "Post.url":
+		if e.ComplexityRoot.Post.LinkURL == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Post.LinkURL(childComplexity), true
 	case "Post.member":
 		if e.ComplexityRoot.Post.Member == nil {
 			break
@@ -781,18 +793,6 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Post.Status(childComplexity), true
-	case "Post.thumbnailUrl":
-		if e.ComplexityRoot.Post.ThumbnailURL == nil {
-			break
-		}
-
-		return e.ComplexityRoot.Post.ThumbnailURL(childComplexity), true
-	case "Post.url":
-		if e.ComplexityRoot.Post.URL == nil {
-			break
-		}
-
-		return e.ComplexityRoot.Post.URL(childComplexity), true
 
 	case "PostConnection.edges":
 		if e.ComplexityRoot.PostConnection.Edges == nil {
@@ -1539,11 +1539,11 @@ type Post {
   mentionSource: MentionSource!
   "Whether it is still up."
   status: PostStatus!
-  "Link to the post on its network."
-  url: String!
+  "Link to the post on its network: an absolute http(s) URL. Null, with ` + "`" + `UPSTREAM_CONTRACT_DRIFT` + "`" + ` at its path, when the upstream sent anything else (creators write their own links)."
+  url: String
   "The post's text as published."
   caption: String!
-  "Link to a preview image; null when there is none."
+  "Link to a preview image (an absolute http(s) URL); null when there is none, or, with ` + "`" + `UPSTREAM_CONTRACT_DRIFT` + "`" + ` at its path, when the upstream sent anything else."
   thumbnailUrl: String
   "When it was published."
   postedAt: DateTime!
@@ -4851,18 +4851,18 @@ func (ec *executionContext) _Post_url(ctx context.Context, field graphql.Collect
 			return ec.fieldContext_Post_url(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.URL, nil
+			return obj.LinkURL()
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNString2string(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_Post_url(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Post", field, false, false, "String")
+	return graphql.NewScalarFieldContext("Post", field, true, false, "String")
 }
 
 func (ec *executionContext) _Post_caption(ctx context.Context, field graphql.CollectedField, obj *aspire.Post) (ret graphql.Marshaler) {
@@ -4897,18 +4897,18 @@ func (ec *executionContext) _Post_thumbnailUrl(ctx context.Context, field graphq
 			return ec.fieldContext_Post_thumbnailUrl(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.ThumbnailURL, nil
+			return obj.LinkThumbnailURL()
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalOString2string(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
 		},
 		true,
 		false,
 	)
 }
 func (ec *executionContext) fieldContext_Post_thumbnailUrl(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Post", field, false, false, "String")
+	return graphql.NewScalarFieldContext("Post", field, true, false, "String")
 }
 
 func (ec *executionContext) _Post_postedAt(ctx context.Context, field graphql.CollectedField, obj *aspire.Post) (ret graphql.Marshaler) {
@@ -8480,7 +8480,7 @@ func (ec *executionContext) _Post(ctx context.Context, sel ast.SelectionSet, obj
 			}
 		case "url":
 			out.Values[i] = ec._Post_url(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
+			if out.Values[i] == graphql.RequiredNull {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "caption":
@@ -10611,18 +10611,6 @@ var (
 		aspire.Asc:  "ASC",
 	}
 )
-
-func (ec *executionContext) unmarshalOString2string(ctx context.Context, v any) (string, error) {
-	res, err := graphql.UnmarshalString(v)
-	return res, graphql.ErrorOnPath(ctx, err)
-}
-
-func (ec *executionContext) marshalOString2string(ctx context.Context, sel ast.SelectionSet, v string) graphql.Marshaler {
-	_ = sel
-	_ = ctx
-	res := graphql.MarshalString(v)
-	return res
-}
 
 func (ec *executionContext) unmarshalOString2ᚖstring(ctx context.Context, v any) (*string, error) {
 	if v == nil {

@@ -11,9 +11,11 @@ import (
 	"github.com/99designs/gqlgen/graphql/handler/transport"
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/formatter"
+	"github.com/vektah/gqlparser/v2/gqlerror"
 
 	"github.com/aspire-graphql/aspire-graphql/aspire"
 	"github.com/aspire-graphql/aspire-graphql/graph/model"
+	"github.com/aspire-graphql/aspire-graphql/loaders"
 	"github.com/aspire-graphql/aspire-graphql/report"
 	"github.com/aspire-graphql/aspire-graphql/tracing"
 )
@@ -115,9 +117,38 @@ func NewHandler(cfg HandlerConfig) *handler.Server {
 			return next(report.WithMaxPoints(ctx, n))
 		})
 	}
-	srv.SetErrorPresenter(ErrorPresenter)
+	srv.SetErrorPresenter(suggestionsHidden(cfg, ErrorPresenter))
 	srv.SetRecoverFunc(Recover)
 	return srv
+}
+
+// suggestionsHidden strips the validator's "Did you mean …" hints (they
+// name fields, arguments, types, enum values and input fields: the schema)
+// when introspection is off, or when callers bring keys of their own
+// (Authenticated set) and this one has not been accepted by the upstream.
+// gqlgen's SetDisableSuggestion covers field names only. Acceptance is
+// what the client already knows: no upstream call is made to find out.
+func suggestionsHidden(cfg HandlerConfig, present graphql.ErrorPresenterFunc) graphql.ErrorPresenterFunc {
+	return func(ctx context.Context, err error) *gqlerror.Error {
+		gerr := present(ctx, err)
+		i := strings.Index(gerr.Message, " Did you mean ")
+		if i < 0 || !hideSuggestions(ctx, cfg) {
+			return gerr
+		}
+		gerr.Message = gerr.Message[:i]
+		return gerr
+	}
+}
+
+func hideSuggestions(ctx context.Context, cfg HandlerConfig) bool {
+	if !cfg.Introspection {
+		return true
+	}
+	if cfg.Authenticated == nil {
+		return false // the server's own key, or a handler without credentials
+	}
+	l := loaders.For(ctx)
+	return l == nil || l.Tenant() == nil || !l.Tenant().Accepted(ctx)
 }
 
 // observedAPQ reports the persisted-query store's hits, misses and

@@ -17,7 +17,7 @@ import (
 func (r *postResolver) Member(ctx context.Context, objs []*aspire.Post) ([]*aspire.Member, error) {
 	rows, err := loadEach(ctx, loaders.For(ctx).Member, ids(objs, func(p *aspire.Post) string { return p.MemberID }))
 	prefetchMembers(ctx, rows)
-	return rows, err
+	return rows, withoutMember(objs, err)
 }
 
 // Projects is the batch resolver for the projects field.

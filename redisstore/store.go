@@ -34,6 +34,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -196,7 +197,11 @@ func (quiet) Printf(context.Context, string, ...any) {}
 var errDown = errors.New("redis is down")
 
 // do runs one command with the store's timeout, timing it and noting
-// failures. redis.Nil (no such key) is not a failure.
+// failures. redis.Nil (no such key) is not a failure, nor is WRONGTYPE: one
+// key holding another type (written by hand, or by another program in the
+// same database) is that key's problem, and its callers read it as a miss;
+// marking the store down for it would skip every tenant's look-ups and flap
+// down and up on each use.
 func (s *Store) do(ctx context.Context, op string, f func(context.Context) error) error {
 	if !s.up.Load() {
 		return errDown
@@ -206,10 +211,21 @@ func (s *Store) do(ctx context.Context, op string, f func(context.Context) error
 	start := time.Now()
 	err := f(ctx)
 	s.m.latency.WithLabelValues(op).Observe(time.Since(start).Seconds())
-	if err != nil && !errors.Is(err, redis.Nil) {
+	switch {
+	case err == nil, errors.Is(err, redis.Nil):
+	case wrongType(err):
+		s.m.errors.WithLabelValues(op).Inc()
+	default:
 		s.fail(op, err)
 	}
 	return err
+}
+
+// wrongType reports Redis's WRONGTYPE reply: the server answered, about one
+// key.
+func wrongType(err error) bool {
+	var re redis.Error
+	return errors.As(err, &re) && strings.HasPrefix(re.Error(), "WRONGTYPE")
 }
 
 // Cache is one named cache in Redis (its keys are Prefix+name+":"+key).

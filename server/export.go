@@ -9,6 +9,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/aspire-graphql/aspire-graphql/aspire"
+	"github.com/aspire-graphql/aspire-graphql/codes"
 	"github.com/aspire-graphql/aspire-graphql/export"
 	"github.com/aspire-graphql/aspire-graphql/graph"
 	"github.com/aspire-graphql/aspire-graphql/loaders"
@@ -81,25 +82,11 @@ func exportHandler(o Options) http.Handler {
 	})
 }
 
-// exportStatus maps an upstream failure to an HTTP status and code.
+// exportStatus maps an upstream failure to its code and that code's HTTP
+// status (package codes).
 func exportStatus(err error) (int, string) {
-	switch aspire.CodeOf(err) {
-	case aspire.CodeUnauthenticated:
-		return http.StatusUnauthorized, graph.CodeUnauthenticated
-	case aspire.CodeForbidden:
-		return http.StatusForbidden, graph.CodeForbidden
-	case aspire.CodeInvalid:
-		return http.StatusBadRequest, graph.CodeBadUserInput
-	case aspire.CodeNotFound:
-		return http.StatusNotFound, graph.CodeNotFound
-	case aspire.CodeRateLimited:
-		return http.StatusTooManyRequests, graph.CodeRateLimited
-	case aspire.CodeDeadline:
-		return http.StatusGatewayTimeout, graph.CodeDeadlineExceeded
-	case aspire.CodeContract:
-		return http.StatusBadGateway, graph.CodeContractDrift
-	}
-	return http.StatusBadGateway, graph.CodeUpstreamUnavailable
+	code := codes.Of(err)
+	return codes.Status(code), code
 }
 
 func errorMessage(err error) string {

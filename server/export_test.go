@@ -168,7 +168,7 @@ func TestExportFailureMidStreamIsVisible(t *testing.T) {
 	}
 	lines := strings.Split(strings.TrimSpace(string(body)), "\n")
 	last := lines[len(lines)-1]
-	if !strings.HasPrefix(last, `{"error":{"code":"unavailable"`) || len(lines) < 2 {
+	if !strings.HasPrefix(last, `{"error":{"code":"UPSTREAM_UNAVAILABLE"`) || len(lines) < 2 {
 		t.Fatalf("%d lines; the last: %s", len(lines), last)
 	}
 	_, _, err = s.get(t, "/export/posts.csv"+q, demoHeaders)

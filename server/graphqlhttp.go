@@ -23,6 +23,7 @@ import (
 	"github.com/vektah/gqlparser/v2/parser"
 
 	"github.com/aspire-graphql/aspire-graphql/aspire"
+	"github.com/aspire-graphql/aspire-graphql/codes"
 	"github.com/aspire-graphql/aspire-graphql/config"
 	"github.com/aspire-graphql/aspire-graphql/graph"
 	"github.com/aspire-graphql/aspire-graphql/loaders"
@@ -569,7 +570,7 @@ func schemaHandler(o Options) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch {
 		case !o.Config.Introspection:
-			writeGraphQLError(w, r, http.StatusNotFound, "INTROSPECTION_DISABLED", "introspection is disabled on this server, and with it the schema file")
+			writeGraphQLError(w, r, http.StatusNotFound, codes.IntrospectionDisabled, "introspection is disabled on this server, and with it the schema file")
 			return
 		case allowed != nil && !allowed(r.Context()):
 			writeGraphQLError(w, r, http.StatusUnauthorized, graph.CodeUnauthenticated, "the schema needs a valid Aspire key or access token")

@@ -153,9 +153,13 @@ func credentials(o Options, next http.Handler) http.Handler {
 func withCredentials(o Options, timeout time.Duration, budget int, next http.Handler) http.Handler {
 	mode := o.Config.Mode()
 	tokens := hashTokens(o.Config.AccessTokens)
+	guard := newHostGuard(o.Config)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method == http.MethodOptions {
 			next.ServeHTTP(w, r)
+			return
+		}
+		if !guard.allow(w, r) {
 			return
 		}
 		var creds aspire.Creds
