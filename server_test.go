@@ -19,25 +19,11 @@ import (
 
 	"github.com/aspire-graphql/aspire-graphql/aspire/aspiretest"
 	"github.com/aspire-graphql/aspire-graphql/config"
+	"github.com/aspire-graphql/aspire-graphql/internal/teststack"
 )
 
 // syncBuffer collects a run's output for the log assertions.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
+type syncBuffer = teststack.SyncBuffer
 
 type running struct {
 	base string

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -13,26 +12,13 @@ import (
 	"github.com/redis/go-redis/v9"
 	"github.com/rs/zerolog"
 
+	"github.com/aspire-graphql/aspire-graphql/internal/teststack"
 	"github.com/aspire-graphql/aspire-graphql/redisstore"
 	"github.com/aspire-graphql/aspire-graphql/redisstore/redistest"
 )
 
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
+// syncBuffer collects a run's output for the log assertions.
+type syncBuffer = teststack.SyncBuffer
 
 func open(t *testing.T, url string) (*redisstore.Store, *prometheus.Registry, *syncBuffer) {
 	t.Helper()

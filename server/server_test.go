@@ -7,7 +7,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -16,26 +15,13 @@ import (
 	"github.com/aspire-graphql/aspire-graphql/aspire"
 	"github.com/aspire-graphql/aspire-graphql/aspire/aspiretest"
 	"github.com/aspire-graphql/aspire-graphql/config"
+	"github.com/aspire-graphql/aspire-graphql/internal/teststack"
 	"github.com/aspire-graphql/aspire-graphql/server"
 	"github.com/aspire-graphql/aspire-graphql/telemetry"
 )
 
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
+// syncBuffer collects a run's output for the log assertions.
+type syncBuffer = teststack.SyncBuffer
 
 // stack is the real server over a socket in front of the simulator.
 type stack struct {
