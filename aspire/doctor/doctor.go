@@ -189,7 +189,10 @@ func run(ctx context.Context, in Input) Report {
 		in.Now = time.Now()
 	}
 	if in.Contract == nil {
-		in.Contract = contract.Default()
+		// Without a contract the doctor asks whether /v1/projects and
+		// /v1/groups exist (one call each): the built-in contract has
+		// none, and an upstream that has them is told and written.
+		in.Contract = contract.WithEndpoints()
 	}
 	// Findings go in a copy, which the later probes speak; drift is told
 	// against the contract checked.

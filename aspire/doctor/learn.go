@@ -261,6 +261,32 @@ func learnFields(c *contract.Contract, rec string, obj map[string]any, unmapped 
 			}
 		}
 	}
+	// Names embedded in the id lists' objects ("projects": [{"id", "name"}])
+	// are sent, though under no key of their own: not "not sent".
+	for _, rel := range []string{"project", "group"} {
+		if embedsNames(obj[c.Field(rec, rel+"_ids")]) {
+			unmapped[rec] = slices.DeleteFunc(unmapped[rec], func(f string) bool { return f == rel+"_names" })
+			if len(unmapped[rec]) == 0 {
+				delete(unmapped, rec)
+			}
+		}
+	}
+}
+
+// embedsNames reports whether v is a list of objects carrying a name.
+func embedsNames(v any) bool {
+	arr, ok := v.([]any)
+	if !ok {
+		return false
+	}
+	for _, e := range arr {
+		if o, ok := e.(map[string]any); ok {
+			if _, ok := o["name"]; ok {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // synonyms are the other names APIs of the trade give our fields; a field
