@@ -462,8 +462,8 @@ func TestContainerDemo(t *testing.T) {
 		t.Errorf("the README's curl: %d %.300s", resp.StatusCode, raw)
 	}
 	queries := regexp.MustCompile("(?s)```graphql\n(query (\\w+).*?)\n```\nwith the variables\n<!-- variables: (\\w+) -->\n```json\n(.*?)\n```").FindAllSubmatch(readme, -1)
-	if len(queries) != 3 {
-		t.Fatalf("%d README queries with variables, want 3", len(queries))
+	if len(queries) != 4 {
+		t.Fatalf("%d README queries with variables, want 4", len(queries))
 	}
 	for _, q := range queries {
 		g, err := ask(c.base, string(q[1]), json.RawMessage(q[4]), nil, nil)

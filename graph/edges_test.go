@@ -44,10 +44,10 @@ func TestEdgesBatchAsNodes(t *testing.T) {
 	var cases []tc
 	for _, m := range regexp.MustCompile("(?s)```graphql\n(query (\\w+).*?)\n```\nwith the variables\n<!-- variables: \\w+ -->\n```json\n(.*?)\n```").FindAllSubmatch(readme, -1) {
 		cases = append(cases, tc{name: "README " + string(m[2]), query: string(m[1]), vars: string(m[3]),
-			want: map[string]int{"TopPosts": 2, "Creators": 1, "Campaigns": 3}[string(m[2])]})
+			want: map[string]int{"TopPosts": 2, "Creators": 1, "Campaigns": 3, "CampaignReport": 3}[string(m[2])]})
 	}
-	if len(cases) != 3 {
-		t.Fatalf("%d README queries, want 3", len(cases))
+	if len(cases) != 4 {
+		t.Fatalf("%d README queries, want 4", len(cases))
 	}
 	oct := `{"range": {"start": "2026-10-01", "end": "2026-10-31"}}`
 	codegen := regexp.MustCompile("(?s)<!-- recipe: codegen/src/top-posts.graphql -->\n```graphql\n(.*?)\n```").FindSubmatch(clients)
