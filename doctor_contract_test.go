@@ -101,10 +101,12 @@ func TestDoctorWritesTheContract(t *testing.T) {
 				t.Fatalf("with the written contract: err %v\n%s", err, out)
 			}
 			// The client speaking the written contract reads what the
-			// built-in one reads from the built-in simulator.
+			// simulator's default contract (contract.WithEndpoints: the
+			// built-in one has no /v1/projects) reads from the default
+			// simulator.
 			ref := httptest.NewServer(aspiretest.New(aspiretest.WithSizes(aspiretest.SmallSizes)))
 			t.Cleanup(ref.Close)
-			got, want := readAll(t, up.URL, written), readAll(t, ref.URL, nil)
+			got, want := readAll(t, up.URL, written), readAll(t, ref.URL, contract.WithEndpoints())
 			if !reflect.DeepEqual(got, want) {
 				t.Fatalf("the written contract reads different data")
 			}

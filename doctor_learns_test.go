@@ -35,6 +35,7 @@ func TestDoctorLearnsEveryProfileFromNothing(t *testing.T) {
 		profile  string
 		requests int      // the doctor's, in the simulator's log
 		finds    []string // lines of the first report
+		lacks    []string // not in the "optional fields not sent" line
 	}{
 		// The built-in contract's 11 checks, 3 to confirm the date
 		// parameters (posts without a range, over a range in the past) and
@@ -77,6 +78,9 @@ func TestDoctorLearnsEveryProfileFromNothing(t *testing.T) {
 			"✓ endpoints: /v1/projects and /v1/groups absent (HTTP 404 where /v1/posts answers)",
 			"; a quiet workspace: the latest posts are in the last 90 days (",
 			"/v1/posts data[].project_ids (sent as projects)",
+		}, lacks: []string{
+			// The names arrive in the embedded objects: sent.
+			"project_names", "group_names",
 		}},
 		{profile: "raw-renamed-upper", requests: 16, finds: []string{
 			"✗ where the key goes: the key is accepted only in Authorization: <key> (no scheme)",
@@ -100,6 +104,13 @@ func TestDoctorLearnsEveryProfileFromNothing(t *testing.T) {
 			for _, f := range tc.finds {
 				if !found(out.String(), f) {
 					t.Errorf("no finding %q", f)
+				}
+			}
+			for _, line := range strings.Split(out.String(), "\n") {
+				for _, f := range tc.lacks {
+					if strings.Contains(line, "optional fields not sent") && strings.Contains(line, f) {
+						t.Errorf("%s listed as not sent: %s", f, line)
+					}
 				}
 			}
 			if strings.Contains(out.String()+errOut.String(), aspiretest.DemoKey) {

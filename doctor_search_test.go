@@ -175,7 +175,7 @@ func TestDoctorSearches(t *testing.T) {
 			}
 			ref := httptest.NewServer(aspiretest.New(aspiretest.WithSizes(aspiretest.SmallSizes)))
 			t.Cleanup(ref.Close)
-			if got, want := readAll(t, up.URL+tc.urlPath, written), readAll(t, ref.URL, nil); !reflect.DeepEqual(got, want) {
+			if got, want := readAll(t, up.URL+tc.urlPath, written), readAll(t, ref.URL, contract.WithEndpoints()); !reflect.DeepEqual(got, want) {
 				t.Fatal("the written contract reads different data")
 			}
 		})

@@ -21,6 +21,7 @@ import (
 
 	"github.com/aspire-graphql/aspire-graphql/aspire"
 	"github.com/aspire-graphql/aspire-graphql/aspire/aspiretest"
+	"github.com/aspire-graphql/aspire-graphql/aspire/contract"
 	"github.com/aspire-graphql/aspire-graphql/config"
 	"github.com/aspire-graphql/aspire-graphql/server"
 	"github.com/aspire-graphql/aspire-graphql/telemetry"
@@ -202,8 +203,17 @@ func healthcheck(ctx context.Context, name string, args []string, getenv func(st
 func connect(cfg *config.Config, observer aspire.Observer, extra ...aspire.Option) (client *aspire.Client, demo *aspire.Creds, upstream string, close func(), err error) {
 	upstream, stopSim := cfg.UpstreamURL, func() {}
 	if cfg.Mode() == config.Demo {
+		// The demo serves the four endpoints (every field filled) and the
+		// client is given that contract; with -contract, the demo speaks
+		// the file's. The built-in contract, for a real upstream, has
+		// only the two Aspire documents (docs/decisions.md).
+		c := cfg.Contract
+		if c == nil {
+			c = contract.WithEndpoints()
+			extra = append([]aspire.Option{aspire.WithContract(c)}, extra...)
+		}
 		sim := aspiretest.New(aspiretest.WithLatency(cfg.DemoLatency, 0), aspiretest.WithRateLimit(6000, time.Minute), aspiretest.WithLogSize(1000),
-			aspiretest.WithWire(aspiretest.Wire{Contract: cfg.Contract})) // with -contract, the demo speaks it too
+			aspiretest.WithWire(aspiretest.Wire{Contract: c}))
 		ln, err := net.Listen("tcp", "127.0.0.1:0")
 		if err != nil {
 			return nil, nil, "", nil, fmt.Errorf("demo simulator: %w", err)

@@ -24,14 +24,16 @@ var (
 	small = aspiretest.SmallSizes
 )
 
-// setup starts a small simulator and a client of it with fast retries and no
-// client-side rate limit unless opts say otherwise.
+// setup starts a small simulator and a client of it with fast retries, no
+// client-side rate limit and the simulator's default contract (with
+// /v1/projects and /v1/groups: contract.WithEndpoints) unless opts say
+// otherwise (a later WithContract wins).
 func setup(t testing.TB, simOpts []aspiretest.Option, opts ...aspire.Option) (*aspiretest.Server, *aspire.Client) {
 	t.Helper()
 	sim := aspiretest.New(append([]aspiretest.Option{aspiretest.WithSizes(small), aspiretest.WithRateLimit(0, 0)}, simOpts...)...)
 	ts := httptest.NewServer(sim)
 	t.Cleanup(ts.Close)
-	c, err := aspire.New(ts.URL, append([]aspire.Option{
+	c, err := aspire.New(ts.URL, append([]aspire.Option{withEndpoints,
 		aspire.WithRetry(3, time.Millisecond, 5*time.Millisecond), aspire.WithRateLimit(0, 0)}, opts...)...)
 	if err != nil {
 		t.Fatal(err)
@@ -261,7 +263,7 @@ func TestErrorMapping(t *testing.T) {
 	// An unreachable host is unavailable.
 	dead := httptest.NewServer(nil)
 	dead.Close()
-	dc, _ := aspire.New(dead.URL, aspire.WithRetry(1, 0, 0))
+	dc, _ := aspire.New(dead.URL, withEndpoints, aspire.WithRetry(1, 0, 0))
 	if _, err := dc.As(demo).Groups(ctx, aspire.ListQuery{}); code(err) != aspire.CodeUnavailable {
 		t.Fatalf("unreachable: %v", err)
 	}

@@ -67,7 +67,7 @@ func TestIDBatching(t *testing.T) {
 // The repeated form is what goes on the wire.
 func TestRepeatedIDsOnTheWire(t *testing.T) {
 	t.Parallel()
-	c := contract.Default()
+	c := contract.WithEndpoints() // project ids go to /v1/projects
 	c.IDs.Batch = contract.BatchRepeat
 	var seen url.Values
 	_, cl := setup(t, []aspiretest.Option{aspiretest.WithWire(aspiretest.Wire{Contract: c})}, aspire.WithContract(c),

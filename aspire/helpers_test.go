@@ -5,7 +5,15 @@ import (
 	"net/http/httptest"
 	"sync/atomic"
 	"testing"
+
+	"github.com/aspire-graphql/aspire-graphql/aspire"
+	"github.com/aspire-graphql/aspire-graphql/aspire/contract"
 )
+
+// withEndpoints is the contract the simulator speaks by default (the
+// built-in one with /v1/projects and /v1/groups): tests of the client over
+// it pass it, or projects and groups would be derived from the members.
+var withEndpoints = aspire.WithContract(contract.WithEndpoints())
 
 func countingHandler(h http.Handler, inFlight, peak *atomic.Int32) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

@@ -48,7 +48,7 @@ func hostilePages(t *testing.T, page func(offset, limit int) (ids []string, tota
 		w.Header().Set("Content-Type", "application/json")
 		_, _ = w.Write([]byte(b.String()))
 	}))
-	c, err := aspire.New(base, aspire.WithRetry(3, time.Millisecond, 5*time.Millisecond), aspire.WithRateLimit(0, 0), aspire.WithCache(0, 0, 0))
+	c, err := aspire.New(base, withEndpoints, aspire.WithRetry(3, time.Millisecond, 5*time.Millisecond), aspire.WithRateLimit(0, 0), aspire.WithCache(0, 0, 0))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -44,7 +44,7 @@ type wireFormat struct {
 }
 
 func compile(c *contract.Contract) *wireFormat {
-	f := &wireFormat{c: c, builtin: c.IsDefault(), rows: split(c.List.Rows), total: split(c.List.Total),
+	f := &wireFormat{c: c, builtin: c.IsBuiltinFormat(), rows: split(c.List.Rows), total: split(c.List.Total),
 		hasMore: split(c.List.HasMore), data: split(c.Record.Data), enumOut: c.Enums}
 	enumIn := func(e string) *node {
 		m := map[string]string{}

@@ -40,7 +40,7 @@ func newBounded(t *testing.T, n int, latency time.Duration, resumeWait ...time.D
 		b.sim.ServeHTTP(w, r)
 	}))
 	t.Cleanup(up.Close)
-	c, err := aspire.New(up.URL, aspire.WithRateLimit(0, 0))
+	c, err := aspire.New(up.URL, withEndpoints, aspire.WithRateLimit(0, 0))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -185,7 +185,7 @@ func TestSlowTenantCannotStarveOthers(t *testing.T) {
 				sim.ServeHTTP(w, r)
 			}))
 			t.Cleanup(up.Close)
-			c, err := aspire.New(up.URL, aspire.WithRateLimit(0, 0), aspire.WithAttemptTimeout(10*time.Second))
+			c, err := aspire.New(up.URL, withEndpoints, aspire.WithRateLimit(0, 0), aspire.WithAttemptTimeout(10*time.Second))
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -38,7 +38,7 @@ func TestAllocationsPerQuery(t *testing.T) {
 	sim := aspiretest.New(aspiretest.WithRateLimit(0, 0))
 	up := httptest.NewServer(sim)
 	defer up.Close()
-	c, err := aspire.New(up.URL, aspire.WithRateLimit(0, 0))
+	c, err := aspire.New(up.URL, withEndpoints, aspire.WithRateLimit(0, 0))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -82,7 +82,7 @@ func TestAllocationsPerQuery(t *testing.T) {
 func TestFieldInterceptorIsNotBypassed(t *testing.T) {
 	up := httptest.NewServer(aspiretest.New(aspiretest.WithRateLimit(0, 0)))
 	defer up.Close()
-	c, err := aspire.New(up.URL, aspire.WithRateLimit(0, 0))
+	c, err := aspire.New(up.URL, withEndpoints, aspire.WithRateLimit(0, 0))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -22,7 +22,7 @@ func benchmarkQuery(b *testing.B, opts ...aspire.Option) {
 	sim := aspiretest.New(aspiretest.WithRateLimit(0, 0))
 	up := httptest.NewServer(sim)
 	defer up.Close()
-	c, _ := aspire.New(up.URL, append([]aspire.Option{aspire.WithRateLimit(0, 0)}, opts...)...)
+	c, _ := aspire.New(up.URL, append([]aspire.Option{withEndpoints, aspire.WithRateLimit(0, 0)}, opts...)...)
 	h := graph.NewHandler(graph.HandlerConfig{})
 	srv := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h.ServeHTTP(w, r.WithContext(loaders.With(r.Context(), c.As(demo))))

@@ -16,11 +16,18 @@ import (
 
 	"github.com/aspire-graphql/aspire-graphql/aspire"
 	"github.com/aspire-graphql/aspire-graphql/aspire/aspiretest"
+	"github.com/aspire-graphql/aspire-graphql/aspire/contract"
 	"github.com/aspire-graphql/aspire-graphql/graph"
 	"github.com/aspire-graphql/aspire-graphql/loaders"
 )
 
 var demo = aspire.Creds{APIKey: aspiretest.DemoKey, ClientID: aspiretest.DemoClientID}
+
+// withEndpoints is the contract the simulator speaks by default (the
+// built-in one with /v1/projects and /v1/groups): a client of it built
+// without newEnv passes it, or projects and groups would be derived from
+// the members and the counts would be another shape's.
+var withEndpoints = aspire.WithContract(contract.WithEndpoints())
 
 // env is the real stack over real sockets: GraphQL handler → loaders →
 // client → simulator.

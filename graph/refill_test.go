@@ -52,7 +52,7 @@ func TestExpiredRecordsRefillOncePerKey(t *testing.T) {
 	sim := aspiretest.New(aspiretest.WithRateLimit(0, 0))
 	up := httptest.NewServer(sim)
 	t.Cleanup(up.Close)
-	c, err := aspire.New(up.URL, aspire.WithRetry(3, time.Millisecond, 5*time.Millisecond), aspire.WithRateLimit(0, 0))
+	c, err := aspire.New(up.URL, withEndpoints, aspire.WithRetry(3, time.Millisecond, 5*time.Millisecond), aspire.WithRateLimit(0, 0))
 	if err != nil {
 		t.Fatal(err)
 	}

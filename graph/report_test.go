@@ -297,7 +297,7 @@ func newBudgetEnv(t *testing.T, budget int, limits graph.Limits, simOpts ...aspi
 	sim := aspiretest.New(append([]aspiretest.Option{aspiretest.WithRateLimit(0, 0)}, simOpts...)...)
 	up := httptest.NewServer(sim)
 	t.Cleanup(up.Close)
-	c, err := aspire.New(up.URL, aspire.WithRetry(1, time.Millisecond, time.Millisecond), aspire.WithRateLimit(0, 0))
+	c, err := aspire.New(up.URL, withEndpoints, aspire.WithRetry(1, time.Millisecond, time.Millisecond), aspire.WithRateLimit(0, 0))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -28,7 +28,7 @@ func TestTransportsAnswerAsGqlgens(t *testing.T) {
 	client := func(opts ...aspiretest.Option) *aspire.Client {
 		up := httptest.NewServer(aspiretest.New(append([]aspiretest.Option{aspiretest.WithRateLimit(0, 0)}, opts...)...))
 		t.Cleanup(up.Close)
-		c, err := aspire.New(up.URL, aspire.WithRetry(0, time.Millisecond, time.Millisecond), aspire.WithRateLimit(0, 0))
+		c, err := aspire.New(up.URL, withEndpoints, aspire.WithRetry(0, time.Millisecond, time.Millisecond), aspire.WithRateLimit(0, 0))
 		if err != nil {
 			t.Fatal(err)
 		}

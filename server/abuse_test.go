@@ -310,7 +310,7 @@ func TestGzipBodies(t *testing.T) {
 // machine.
 func withClientClock(t *testing.T, skew *atomic.Int64) func(*server.Options) {
 	return func(o *server.Options) {
-		c, err := server.NewClient(o.Config, o.Config.UpstreamURL, o.Metrics.Observer(), aspire.WithRetry(o.Config.Retries, time.Millisecond, 5*time.Millisecond),
+		c, err := testClient(o.Config, o.Config.UpstreamURL, o.Metrics.Observer(), aspire.WithRetry(o.Config.Retries, time.Millisecond, 5*time.Millisecond),
 			aspire.WithClock(func() time.Time { return time.Now().Add(time.Duration(skew.Load())) }))
 		if err != nil {
 			t.Fatal(err)

@@ -28,7 +28,7 @@ const driftQuery = `query($r: DateRangeInput!) { posts(range: $r, first: 5) { no
 func clockedStack(t *testing.T, now *atomic.Int64, args []string, simOpts ...aspiretest.Option) *stack {
 	now.Store(time.Date(2026, 6, 15, 12, 0, 0, 0, time.UTC).UnixNano())
 	return newStackOpts(t, append([]string{"-cache-bytes", "0", "-response-cache-bytes", "0"}, args...), nil, func(o *server.Options) {
-		c, err := server.NewClient(o.Config, o.Config.UpstreamURL, o.Metrics.Observer(), aspire.WithRetry(0, 0, 0),
+		c, err := testClient(o.Config, o.Config.UpstreamURL, o.Metrics.Observer(), aspire.WithRetry(0, 0, 0),
 			aspire.WithClock(func() time.Time { return time.Unix(0, now.Load()) }))
 		if err != nil {
 			t.Fatal(err)

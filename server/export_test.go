@@ -17,6 +17,7 @@ import (
 
 	"github.com/aspire-graphql/aspire-graphql/aspire"
 	"github.com/aspire-graphql/aspire-graphql/aspire/aspiretest"
+	"github.com/aspire-graphql/aspire-graphql/aspire/contract"
 	"github.com/aspire-graphql/aspire-graphql/export"
 )
 
@@ -28,7 +29,7 @@ func (s *stack) get(t testing.TB, target string, headers map[string]string) (*ht
 // rest is a client of the simulator with no cache, for reference answers.
 func (s *stack) rest(t testing.TB) *aspire.Tenant {
 	t.Helper()
-	c, err := aspire.New(s.upstream, aspire.WithCache(0, 0, 0), aspire.WithRateLimit(0, 0))
+	c, err := aspire.New(s.upstream, aspire.WithContract(contract.WithEndpoints()), aspire.WithCache(0, 0, 0), aspire.WithRateLimit(0, 0))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -13,7 +13,9 @@ import (
 
 // UpstreamProbe reports whether the upstream answers HTTP at all (any status
 // below 500 counts: without a key a 401 is the expected answer), except a
-// redirect, which it never follows. Results are
+// redirect, which it never follows. It asks /v1/posts, one of the two
+// endpoints Aspire documents (the built-in contract has no /v1/projects).
+// Results are
 // kept five seconds so that frequent probes do not load the upstream.
 func UpstreamProbe(baseURL string) func(context.Context) error {
 	hc := &http.Client{Timeout: 3 * time.Second, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
@@ -28,7 +30,7 @@ func UpstreamProbe(baseURL string) func(context.Context) error {
 		if time.Since(at) < 5*time.Second {
 			return last
 		}
-		req, err := http.NewRequestWithContext(ctx, http.MethodGet, baseURL+"/v1/projects", nil)
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, baseURL+"/v1/posts", nil)
 		if err != nil {
 			return err
 		}

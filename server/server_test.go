@@ -14,6 +14,7 @@ import (
 
 	"github.com/aspire-graphql/aspire-graphql/aspire"
 	"github.com/aspire-graphql/aspire-graphql/aspire/aspiretest"
+	"github.com/aspire-graphql/aspire-graphql/aspire/contract"
 	"github.com/aspire-graphql/aspire-graphql/config"
 	"github.com/aspire-graphql/aspire-graphql/internal/teststack"
 	"github.com/aspire-graphql/aspire-graphql/server"
@@ -61,7 +62,7 @@ func newStackOpts(t testing.TB, args []string, wrap func(http.Handler) http.Hand
 		t.Fatal(err)
 	}
 	m := telemetry.New()
-	c, err := server.NewClient(cfg, up.URL, m.Observer(), aspire.WithRetry(cfg.Retries, time.Millisecond, 5*time.Millisecond))
+	c, err := testClient(cfg, up.URL, m.Observer(), aspire.WithRetry(cfg.Retries, time.Millisecond, 5*time.Millisecond))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -84,6 +85,18 @@ func newStackOpts(t testing.TB, args []string, wrap func(http.Handler) http.Hand
 	ts := httptest.NewServer(h)
 	t.Cleanup(ts.Close)
 	return &stack{url: ts.URL, upstream: up.URL, sim: sim, logs: logs}
+}
+
+// testClient is server.NewClient as the stacks make it: with no -contract
+// the client speaks the simulator's default contract (the built-in one with
+// /v1/projects and /v1/groups, contract.WithEndpoints, as the demo does),
+// or projects and groups would be derived from the members and every count
+// would be another shape's.
+func testClient(cfg *config.Config, base string, observer aspire.Observer, extra ...aspire.Option) (*aspire.Client, error) {
+	if cfg.Contract == nil {
+		extra = append([]aspire.Option{aspire.WithContract(contract.WithEndpoints())}, extra...)
+	}
+	return server.NewClient(cfg, base, observer, extra...)
 }
 
 var demoHeaders = map[string]string{"Authorization": "Bearer " + aspiretest.DemoKey, "X-Aspire-Client-Id": aspiretest.DemoClientID}

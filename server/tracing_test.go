@@ -85,7 +85,7 @@ func newStackWithTracer(t testing.TB, args []string, tp trace.TracerProvider, si
 	if tp != nil {
 		opts = append(opts, aspire.WithTracing(cfg.TraceUpstream))
 	}
-	c, err := server.NewClient(cfg, up.URL, m.Observer(), opts...)
+	c, err := testClient(cfg, up.URL, m.Observer(), opts...)
 	if err != nil {
 		t.Fatal(err)
 	}

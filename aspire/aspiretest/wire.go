@@ -41,13 +41,17 @@ func WithWire(w Wire) Option { return func(o *options) { o.wire = w } }
 // Profiles are named wire variants, for `aspire-sim -wire NAME` and the
 // tests that run the README's queries against each.
 var Profiles = map[string]func() Wire{
-	// builtin is the contract the client assumes by default.
-	"builtin": func() Wire { return Wire{Contract: contract.Default()} },
+	// builtin is the simulator's default: the built-in contract's wire
+	// format with /v1/projects and /v1/groups (contract.WithEndpoints), the
+	// shape the demo serves. The built-in contract itself has only the two
+	// endpoints Aspire documents: the client speaks this profile only when
+	// given its contract.
+	"builtin": func() Wire { return Wire{Contract: contract.WithEndpoints()} },
 	// array-camel-xapikey is what the getting-started guide suggests: a bare
 	// JSON array, camelCase fields, the key in X-API-Key, an empty array for
 	// a foreign client id.
 	"array-camel-xapikey": func() Wire {
-		c := contract.Default()
+		c := contract.WithEndpoints()
 		c.Auth = contract.Auth{In: contract.AuthHeader, Name: "X-API-Key"}
 		c.List = contract.List{}
 		c.Record = contract.Record{}
@@ -59,7 +63,7 @@ var Profiles = map[string]func() Wire{
 	// the path, camelCase parameters, MM/DD/YYYY dates, repeated id
 	// parameters.
 	"envelope-token-path": func() Wire {
-		c := contract.Default()
+		c := contract.WithEndpoints()
 		c.Auth = contract.Auth{In: contract.AuthQuery, Name: "token"}
 		c.ClientID = contract.ClientID{In: "path"}
 		c.Paths = contract.Paths{
@@ -82,7 +86,7 @@ var Profiles = map[string]func() Wire{
 	// call without the header is refused (400, naming it). The rest is the
 	// built-in contract.
 	"header-client-id": func() Wire {
-		c := contract.Default()
+		c := contract.WithEndpoints()
 		c.ClientID = contract.ClientID{In: contract.ClientIDHeader, Name: "X-Client-Id"}
 		return Wire{Contract: c}
 	},
@@ -90,11 +94,10 @@ var Profiles = map[string]func() Wire{
 	// /v1/members only (no /v1/projects, no /v1/groups), project and group
 	// names embedded in posts and members ("projects": [{"id", "name"}]),
 	// null fields left out, and a quiet last month (no posts in the last
-	// 30 days; the list and roll-up filters hide them). The rest is the
-	// built-in contract.
+	// 30 days; the list and roll-up filters hide them). The rest, paths
+	// included, is the built-in contract.
 	"two-endpoints": func() Wire {
-		c := contract.Default()
-		c.Paths.Projects, c.Paths.Project, c.Paths.Groups, c.Paths.Group = "", "", "", ""
+		c := contract.Default()                          // the built-in paths: Aspire's two endpoints
 		for _, rec := range []string{"post", "member"} { // what EmbedNames sends
 			c.Fields[rec]["project_ids"], c.Fields[rec]["group_ids"] = "projects", "groups"
 		}
@@ -104,7 +107,7 @@ var Profiles = map[string]func() Wire{
 	// with neither total nor has-more flag, bare records, some fields
 	// renamed, enums in upper case.
 	"raw-renamed-upper": func() Wire {
-		c := contract.Default()
+		c := contract.WithEndpoints()
 		c.Auth = contract.Auth{In: contract.AuthAuthorization}
 		c.List = contract.List{Rows: "items"}
 		c.Record = contract.Record{}
@@ -166,10 +169,10 @@ type route struct {
 
 func newSpeaker(w Wire) *speaker {
 	if w.Contract == nil {
-		w.Contract = contract.Default()
+		w.Contract = contract.WithEndpoints()
 	}
 	c := w.Contract
-	s := &speaker{w: w, builtin: c.IsDefault() && !w.EmbedNames && !w.OmitNulls, params: map[string]string{}, enumsIn: map[string]map[string]string{},
+	s := &speaker{w: w, builtin: c.IsBuiltinFormat() && !w.EmbedNames && !w.OmitNulls, params: map[string]string{}, enumsIn: map[string]map[string]string{},
 		paramFor: map[string]string{wire.ParamNetwork: "network", wire.ParamPostType: "post_type",
 			wire.ParamMentionSource: "mention_source", wire.ParamPostStatus: "post_status",
 			wire.ParamMetricsWindow: "metrics_window", wire.ParamSortBy: "sort_by", wire.ParamSortOrder: "sort_order"}}
@@ -450,7 +453,7 @@ func setPath(m map[string]any, path string, v any) {
 // String names the wire format, for the standalone server's banner.
 func (w Wire) String() string {
 	c := w.Contract
-	if c == nil || c.IsDefault() {
+	if c == nil || c.IsBuiltinFormat() {
 		return "the built-in contract"
 	}
 	where := c.ClientID.In

@@ -188,12 +188,17 @@ var EnumValues = map[string][]string{
 	"sort_order":     {"desc", "asc"},
 }
 
-// Default returns the built-in contract: today's assumptions exactly.
+// Default returns the built-in contract: the API as Aspire's FAQ documents
+// it, two endpoints (/v1/posts and /v1/members, with their by-id look-ups)
+// and no /v1/projects or /v1/groups, so that against a real Aspire the
+// client never calls an endpoint Aspire does not document. WithEndpoints
+// adds them back, as does a contract file naming paths.projects and
+// paths.groups.
 func Default() *Contract {
 	c := &Contract{
 		Paths: Paths{
-			Posts: wire.PathPosts, Members: wire.PathMembers, Projects: wire.PathProjects, Groups: wire.PathGroups,
-			Post: wire.PathPosts + "/{id}", Member: wire.PathMembers + "/{id}", Project: wire.PathProjects + "/{id}", Group: wire.PathGroups + "/{id}",
+			Posts: wire.PathPosts, Members: wire.PathMembers,
+			Post: wire.PathPosts + "/{id}", Member: wire.PathMembers + "/{id}",
 		},
 		Auth:       Auth{In: AuthBearer},
 		ClientID:   ClientID{In: ClientIDQuery, Name: wire.ParamClientID},
@@ -223,6 +228,30 @@ func Default() *Contract {
 		c.Enums[e] = m
 	}
 	return c
+}
+
+// WithEndpoints returns the built-in contract with /v1/projects and
+// /v1/groups (and their by-id look-ups): for an upstream that has them, and
+// the shape the simulator serves by default (aspire/aspiretest).
+func WithEndpoints() *Contract {
+	c := Default()
+	c.Paths.Projects, c.Paths.Project = wire.PathProjects, wire.PathProjects+"/{id}"
+	c.Paths.Groups, c.Paths.Group = wire.PathGroups, wire.PathGroups+"/{id}"
+	return c
+}
+
+// IsBuiltinFormat reports whether c speaks the built-in wire format: equal
+// to the built-in contract but for projects and groups endpoints at our
+// paths (WithEndpoints), so that requests and bodies need no translation.
+func (c *Contract) IsBuiltinFormat() bool {
+	d := c.Clone()
+	if d.Paths.Projects == wire.PathProjects && d.Paths.Project == wire.PathProjects+"/{id}" {
+		d.Paths.Projects, d.Paths.Project = "", ""
+	}
+	if d.Paths.Groups == wire.PathGroups && d.Paths.Group == wire.PathGroups+"/{id}" {
+		d.Paths.Groups, d.Paths.Group = "", ""
+	}
+	return d.IsDefault()
 }
 
 // Clone returns a deep copy of c.

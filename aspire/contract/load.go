@@ -102,6 +102,16 @@ func Parse(data []byte) (*Contract, error) {
 			}
 		}
 	}
+	// The built-in contract has no projects or groups endpoints: a file
+	// naming only the list path ("paths": {"projects": "/v1/projects"})
+	// gets the by-id look-up under it, the one setting for an upstream that
+	// has them.
+	if _, named := raw.Paths["project"]; !named && c.Paths.Projects != "" && c.Paths.Project == "" {
+		c.Paths.Project = c.Paths.Projects + "/{id}"
+	}
+	if _, named := raw.Paths["group"]; !named && c.Paths.Groups != "" && c.Paths.Group == "" {
+		c.Paths.Group = c.Paths.Groups + "/{id}"
+	}
 	if ps := c.validate(); len(ps) > 0 {
 		return nil, &Error{Line: lines[ps[0].key], Key: ps[0].key, Msg: ps[0].msg}
 	}

@@ -189,7 +189,10 @@ func run(ctx context.Context, in Input) Report {
 		in.Now = time.Now()
 	}
 	if in.Contract == nil {
-		in.Contract = contract.Default()
+		// Without a contract the doctor asks whether /v1/projects and
+		// /v1/groups exist (one call each): the built-in contract has
+		// none, and an upstream that has them is told and written.
+		in.Contract = contract.WithEndpoints()
 	}
 	// Findings go in a copy, which the later probes speak; drift is told
 	// against the contract checked.
@@ -359,6 +362,9 @@ func run(ctx context.Context, in Input) Report {
 	// 6. The response shape against the contract, and what it should be.
 	r.Drift = map[string][]aspire.Drift{}
 	r.Unmapped = map[string][]string{}
+	// By record type: names sent inside the id lists' objects, and names
+	// of id lists sent empty.
+	embedded, emptyIDs := map[string][]string{}, map[string][]string{}
 	year := url.Values{wire.ParamStartDate: {end.AddDays(-364).String()}, wire.ParamEndDate: {end.String()}}
 	// Two rows: their ids tell how the API takes several ids (learnBatch).
 	mem := get(ctx, in, wire.PathMembers, url.Values{wire.ParamStartDate: year[wire.ParamStartDate], wire.ParamEndDate: year[wire.ParamEndDate], wire.ParamLimit: {"2"}}, true)
@@ -376,7 +382,11 @@ func run(ctx context.Context, in Input) Report {
 		if d := r.optional(aspire.ShapeDiffWith(checked, b.endpoint, b.a.body)); len(d) > 0 {
 			r.Drift[b.endpoint] = d
 		}
-		if id, ok := learnRecords(in.Contract, b.endpoint, b.a.body, r.Unmapped); ok {
+		id, ok := learnRecords(in.Contract, b.endpoint, b.a.body, r.Unmapped)
+		names, none := embeddedNames(in.Contract, b.endpoint, b.a.body)
+		embedded[recordOf[b.endpoint]] = append(embedded[recordOf[b.endpoint]], names...)
+		emptyIDs[recordOf[b.endpoint]] = append(emptyIDs[recordOf[b.endpoint]], none...)
+		if ok {
 			rec := getAs(ctx, in, in.Contract, in.Creds.ClientID, b.endpoint+"/{id}", b.endpoint+"/"+url.PathEscape(id), nil, true)
 			if rec.status == http.StatusOK {
 				learnRecordShape(in.Contract, b.endpoint, id, rec.body)
@@ -398,6 +408,24 @@ func run(ctx context.Context, in Input) Report {
 			delete(r.Unmapped, rec)
 		} else {
 			r.Unmapped[rec] = fs
+		}
+	}
+	// Names embedded in the id lists' objects are sent: the diff against
+	// the checked contract (which has them under keys of their own) found
+	// them absent, wrongly. An empty id list beside names embedded
+	// elsewhere (a post in no project, its groups named) is the same style.
+	if len(slices.Concat(slices.Collect(maps.Values(embedded))...)) > 0 {
+		for rec, fs := range emptyIDs {
+			embedded[rec] = append(embedded[rec], fs...)
+		}
+	}
+	for rec, fs := range embedded {
+		if opt, ok := r.Optional[rec]; ok {
+			if opt = slices.DeleteFunc(opt, func(f string) bool { return slices.Contains(fs, f) }); len(opt) > 0 {
+				r.Optional[rec] = opt
+			} else {
+				delete(r.Optional, rec)
+			}
 		}
 	}
 	if n := len(r.Drift) + len(r.Unmapped); n > 0 {

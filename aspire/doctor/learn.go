@@ -179,9 +179,20 @@ var recordOf = map[string]string{wire.PathPosts: "post", wire.PathMembers: "memb
 // learnRecords maps the fields of the first record of a list body into c
 // and returns its id, for a by-id probe.
 func learnRecords(c *contract.Contract, endpoint string, body []byte, unmapped map[string][]string) (string, bool) {
+	rec := firstRecord(c, body)
+	if rec == nil {
+		return "", false
+	}
+	learnFields(c, recordOf[endpoint], rec, unmapped)
+	id, _ := rec[c.Field(recordOf[endpoint], "id")].(string)
+	return id, id != ""
+}
+
+// firstRecord is the first record of a list body as c reads it (nil: none).
+func firstRecord(c *contract.Contract, body []byte) map[string]any {
 	var v any
 	if json.Unmarshal(body, &v) != nil {
-		return "", false
+		return nil
 	}
 	if obj, ok := v.(map[string]any); ok && c.List.Rows != "" {
 		for _, p := range strings.Split(c.List.Rows, ".") {
@@ -193,15 +204,31 @@ func learnRecords(c *contract.Contract, endpoint string, body []byte, unmapped m
 	}
 	arr, ok := v.([]any)
 	if !ok || len(arr) == 0 {
-		return "", false
+		return nil
 	}
-	rec, ok := arr[0].(map[string]any)
-	if !ok {
-		return "", false
+	rec, _ := arr[0].(map[string]any)
+	return rec
+}
+
+// embeddedNames lists the name fields (project_names, group_names) that
+// the first record of a list body carries inside its id list's objects
+// ("projects": [{"id", "name"}]), under the field names c has learnt: sent,
+// though under no key of their own. empty lists those whose id list is
+// empty: nothing to name, so no evidence either way.
+func embeddedNames(c *contract.Contract, endpoint string, body []byte) (names, empty []string) {
+	rec := firstRecord(c, body)
+	if rec == nil {
+		return nil, nil
 	}
-	learnFields(c, recordOf[endpoint], rec, unmapped)
-	id, _ := rec[c.Field(recordOf[endpoint], "id")].(string)
-	return id, id != ""
+	for _, rel := range []string{"project", "group"} {
+		v := rec[c.Field(recordOf[endpoint], rel+"_ids")]
+		if embedsNames(v) {
+			names = append(names, rel+"_names")
+		} else if arr, ok := v.([]any); ok && len(arr) == 0 {
+			empty = append(empty, rel+"_names")
+		}
+	}
+	return names, empty
 }
 
 // Which fields hold nested records, enums, or maps keyed by an enum.
@@ -261,6 +288,22 @@ func learnFields(c *contract.Contract, rec string, obj map[string]any, unmapped 
 			}
 		}
 	}
+}
+
+// embedsNames reports whether v is a list of objects carrying a name.
+func embedsNames(v any) bool {
+	arr, ok := v.([]any)
+	if !ok {
+		return false
+	}
+	for _, e := range arr {
+		if o, ok := e.(map[string]any); ok {
+			if _, ok := o["name"]; ok {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // synonyms are the other names APIs of the trade give our fields; a field
