@@ -22,9 +22,22 @@ import (
 // Decisions:
 //   - Members, not posts: one page of members covers up to 500 creators of
 //     the whole workspace, where posts would take a page per 500 posts.
-//   - Two members naming one id differently: the name of the member listed
-//     last wins (the API's order), and the client counts the disagreement
-//     once per listing as drift ("name" kind "conflict").
+//   - Two members naming one id differently: the name most members send
+//     wins, and on a tie the one that sorts first (byte order). Members
+//     carry no date, so "the newest name" cannot be told from them; a rule
+//     on the API's order (the member listed last, as before) would let the
+//     name flip whenever the members' sort moves one across a page (their
+//     order follows their metrics), where counting depends only on which
+//     members carry which name: the same pages, fresh or cached, in
+//     whatever order, give the same name. The client counts the
+//     disagreement once per listing (one derivedRefs call, however many
+//     records disagree) as drift (field "project_names" or "group_names",
+//     kind "conflict").
+//   - Names embedded in posts (Post.ProjectNames) are read but not used for
+//     names: Post.projects resolves through the same loader as project(id),
+//     so one answer never names one id two ways, and picking the newest
+//     post's name would take every post of the workspace (a page per 500
+//     posts) where one page of members names them all.
 //   - Past the operation's upstream budget, the list is what the pages read
 //     so far carry, with the budget error as the page's TotalErr (graph
 //     reports it at totalCount); a by-id look-up fails with it.
@@ -33,6 +46,34 @@ import (
 type ref struct {
 	id, name string
 	members  int
+	votes    map[string]int // members per name, once members disagree; nil before
+	named    int            // members that sent name, while votes is nil
+}
+
+// vote counts one member's name for r; it reports a disagreement.
+func (r *ref) vote(n string) (conflict bool) {
+	switch {
+	case r.votes != nil:
+		r.votes[n]++
+		return len(r.votes) > 1
+	case r.name == "" || r.name == n:
+		r.name = n
+		r.named++
+		return false
+	}
+	r.votes = map[string]int{r.name: r.named, n: 1}
+	return true
+}
+
+// settle picks the name of a ref whose members disagreed: the most sent,
+// then the first in byte order.
+func (r *ref) settle() {
+	best := 0
+	for n, k := range r.votes {
+		if k > best || k == best && n < r.name {
+			r.name, best = n, k
+		}
+	}
 }
 
 // derivedRefs lists the projects (rel "project") or groups of the
@@ -66,14 +107,18 @@ func (t *Tenant) derivedRefs(ctx context.Context, rel string) (refs []ref, parti
 					refs = append(refs, ref{id: id})
 				}
 				refs[k].members++
-				if n := nameOf(ids, names, id); n != "" {
-					conflict = conflict || (refs[k].name != "" && refs[k].name != n)
-					refs[k].name = n
+				if n := nameOf(ids, names, id); n != "" && refs[k].vote(n) {
+					conflict = true
 				}
 			}
 		}
 	}
 	if conflict {
+		for i := range refs {
+			if refs[i].votes != nil {
+				refs[i].settle()
+			}
+		}
 		t.c.observe(ctx, Event{Kind: EventDrift, Endpoint: wire.PathMembers, Field: rel + "_names", Drift: "conflict"})
 	}
 	slices.SortFunc(refs, func(a, b ref) int { return strings.Compare(a.id, b.id) })
