@@ -105,8 +105,8 @@ func TestPassthroughPlaygroundInBrowser(t *testing.T) {
 	}
 
 	got := sim.Requests()
-	if len(got) != 1 || got[0].Key != "demo" || got[0].Endpoint != "/v1/projects" {
-		t.Fatalf("loading the schema made %d upstream requests, want 1 (the key's check, with the demo key): %+v", len(got), got)
+	if len(got) != 1 || got[0].Key != "demo" || got[0].Endpoint != "/v1/posts" || got[0].Query["limit"][0] != "1" {
+		t.Fatalf("loading the schema made %d upstream requests, want 1 (the key's check, with the demo key: one post of today, the built-in contract having no /v1/projects): %+v", len(got), got)
 	}
 	mu.Lock()
 	defer mu.Unlock()

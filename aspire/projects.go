@@ -133,3 +133,18 @@ func (t *Tenant) GroupsByID(ctx context.Context, ids []string) (map[string]Group
 	}
 	return byID[Group](ctx, t, wire.PathGroups, wire.ParamGroupID, ids, url.Values{})
 }
+
+// CheckKey makes the one cheap call that tells whether the upstream accepts
+// t's key: a one-row page of projects where the contract has the endpoint,
+// otherwise a one-row page of today's posts. (Without /v1/projects a page
+// of projects is built from every page of members over two years: no key
+// check.) Cached like any other call.
+func (t *Tenant) CheckKey(ctx context.Context) error {
+	if t.c.wf.c.HasEndpoint(wire.PathProjects) {
+		_, err := t.Projects(ctx, ListQuery{Limit: 1})
+		return err
+	}
+	today := DateOf(t.c.cfg.now().UTC())
+	_, err := t.Posts(ctx, PostQuery{Filter: Filter{Range: Range{Start: today, End: today}}, Limit: 1})
+	return err
+}

@@ -453,7 +453,7 @@ func authenticated(o Options) func(context.Context) bool {
 		if l == nil {
 			return false
 		}
-		_, err := l.Tenant().Projects(ctx, aspire.ListQuery{Limit: 1})
+		err := l.Tenant().CheckKey(ctx)
 		var ae *aspire.Error
 		return err == nil || (errors.As(err, &ae) && ae.MissingScope())
 	}
