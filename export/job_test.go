@@ -111,7 +111,7 @@ func TestJobNDJSONFailureMidwayEndsWithErrorLine(t *testing.T) {
 	var last struct {
 		Error struct{ Code, Message string } `json:"error"`
 	}
-	if json.Unmarshal(export.ErrorLine(err), &last) != nil || last.Error.Code != "unavailable" || last.Error.Message == "" {
+	if json.Unmarshal(export.ErrorLine(err), &last) != nil || last.Error.Code != "UPSTREAM_UNAVAILABLE" || last.Error.Message == "" {
 		t.Fatalf("ErrorLine = %s", export.ErrorLine(err))
 	}
 }
