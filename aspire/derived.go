@@ -161,7 +161,8 @@ func derivedPage[T any](refs []ref, partial error, q ListQuery, of func(ref) T) 
 	for _, r := range refs[min(q.Offset, len(refs)):min(q.Offset+limit, len(refs))] {
 		p.Items = append(p.Items, of(r))
 	}
-	p.HasMore = q.Offset+len(p.Items) < len(refs)
+	p.Rows = len(p.Items)
+	p.HasMore = q.Offset+p.Rows < len(refs)
 	if partial != nil {
 		p.Total, p.TotalErr = -1, partial
 	}

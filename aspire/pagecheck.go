@@ -83,8 +83,8 @@ type pageChecks[T any] struct {
 
 func (c *pageChecks[T]) check(p *Page[T]) error {
 	defer func() { c.prev = p }()
-	c.rows += len(p.Items)
-	if prev := c.prev; prev != nil && len(p.Items) > 0 && len(p.Items) == len(prev.Items) && p.Offset != prev.Offset &&
+	c.rows += p.Rows
+	if prev := c.prev; prev != nil && len(p.Items) > 0 && p.Rows == prev.Rows && p.Offset != prev.Offset &&
 		idOf(p.Items[0]) != "" && idOf(p.Items[0]) == idOf(prev.Items[0]) && idOf(p.Items[len(p.Items)-1]) == idOf(prev.Items[len(prev.Items)-1]) {
 		return &Error{Code: CodeContract, Endpoint: c.endpoint, Status: http.StatusOK, final: true,
 			Message: fmt.Sprintf("the Aspire API sent the same rows for offset %d as for offset %d (it ignores the offset): refused", p.Offset, prev.Offset)}

@@ -16,7 +16,11 @@ import (
 
 // Page is one page of a list.
 type Page[T any] struct {
-	Items   []T
+	Items []T // each id once (see dups.go)
+	// Rows is how many rows the upstream sent for this page, repeated ids
+	// included: the paging arithmetic (the next offset, a short page as the
+	// end) runs on it, never on len(Items).
+	Rows    int
 	Offset  int
 	Limit   int
 	Total   int  // rows matching the query, over all pages; -1 when unknown (see TotalErr)
@@ -25,6 +29,7 @@ type Page[T any] struct {
 	// and counting the rows failed (say, past the operation's budget): the
 	// page itself is good.
 	TotalErr error
+	repeats  int // rows of this page dropped as repeats of an earlier row
 }
 
 // Paging limits, as the upstream has them.
@@ -34,11 +39,20 @@ const (
 	MaxIDs       = wire.MaxIDsPerCall
 )
 
-// list fetches one page. Where the upstream sends no total, count says
+// list fetches one page and counts its repeated ids as drift (once).
+func list[T any](ctx context.Context, t *Tenant, path string, v url.Values, offset, limit int, count ...bool) (*Page[T], error) {
+	p, err := listPage[T](ctx, t, path, v, offset, limit, count...)
+	if err == nil && p.repeats > 0 {
+		t.c.repeated(ctx, path)
+	}
+	return p, err
+}
+
+// listPage fetches one page. Where the upstream sends no total, count says
 // whether to count the rows by paging on with the largest page (each page a
 // call, counted against the budget and cached); without count Total is -1
 // unless the page itself shows the end.
-func list[T any](ctx context.Context, t *Tenant, path string, v url.Values, offset, limit int, count ...bool) (*Page[T], error) {
+func listPage[T any](ctx context.Context, t *Tenant, path string, v url.Values, offset, limit int, count ...bool) (*Page[T], error) {
 	if err := checkPaging(path, offset, limit); err != nil {
 		return nil, err
 	}
@@ -50,14 +64,14 @@ func list[T any](ctx context.Context, t *Tenant, path string, v url.Values, offs
 	if eff == 0 {
 		eff = DefaultLimit
 	}
-	p := &Page[T]{Items: l.Rows, Offset: offset, Limit: eff, Total: -1}
+	p := &Page[T]{Items: l.Rows, Rows: l.Raw, Offset: offset, Limit: eff, Total: -1, repeats: l.Raw - len(l.Rows)}
 	switch {
 	case l.Total != nil:
 		p.Total = *l.Total
-	case len(l.Rows) < eff || (l.HasMore != nil && !*l.HasMore):
-		p.Total = offset + len(l.Rows) // the page shows the end
+	case l.Raw < eff || (l.HasMore != nil && !*l.HasMore):
+		p.Total = offset + l.Raw // the page shows the end
 	case len(count) > 0 && count[0]:
-		n, err := countFrom[T](ctx, t, path, v, offset+len(l.Rows))
+		n, err := countFrom[T](ctx, t, path, v, offset+l.Raw)
 		if err != nil {
 			p.TotalErr = err
 			break
@@ -68,9 +82,9 @@ func list[T any](ctx context.Context, t *Tenant, path string, v url.Values, offs
 	case l.HasMore != nil:
 		p.HasMore = *l.HasMore
 	case p.Total >= 0:
-		p.HasMore = offset+len(l.Rows) < p.Total
+		p.HasMore = offset+l.Raw < p.Total
 	default:
-		p.HasMore = len(l.Rows) == eff
+		p.HasMore = l.Raw == eff
 	}
 	return p, nil
 }
@@ -92,6 +106,8 @@ func fetchList[T any](ctx context.Context, t *Tenant, path string, v url.Values,
 		}
 		l, err := decodeList[T](t.c.wf, path, b, t.c.cfg.decode)
 		t.c.unreadable(ctx, path, l.Bad)
+		l.Raw = len(l.Rows)
+		l.Rows = dropRepeats(l.Rows) // dups.go; before the page is cached
 		return l, err
 	})
 }
@@ -107,8 +123,8 @@ func countFrom[T any](ctx context.Context, t *Tenant, path string, v url.Values,
 		if err != nil {
 			return 0, err
 		}
-		offset += len(l.Rows)
-		if len(l.Rows) < MaxLimit || (l.HasMore != nil && !*l.HasMore) {
+		offset += l.Raw
+		if l.Raw < MaxLimit || (l.HasMore != nil && !*l.HasMore) {
 			return offset, nil
 		}
 	}
@@ -133,21 +149,31 @@ func pages[T any](ctx context.Context, t *Tenant, path string, v url.Values, off
 	}
 	return func(deliver func(*Page[T], error) bool) {
 		checks := pageChecks[T]{endpoint: path, start: offset}
+		seen := newSeenIDs(seenWindow) // dups.go
+		counted := false
 		yield := func(p *Page[T], err error) bool {
 			if err == nil {
 				if err = checks.check(p); err != nil {
 					deliver(nil, err)
 					return false
 				}
+				// Repeats within the page were dropped as it was decoded;
+				// those of earlier pages of this walk are dropped here. One
+				// drift event per walk, whichever kind.
+				var dropped int
+				if p, dropped = filterPage(seen, p); (dropped > 0 || p.repeats > 0) && !counted {
+					counted = true
+					t.c.repeated(ctx, path)
+				}
 			}
 			return deliver(p, err)
 		}
-		first, err := list[T](ctx, t, path, cloneValues(v), offset, limit)
+		first, err := listPage[T](ctx, t, path, cloneValues(v), offset, limit)
 		if err != nil {
 			yield(nil, err)
 			return
 		}
-		if !yield(first, nil) || !first.HasMore || len(first.Items) == 0 {
+		if !yield(first, nil) || !first.HasMore || first.Rows == 0 {
 			return
 		}
 		// The first page's total says how many pages follow: fetch them
@@ -162,8 +188,8 @@ func pages[T any](ctx context.Context, t *Tenant, path string, v url.Values, off
 		}
 		// Rows added since the first page: carry on one page at a time rather
 		// than stop short.
-		for ok && last != nil && last.HasMore && len(last.Items) > 0 {
-			p, err := list[T](ctx, t, path, cloneValues(v), last.Offset+len(last.Items), limit)
+		for ok && last != nil && last.HasMore && last.Rows > 0 {
+			p, err := listPage[T](ctx, t, path, cloneValues(v), last.Offset+last.Rows, limit)
 			if err != nil {
 				yield(nil, err)
 				return
@@ -204,7 +230,7 @@ func fetchAhead[T any](ctx context.Context, t *Tenant, path string, v url.Values
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				p, err := list[T](ctx, t, path, cloneValues(v), o, limit)
+				p, err := listPage[T](ctx, t, path, cloneValues(v), o, limit)
 				slots[i] <- result{p, err}
 			}()
 		}
@@ -227,7 +253,7 @@ func fetchAhead[T any](ctx context.Context, t *Tenant, path string, v url.Values
 			return last, false
 		}
 		last = r.p
-		if len(r.p.Items) == 0 {
+		if r.p.Rows == 0 {
 			return last, false // rows removed since the first page: nothing further
 		}
 	}

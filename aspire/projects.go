@@ -40,7 +40,7 @@ func (t *Tenant) AllProjects(ctx context.Context) ([]Project, error) {
 		}
 		all := p.Items
 		for p.HasMore && p.TotalErr == nil {
-			if p, err = t.Projects(ctx, ListQuery{Offset: p.Offset + len(p.Items), Limit: MaxLimit}); err != nil {
+			if p, err = t.Projects(ctx, ListQuery{Offset: p.Offset + p.Rows, Limit: MaxLimit}); err != nil {
 				return nil, err
 			}
 			all = append(all, p.Items...)
@@ -100,7 +100,7 @@ func (t *Tenant) AllGroups(ctx context.Context) ([]Group, error) {
 		}
 		all := p.Items
 		for p.HasMore && p.TotalErr == nil {
-			if p, err = t.Groups(ctx, ListQuery{Offset: p.Offset + len(p.Items), Limit: MaxLimit}); err != nil {
+			if p, err = t.Groups(ctx, ListQuery{Offset: p.Offset + p.Rows, Limit: MaxLimit}); err != nil {
 				return nil, err
 			}
 			all = append(all, p.Items...)

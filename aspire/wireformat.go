@@ -245,6 +245,7 @@ func (f *wireFormat) authorize(req *http.Request, key, clientID string) {
 // listBody is a list response in our shape.
 type listBody[T any] struct {
 	Rows    []T
+	Raw     int // rows the body held, repeated ids included (fetchList sets it)
 	Total   *int
 	HasMore *bool
 	Bad     badValues // values that could not be read (each nulled in its record)

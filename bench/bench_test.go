@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -91,5 +92,31 @@ func TestEdgesWorkloads(t *testing.T) {
 		if got := edgesOf(c.w).query["ours"]; got != c.want {
 			t.Errorf("%s edges:\n got %s\nwant %s", c.w.name, got, c.want)
 		}
+	}
+}
+
+// The abuse workload's attackers send the 14,000-field document, each
+// request with a key and a workspace never sent before, and count the codes
+// they get back.
+func TestAttackSendsMadeUpKeys(t *testing.T) {
+	var keys sync.Map
+	var repeats atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		if _, dup := keys.LoadOrStore(r.Header.Get("Authorization")+" "+r.Header.Get("X-Aspire-Client-Id"), true); dup {
+			repeats.Add(1)
+		}
+		if strings.Count(string(b), "__typename") != 14000 {
+			http.Error(w, "bad", 400)
+			return
+		}
+		w.Write([]byte(`{"errors":[{"extensions":{"code":"OPERATION_LIMIT_EXCEEDED"}}]}`))
+	}))
+	defer srv.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+	defer cancel()
+	codes, n := attack(ctx, srv.URL, 4)
+	if n < 4 || codes["OPERATION_LIMIT_EXCEEDED"] != n || repeats.Load() != 0 {
+		t.Fatalf("%d answers %v, %d repeated keys", n, codes, repeats.Load())
 	}
 }

@@ -46,7 +46,9 @@ func main() {
 	duration := flag.Duration("duration", 8*time.Second, "measurement per cell")
 	connsFlag := flag.String("conns", "32,128", "concurrencies")
 	latFlag := flag.String("latency", "0,20ms", "simulator latencies (each ± a quarter as jitter)")
-	only := flag.String("workloads", "W1,W1-edges,W2,W3,W3-edges,W4,W5,R1,growth", "workloads to run")
+	only := flag.String("workloads", "W1,W1-edges,W2,W3,W3-edges,W4,W5,R1,growth", "workloads to run (abuse: W1 under attackers, see bench/abuse.go)")
+	attackers := flag.Int("abuse-attackers", 16, "workload abuse: connections sending the 14,000-`__typename` document with made-up keys")
+	tenantConns := flag.Int("abuse-tenant", 4, "workload abuse: the real tenant's W1 connections")
 	render := flag.String("render", "", "only re-render the report from a results JSON (bench/results/latest.json)")
 	flag.Parse()
 	if *render != "" {
@@ -82,7 +84,8 @@ func main() {
 		if err != nil && lat != "0" {
 			fatal(err)
 		}
-		if err := runLatency(rep, l, *ours, *simBin, *peer, *peerConfig, conns, want, *warmup, *duration); err != nil {
+		ab := abuseConfig{attackers: *attackers, tenant: *tenantConns}
+		if err := runLatency(rep, l, *ours, *simBin, *peer, *peerConfig, conns, want, *warmup, *duration, ab); err != nil {
 			fatal(err)
 		}
 	}
@@ -97,7 +100,9 @@ func fatal(err error) {
 	os.Exit(1)
 }
 
-func runLatency(rep *report, lat time.Duration, oursBin, simBin, peerBin, peerConfig string, conns []int, want map[string]bool, warmup, duration time.Duration) error {
+type abuseConfig struct{ attackers, tenant int }
+
+func runLatency(rep *report, lat time.Duration, oursBin, simBin, peerBin, peerConfig string, conns []int, want map[string]bool, warmup, duration time.Duration, ab abuseConfig) error {
 	latName := "0 ms"
 	if lat > 0 {
 		latName = fmt.Sprintf("%v ± %v", lat, lat/4)
@@ -124,6 +129,14 @@ func runLatency(rep *report, lat time.Duration, oursBin, simBin, peerBin, peerCo
 		// of #14 (only where requests repeat; W5's never do).
 		{name: execName, kind: "ours", args: append(append([]string{}, common...), "-response-cache-bytes", "0", "-merge-inflight=false"),
 			only: map[string]bool{"W1": true, "W3": true, "W1-edges": true, "W3-edges": true, "R1": true}},
+	}
+	if want["abuse"] {
+		// The attackers come from the tenant's address (127.0.0.1): as
+		// served, the unverified-rate limit refuses most of them (429) before
+		// their document is read as GraphQL. Without it every attacker's
+		// document reaches the parser and the linear limits.
+		servers = append(servers, &server{name: abuseOffName, kind: "ours", args: append(append([]string{}, common...), "-unverified-rate", "0"),
+			only: map[string]bool{"abuse": true}})
 	}
 	if peerBin != "" {
 		// The peer twice: with its dedupe (whole-operation merging, most of
@@ -229,6 +242,13 @@ func runLatency(rep *report, lat time.Duration, oursBin, simBin, peerBin, peerCo
 				rep.Growth = append(rep.Growth, r)
 			} else {
 				rep.Results = append(rep.Results, r)
+			}
+		}
+	}
+	if want["abuse"] {
+		for _, s := range servers {
+			if s.name == oursName || s.name == abuseOffName { // passthrough: any Bearer key
+				rep.Abuse = append(rep.Abuse, measureAbuse(s, latName, ab.attackers, ab.tenant, warmup, duration))
 			}
 		}
 	}

@@ -109,7 +109,7 @@ func Performance(ctx context.Context, t *aspire.Tenant, req report.Request, grou
 	}
 	// One page of rows: the sums are whole before anything is written (no
 	// partial sums), so a failure is always an ordinary error answer.
-	page := &aspire.Page[perfRow]{Items: rows, Total: len(rows)}
+	page := &aspire.Page[perfRow]{Items: rows, Rows: len(rows), Total: len(rows)}
 	return write(ctx, func(yield func(*aspire.Page[perfRow], error) bool) { yield(page, nil) },
 		performanceColumns(), &names{}, w, o, nil)
 }

@@ -232,9 +232,20 @@ func pointers[T any](items []T, n int) []*T {
 func edges[T, E any](nodes []*T, w model.Window, mk func(cursor string, node *T) *E) []*E {
 	out := make([]*E, len(nodes))
 	for i, n := range nodes {
-		out[i] = mk(encodeCursor(w.Fingerprint, w.Offset+i), n)
+		pos := w.Offset + i
+		if i == len(nodes)-1 && w.Rows > len(nodes) {
+			pos = w.Offset + w.Rows - 1 // the end cursor: paging on skips no row
+		}
+		out[i] = mk(encodeCursor(w.Fingerprint, pos), n)
 	}
 	return out
+}
+
+// rowsOf is how many upstream rows a page's nodes stand for: more than the
+// nodes when the upstream repeated ids (dropped, aspire/dups.go), at most the
+// limit asked. Cursors and hasNextPage run on it.
+func rowsOf[T any](rows int, nodes []*T, limit int) int {
+	return min(max(rows, len(nodes)), limit)
 }
 
 // totalCount is a connection's totalCount: null with the reason when the

@@ -49,8 +49,8 @@ func (r *queryResolver) Groups(ctx context.Context, first *int, after *string) (
 	for _, n := range nodes {
 		l.Group.Prime(ctx, n.ID, n)
 	}
-	return &model.GroupConnection{Nodes: nodes, TotalCount: p.Total, TotalErr: p.TotalErr, PageInfo: pageInfo(fp, offset, len(nodes), p.Total),
-		Window: model.Window{Offset: offset, Fingerprint: fp}}, nil
+	return &model.GroupConnection{Nodes: nodes, TotalCount: p.Total, TotalErr: p.TotalErr, PageInfo: pageInfo(fp, offset, rowsOf(p.Rows, nodes, limit), p.Total),
+		Window: model.Window{Offset: offset, Fingerprint: fp, Rows: rowsOf(p.Rows, nodes, limit)}}, nil
 }
 
 // Group is the resolver for the group field.

@@ -60,8 +60,8 @@ func (r *queryResolver) Posts(ctx context.Context, rangeArg model.DateRangeInput
 	if p.Total == 0 {
 		emptyHint(ctx, "posts", q.Filter)
 	}
-	return &model.PostConnection{Nodes: nodes, TotalCount: p.Total, TotalErr: p.TotalErr, PageInfo: pageInfo(fp, offset, len(nodes), p.Total),
-		Window: model.Window{Offset: offset, Fingerprint: fp}}, nil
+	return &model.PostConnection{Nodes: nodes, TotalCount: p.Total, TotalErr: p.TotalErr, PageInfo: pageInfo(fp, offset, rowsOf(p.Rows, nodes, limit), p.Total),
+		Window: model.Window{Offset: offset, Fingerprint: fp, Rows: rowsOf(p.Rows, nodes, limit)}}, nil
 }
 
 // Post is the resolver for the post field.

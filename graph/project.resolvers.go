@@ -49,8 +49,8 @@ func (r *queryResolver) Projects(ctx context.Context, first *int, after *string)
 	for _, n := range nodes {
 		l.Project.Prime(ctx, n.ID, n)
 	}
-	return &model.ProjectConnection{Nodes: nodes, TotalCount: p.Total, TotalErr: p.TotalErr, PageInfo: pageInfo(fp, offset, len(nodes), p.Total),
-		Window: model.Window{Offset: offset, Fingerprint: fp}}, nil
+	return &model.ProjectConnection{Nodes: nodes, TotalCount: p.Total, TotalErr: p.TotalErr, PageInfo: pageInfo(fp, offset, rowsOf(p.Rows, nodes, limit), p.Total),
+		Window: model.Window{Offset: offset, Fingerprint: fp, Rows: rowsOf(p.Rows, nodes, limit)}}, nil
 }
 
 // Project is the resolver for the project field.

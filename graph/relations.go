@@ -77,8 +77,8 @@ func childPosts(ctx context.Context, l *loaders.Loader[loaders.ChildKey, *loader
 	out := make([]*model.PostConnection, len(parents))
 	for i, c := range res {
 		if c != nil {
-			out[i] = &model.PostConnection{Nodes: c.Items, TotalCount: c.Total, TotalErr: c.TotalErr, Window: wins[i],
-				PageInfo: pageInfo(wins[i].Fingerprint, wins[i].Offset, len(c.Items), c.Total)}
+			out[i] = &model.PostConnection{Nodes: c.Items, TotalCount: c.Total, TotalErr: c.TotalErr, Window: childWindow(wins[i], c.Rows),
+				PageInfo: pageInfo(wins[i].Fingerprint, wins[i].Offset, max(c.Rows, len(c.Items)), c.Total)}
 		}
 	}
 	return out, err
@@ -96,8 +96,8 @@ func childMembers(ctx context.Context, l *loaders.Loader[loaders.ChildKey, *load
 	out := make([]*model.MemberConnection, len(parents))
 	for i, c := range res {
 		if c != nil {
-			out[i] = &model.MemberConnection{Nodes: c.Items, TotalCount: c.Total, TotalErr: c.TotalErr, Window: wins[i],
-				PageInfo: pageInfo(wins[i].Fingerprint, wins[i].Offset, len(c.Items), c.Total)}
+			out[i] = &model.MemberConnection{Nodes: c.Items, TotalCount: c.Total, TotalErr: c.TotalErr, Window: childWindow(wins[i], c.Rows),
+				PageInfo: pageInfo(wins[i].Fingerprint, wins[i].Offset, max(c.Rows, len(c.Items)), c.Total)}
 		}
 	}
 	return out, err
@@ -195,4 +195,11 @@ func performanceKeys(members []*aspire.Member, rangeArg model.DateRangeInput, fi
 		keys[i] = loaders.Key{ID: m.ID, Args: args}
 	}
 	return keys, nil
+}
+
+// childWindow is a child connection's window with the upstream rows its
+// nodes stand for (see loaders.Children.Rows).
+func childWindow(w model.Window, rows int) model.Window {
+	w.Rows = rows
+	return w
 }

@@ -171,7 +171,7 @@ func (c children[T]) onePerParent(ctx context.Context, args string, keys []Child
 			for j := range n {
 				items[j] = &p.Items[j]
 			}
-			out[i] = &dataloader.Result[*Children[T]]{Data: &Children[T]{Items: items, Total: p.Total, TotalErr: p.TotalErr}}
+			out[i] = &dataloader.Result[*Children[T]]{Data: &Children[T]{Items: items, Rows: min(max(p.Rows, n), k.First), Total: p.Total, TotalErr: p.TotalErr}}
 		}()
 	}
 	wg.Wait()

@@ -54,7 +54,10 @@ type ChildKey struct {
 
 // Children is one parent's page of children and how many it has in all.
 type Children[T any] struct {
-	Items    []*T
+	Items []*T
+	// Rows is how many upstream rows Items stand for when the upstream
+	// repeated ids (dropped, aspire/dups.go); 0: one per item.
+	Rows     int
 	Total    int   // -1 when unknown
 	TotalErr error // why Total is unknown (see aspire.Page.TotalErr)
 }

@@ -22,6 +22,9 @@ type PageInfo struct {
 type Window struct {
 	Offset      int
 	Fingerprint string
+	// Rows is how many upstream rows the nodes stand for (repeated ids
+	// dropped, see aspire/dups.go); 0: one per node.
+	Rows int
 }
 
 // PostConnection is a page of posts.
