@@ -108,8 +108,12 @@ func NewHandler(cfg HandlerConfig) *handler.Server {
 		srv.Use(extension.AutomaticPersistedQuery{Cache: apq})
 	}
 	srv.Use(errorCap{})
-	srv.Use(limitsExtension{limits: cfg.Limits, es: es, introspection: cfg.Introspection, authenticated: cfg.Authenticated,
-		queries: docs, tokenLimit: cfg.TokenLimit})
+	lim := limitsExtension{limits: cfg.Limits, es: es, introspection: cfg.Introspection, authenticated: cfg.Authenticated,
+		queries: docs, tokenLimit: cfg.TokenLimit}
+	if cfg.Authenticated != nil { // callers bring keys of their own (passthrough)
+		lim.strangers = newStrangers()
+	}
+	srv.Use(lim)
 	if n := cfg.ReportMaxPoints; n > 0 && n != report.DefaultMaxPoints {
 		// Only a non-default setting costs a context per operation (the
 		// Resolver stays zero-sized: see runtime.go).
