@@ -49,3 +49,35 @@ func (s *MetricsSum) Metrics() Metrics {
 	}
 	return m
 }
+
+// Value is the metric a sort field names, as a number, and whether m has
+// it: false where the metric is null, and for a field that names no metric
+// (posted_at). The report's top members and the simulator's metric sorts
+// both rank by it.
+func (m *Metrics) Value(by SortField) (float64, bool) {
+	var p *int64
+	switch by {
+	case SortEngagementRate:
+		if m.EngagementRate == nil {
+			return 0, false
+		}
+		return *m.EngagementRate, true
+	case SortTMV:
+		if m.TMV == nil {
+			return 0, false
+		}
+		return *m.TMV, true
+	case SortImpressions:
+		p = m.Impressions
+	case SortEngagements:
+		p = m.Engagements
+	case SortViewTime:
+		p = m.ViewTimeSeconds
+	case SortViews:
+		p = m.Views
+	}
+	if p == nil {
+		return 0, false
+	}
+	return float64(*p), true
+}

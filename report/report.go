@@ -247,8 +247,8 @@ type MemberTotals struct {
 func (r *Result) Top(n int, by aspire.SortField) []MemberTotals {
 	ms := slices.Clone(r.Members)
 	slices.SortStableFunc(ms, func(a, b MemberTotals) int {
-		va, oka := metricValue(&a.Metrics, by)
-		vb, okb := metricValue(&b.Metrics, by)
+		va, oka := a.Metrics.Value(by)
+		vb, okb := b.Metrics.Value(by)
 		switch {
 		case oka != okb:
 			if oka {
@@ -264,34 +264,6 @@ func (r *Result) Top(n int, by aspire.SortField) []MemberTotals {
 		return strings.Compare(a.ID, b.ID)
 	})
 	return ms[:min(n, len(ms))]
-}
-
-func metricValue(m *aspire.Metrics, by aspire.SortField) (float64, bool) {
-	i := func(v *int64) (float64, bool) {
-		if v == nil {
-			return 0, false
-		}
-		return float64(*v), true
-	}
-	switch by {
-	case aspire.SortImpressions:
-		return i(m.Impressions)
-	case aspire.SortViews:
-		return i(m.Views)
-	case aspire.SortViewTime:
-		return i(m.ViewTimeSeconds)
-	case aspire.SortEngagementRate:
-		if m.EngagementRate == nil {
-			return 0, false
-		}
-		return *m.EngagementRate, true
-	case aspire.SortTMV:
-		if m.TMV == nil {
-			return 0, false
-		}
-		return *m.TMV, true
-	}
-	return i(m.Engagements)
 }
 
 // ChoosePlan is the plan Run takes for req.

@@ -404,33 +404,7 @@ func sortBy[T any](rows []T, q query, metrics func(T) *aspire.Metrics, natural f
 		slices.SortStableFunc(rows, func(a, b T) int { return dir * natural(a, b) })
 		return
 	}
-	key := func(m *aspire.Metrics) (float64, bool) {
-		var p *int64
-		switch q.sortBy {
-		case aspire.SortEngagementRate:
-			if m.EngagementRate == nil {
-				return 0, false
-			}
-			return *m.EngagementRate, true
-		case aspire.SortTMV:
-			if m.TMV == nil {
-				return 0, false
-			}
-			return *m.TMV, true
-		case aspire.SortImpressions:
-			p = m.Impressions
-		case aspire.SortEngagements:
-			p = m.Engagements
-		case aspire.SortViewTime:
-			p = m.ViewTimeSeconds
-		case aspire.SortViews:
-			p = m.Views
-		}
-		if p == nil {
-			return 0, false
-		}
-		return float64(*p), true
-	}
+	key := func(m *aspire.Metrics) (float64, bool) { return m.Value(q.sortBy) }
 	slices.SortStableFunc(rows, func(a, b T) int {
 		ka, oka := key(metrics(a))
 		kb, okb := key(metrics(b))
