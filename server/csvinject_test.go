@@ -9,7 +9,6 @@ import (
 	"hash/fnv"
 	"io"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -40,42 +39,17 @@ var hostileTexts = []string{
 // replaces, so every answer about a record says the same.
 func hostileUpstream(next http.Handler) http.Handler {
 	keys := map[string]bool{"caption": true, "name": true, "email": true, "instagram": true, "tiktok": true, "youtube": true, "pinterest": true}
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		r.Header.Del("Accept-Encoding")
-		rec := httptest.NewRecorder()
-		next.ServeHTTP(rec, r)
-		var doc any
-		body := rec.Body.Bytes()
-		if json.Unmarshal(body, &doc) == nil {
-			var walk func(any)
-			walk = func(v any) {
-				switch x := v.(type) {
-				case map[string]any:
-					for k, c := range x {
-						if old, ok := c.(string); ok && keys[k] {
-							h := fnv.New32a()
-							_, _ = io.WriteString(h, k+old)
-							x[k] = hostileTexts[h.Sum32()%uint32(len(hostileTexts))]
-							continue
-						}
-						walk(c)
-					}
-				case []any:
-					for _, c := range x {
-						walk(c)
-					}
+	return rewriteUpstream(next, func(_ *http.Request, doc any) bool {
+		eachObject(doc, func(x map[string]any) {
+			for k, c := range x {
+				if old, ok := c.(string); ok && keys[k] {
+					h := fnv.New32a()
+					_, _ = io.WriteString(h, k+old)
+					x[k] = hostileTexts[h.Sum32()%uint32(len(hostileTexts))]
 				}
 			}
-			walk(doc)
-			body, _ = json.Marshal(doc)
-		}
-		for k, v := range rec.Header() {
-			if k != "Content-Length" && k != "Etag" {
-				w.Header()[k] = v
-			}
-		}
-		w.WriteHeader(rec.Code)
-		_, _ = w.Write(body)
+		})
+		return true
 	})
 }
 

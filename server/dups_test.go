@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
-	"net/http/httptest"
 	"slices"
 	"strings"
 	"sync"
@@ -29,41 +28,30 @@ type repeatIDs struct {
 }
 
 func (d *repeatIDs) wrap(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		r.Header.Del("Accept-Encoding")
-		rec := httptest.NewRecorder()
-		next.ServeHTTP(rec, r)
-		body := rec.Body.Bytes()
-		var doc map[string]any
-		if r.URL.Path == "/v1/posts" && json.Unmarshal(body, &doc) == nil {
-			if rows, ok := doc["data"].([]any); ok && len(rows) > 2 {
-				d.mu.Lock()
-				rows[2] = rows[1]
-				if r.URL.Query().Get("offset") == "" {
-					d.first = rows[0]
-				} else if d.first != nil {
-					rows[0] = d.first
-				}
-				for _, row := range rows {
-					d.distinct[row.(map[string]any)["id"].(string)] = true
-				}
-				d.rows += len(rows)
-				if pg, ok := doc["pagination"].(map[string]any); ok {
-					if n, ok := pg["total"].(float64); ok {
-						d.total = int(n)
-					}
-				}
-				d.mu.Unlock()
-				body, _ = json.Marshal(doc)
+	return rewriteUpstream(next, func(r *http.Request, v any) bool {
+		doc, _ := v.(map[string]any)
+		rows, ok := doc["data"].([]any)
+		if r.URL.Path != "/v1/posts" || !ok || len(rows) <= 2 {
+			return false
+		}
+		d.mu.Lock()
+		defer d.mu.Unlock()
+		rows[2] = rows[1]
+		if r.URL.Query().Get("offset") == "" {
+			d.first = rows[0]
+		} else if d.first != nil {
+			rows[0] = d.first
+		}
+		for _, row := range rows {
+			d.distinct[row.(map[string]any)["id"].(string)] = true
+		}
+		d.rows += len(rows)
+		if pg, ok := doc["pagination"].(map[string]any); ok {
+			if n, ok := pg["total"].(float64); ok {
+				d.total = int(n)
 			}
 		}
-		for k, v := range rec.Header() {
-			if k != "Content-Length" && k != "Etag" {
-				w.Header()[k] = v
-			}
-		}
-		w.WriteHeader(rec.Code)
-		_, _ = w.Write(body)
+		return true
 	})
 }
 

@@ -8,7 +8,6 @@ import (
 	"hash/fnv"
 	"io"
 	"net/http"
-	"net/http/httptest"
 	"testing"
 
 	"github.com/aspire-graphql/aspire-graphql/aspire/aspiretest"
@@ -36,52 +35,26 @@ var goodLinks = []string{"https://www.instagram.com/p/ok/", "HTTP://cdn.example/
 func hostileLinkUpstream(want map[string]string) func(http.Handler) http.Handler {
 	all := append(append([]string{}, hostileLinks...), goodLinks...)
 	return func(next http.Handler) http.Handler {
-		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			r.Header.Del("Accept-Encoding")
-			rec := httptest.NewRecorder()
-			next.ServeHTTP(rec, r)
-			body := rec.Body.Bytes()
-			var doc any
-			if json.Unmarshal(body, &doc) == nil {
-				var walk func(any)
-				walk = func(v any) {
-					switch x := v.(type) {
-					case map[string]any:
-						id, _ := x["id"].(string)
-						for _, f := range []string{"url", "thumbnail_url"} {
-							if _, ok := x[f].(string); ok && id != "" {
-								h := fnv.New32a()
-								_, _ = io.WriteString(h, f+id)
-								link := all[h.Sum32()%uint32(len(all))]
-								x[f] = link
-								ok := ""
-								for _, g := range goodLinks {
-									if g == link {
-										ok = link
-									}
-								}
-								want[id+"/"+f] = ok
+		return rewriteUpstream(next, func(_ *http.Request, doc any) bool {
+			eachObject(doc, func(x map[string]any) {
+				id, _ := x["id"].(string)
+				for _, f := range []string{"url", "thumbnail_url"} {
+					if _, ok := x[f].(string); ok && id != "" {
+						h := fnv.New32a()
+						_, _ = io.WriteString(h, f+id)
+						link := all[h.Sum32()%uint32(len(all))]
+						x[f] = link
+						ok := ""
+						for _, g := range goodLinks {
+							if g == link {
+								ok = link
 							}
 						}
-						for _, c := range x {
-							walk(c)
-						}
-					case []any:
-						for _, c := range x {
-							walk(c)
-						}
+						want[id+"/"+f] = ok
 					}
 				}
-				walk(doc)
-				body, _ = json.Marshal(doc)
-			}
-			for k, v := range rec.Header() {
-				if k != "Content-Length" && k != "Etag" {
-					w.Header()[k] = v
-				}
-			}
-			w.WriteHeader(rec.Code)
-			_, _ = w.Write(body)
+			})
+			return true
 		})
 	}
 }
