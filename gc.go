@@ -14,23 +14,18 @@ import "runtime/debug"
 // process stays within 150 MiB at 128 connections. It must sit well above
 // what the caches may legitimately hold live, or the collector runs without
 // pause once they fill: a 100 MiB limit under 96 MiB of caches did exactly
-// that on W5 (every query distinct), at 5.7 CPU-ms per query. The upstream
-// cache's bound weighs response bodies and it holds them decoded, up to
-// about three times that; the whole-response cache holds the bytes it
-// weighs. The base is the working set of 128 queries in flight.
-const (
-	defaultGCPercent      = 400
-	memoryLimitBase       = 64 << 20
-	memoryPerUpstreamByte = 3
-)
+// that on W5 (every query distinct), at 5.7 CPU-ms per query. The limit
+// itself is config.(*Config).MemoryLimit: what the caches may hold live
+// plus the working set of 128 queries in flight.
+const defaultGCPercent = 400
 
 // tuneGC applies the defaults above where GOGC or GOMEMLIMIT are unset;
-// upstreamBytes and responseBytes are the configured caches' bounds.
-func tuneGC(getenv func(string) string, upstreamBytes, responseBytes int64) {
+// memoryLimit is the settings' (config.(*Config).MemoryLimit).
+func tuneGC(getenv func(string) string, memoryLimit int64) {
 	if getenv("GOGC") == "" {
 		debug.SetGCPercent(defaultGCPercent)
 	}
 	if getenv("GOMEMLIMIT") == "" {
-		debug.SetMemoryLimit(memoryLimitBase + memoryPerUpstreamByte*max(upstreamBytes, 0) + max(responseBytes, 0))
+		debug.SetMemoryLimit(memoryLimit)
 	}
 }

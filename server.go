@@ -67,7 +67,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		// A key with nowhere to go: serving the demo would look like success.
 		return errors.New("api-key is set but upstream-url is not: set -upstream-url (ASPIRE_GRAPHQL_UPSTREAM_URL) to your Aspire API's base URL, or unset the key to run the demo")
 	}
-	tuneGC(getenv, cfg.CacheBytes, cfg.ResponseCacheBytes) // serving only: the export command keeps its small heap
+	tuneGC(getenv, cfg.MemoryLimit()) // serving only: the export command keeps its small heap
 	log := newLogger(cfg, stdout)
 	metrics := telemetry.New()
 

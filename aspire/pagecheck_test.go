@@ -7,7 +7,6 @@ import (
 	"net/http"
 	"os"
 	"runtime"
-	"runtime/metrics"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -15,6 +14,7 @@ import (
 	"time"
 
 	"github.com/aspire-graphql/aspire-graphql/aspire"
+	"github.com/aspire-graphql/aspire-graphql/internal/teststack"
 )
 
 // hostilePages is an upstream of projects whose pages are written by page:
@@ -161,10 +161,6 @@ func TestSharedCachePageIsCheckedLikeUpstream(t *testing.T) {
 	}
 }
 
-// serverMemoryLimit is the GOMEMLIMIT the server sets itself with its
-// default settings (gc.go: 64 MiB + 3 × cache-bytes 16 MiB + response-cache-bytes 8 MiB).
-const serverMemoryLimit = 64<<20 + 3*16<<20 + 8<<20
-
 // TestHugePageStaysBounded is the attack of issue #23 point 4: one page of
 // `{}` records for limit=500 (10 million are 30 MB, under the body limit;
 // ASPIRE_HUGE_PAGE_RECORDS sets the number, 1 million by default to keep CI
@@ -184,12 +180,8 @@ func TestHugePageStaysBounded(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(c.Close)
-	heap := func() uint64 {
-		runtime.GC()
-		s := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
-		metrics.Read(s)
-		return s[0].Value.Uint64()
-	}
+	heap := teststack.LiveHeap
+	serverMemoryLimit := teststack.ServerMemoryLimit(t)
 	var m0, m1 runtime.MemStats
 	before := heap()
 	runtime.ReadMemStats(&m0)

@@ -122,6 +122,23 @@ func (c *Config) Mode() Mode {
 	}
 }
 
+// Memory limit the server sets itself where GOMEMLIMIT is unset: a base for
+// the working set of 128 queries in flight, plus what the caches may hold
+// live. The upstream cache's bound weighs response bodies and it holds them
+// decoded, up to about three times that; the whole-response cache holds the
+// bytes it weighs. (The reasons: gc.go.)
+const (
+	MemoryLimitBase       = 64 << 20
+	MemoryPerUpstreamByte = 3
+)
+
+// MemoryLimit is the memory limit the settings give the server (120 MiB
+// with the default cache sizes). The abuse tests hold the live heap under
+// it after an attack.
+func (c *Config) MemoryLimit() int64 {
+	return MemoryLimitBase + MemoryPerUpstreamByte*max(c.CacheBytes, 0) + max(c.ResponseCacheBytes, 0)
+}
+
 // setting is one row of the table.
 type setting struct {
 	name  string

@@ -8,25 +8,13 @@ import (
 	"fmt"
 	"net/http"
 	"os"
-	"runtime"
-	"runtime/metrics"
 	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/aspire-graphql/aspire-graphql/aspire/aspiretest"
+	"github.com/aspire-graphql/aspire-graphql/internal/teststack"
 )
-
-// serverMemoryLimit is the GOMEMLIMIT the server sets itself with default
-// settings (gc.go: 64 MiB + 3 × cache-bytes 16 MiB + response-cache-bytes 8 MiB).
-const serverMemoryLimit = 64<<20 + 3*16<<20 + 8<<20
-
-func liveHeap() uint64 {
-	runtime.GC()
-	s := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
-	metrics.Read(s)
-	return s[0].Value.Uint64()
-}
 
 // TestAPQFloodBoundedInBytes is the attack of issue #23 point 4: distinct
 // persisted-query registrations of ~900 KB each (a comment pads them) with a
@@ -54,13 +42,14 @@ func TestAPQFloodBoundedInBytes(t *testing.T) {
 			hex.EncodeToString(sum[:])+`"}}}`), h)
 	}
 	pad := strings.Repeat("x", 900_000)
-	before := liveHeap()
+	serverMemoryLimit := teststack.ServerMemoryLimit(t)
+	before := teststack.LiveHeap()
 	for i := range n {
 		if r := register(made, fmt.Sprintf("{ __typename } # %d %s", i, pad)); r.status != 200 || len(r.Errors) > 0 {
 			t.Fatalf("registration %d: %d %.300s", i, r.status, r.body)
 		}
 	}
-	after := liveHeap()
+	after := teststack.LiveHeap()
 	t.Logf("%d registrations of ~900 KB with a made-up key: live heap %.1f → %.1f MB (server memory limit %d MiB)",
 		n, float64(before)/1e6, float64(after)/1e6, serverMemoryLimit>>20)
 	if after > serverMemoryLimit {
