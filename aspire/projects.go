@@ -34,18 +34,7 @@ func (t *Tenant) ProjectPages(ctx context.Context, q ListQuery) iter.Seq2[*Page[
 // AllProjects returns every project of the workspace.
 func (t *Tenant) AllProjects(ctx context.Context) ([]Project, error) {
 	if !t.c.wf.c.HasEndpoint(wire.PathProjects) {
-		p, err := t.Projects(ctx, ListQuery{Limit: MaxLimit})
-		if err != nil {
-			return nil, err
-		}
-		all := p.Items
-		for p.HasMore && p.TotalErr == nil {
-			if p, err = t.Projects(ctx, ListQuery{Offset: p.Offset + p.Rows, Limit: MaxLimit}); err != nil {
-				return nil, err
-			}
-			all = append(all, p.Items...)
-		}
-		return all, p.TotalErr
+		return allPages(ctx, t.Projects)
 	}
 	return collect(t.ProjectPages(ctx, ListQuery{}))
 }
@@ -94,18 +83,7 @@ func (t *Tenant) GroupPages(ctx context.Context, q ListQuery) iter.Seq2[*Page[Gr
 // AllGroups returns every group of the workspace.
 func (t *Tenant) AllGroups(ctx context.Context) ([]Group, error) {
 	if !t.c.wf.c.HasEndpoint(wire.PathGroups) {
-		p, err := t.Groups(ctx, ListQuery{Limit: MaxLimit})
-		if err != nil {
-			return nil, err
-		}
-		all := p.Items
-		for p.HasMore && p.TotalErr == nil {
-			if p, err = t.Groups(ctx, ListQuery{Offset: p.Offset + p.Rows, Limit: MaxLimit}); err != nil {
-				return nil, err
-			}
-			all = append(all, p.Items...)
-		}
-		return all, p.TotalErr
+		return allPages(ctx, t.Groups)
 	}
 	return collect(t.GroupPages(ctx, ListQuery{}))
 }
@@ -147,4 +125,23 @@ func (t *Tenant) CheckKey(ctx context.Context) error {
 	today := DateOf(t.c.cfg.now().UTC())
 	_, err := t.Posts(ctx, PostQuery{Filter: Filter{Range: Range{Start: today, End: today}}, Limit: 1})
 	return err
+}
+
+// allPages asks page for every page of derived projects or groups (no
+// endpoint to page: each page is cut from the members' listing), 500 at a
+// time, and stops at the first page whose total is unknown (the budget
+// ended the listing), returning what it has with that error.
+func allPages[T any](ctx context.Context, page func(context.Context, ListQuery) (*Page[T], error)) ([]T, error) {
+	p, err := page(ctx, ListQuery{Limit: MaxLimit})
+	if err != nil {
+		return nil, err
+	}
+	all := p.Items
+	for p.HasMore && p.TotalErr == nil {
+		if p, err = page(ctx, ListQuery{Offset: p.Offset + p.Rows, Limit: MaxLimit}); err != nil {
+			return nil, err
+		}
+		all = append(all, p.Items...)
+	}
+	return all, p.TotalErr
 }
